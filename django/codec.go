@@ -1,0 +1,144 @@
+package django
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/djsession/djsession/pyjson"
+	"github.com/djsession/djsession/signing"
+)
+
+// KeySaltPrefix starts every session_data key salt: Django's
+// SessionBase.key_salt is "django.contrib.sessions." + the class's
+// __qualname__.
+const KeySaltPrefix = "django.contrib.sessions."
+
+// DefaultKeySalt is the key salt of every built-in SessionStore class. The
+// five built-in backends share it, so data one writes decodes in another.
+const DefaultKeySalt = KeySaltPrefix + "SessionStore"
+
+// SignedCookiesSalt is the salt of the signed_cookies backend's cookie
+// value, which is signing.dumps of the session, not SessionStore.encode.
+const SignedCookiesSalt = "django.contrib.sessions.backends.signed_cookies"
+
+// A Codec is SessionStore.encode and SessionStore.decode: it turns a
+// session dict into the string Django stores (session_data in the
+// django_session table, the body of a session file, or the cookie value of
+// the signed_cookies engine) and back. A Codec is safe for concurrent use.
+type Codec struct {
+	settings      Settings
+	signer        *signing.TimestampSigner
+	legacyKeySalt string // pre-3.1 format: "django.contrib.sessions" + __name__
+	signedCookies bool
+	legacyWrite   bool
+	maxAge        time.Duration
+}
+
+// NewCodec returns the codec of the engine that s.SessionEngine names, for
+// Django's own SessionStore classes.
+func NewCodec(s Settings) (*Codec, error) { return NewCodecForClass(s, "SessionStore") }
+
+// NewCodecForClass returns the codec of a SessionStore subclass whose
+// Python __qualname__ is qualname: Django salts session_data with the class
+// name, so `class MyStore(db.SessionStore)` signs with
+// "django.contrib.sessions.MyStore". A class defined in a function has a
+// qualname such as "make_store.<locals>.MyStore".
+func NewCodecForClass(s Settings, qualname string) (*Codec, error) {
+	if s.SecretKey == "" {
+		return nil, fmt.Errorf("%w: the SECRET_KEY setting must not be empty", ErrImproperlyConfigured)
+	}
+	if qualname == "" {
+		return nil, fmt.Errorf("%w: empty SessionStore class name", ErrImproperlyConfigured)
+	}
+	if s.SessionSerializer != "" && s.SessionSerializer != JSONSerializer {
+		return nil, fmt.Errorf("%w: SESSION_SERIALIZER %q is not supported by this codec (only %s)",
+			ErrImproperlyConfigured, s.SessionSerializer, JSONSerializer)
+	}
+	c := &Codec{
+		settings:      s,
+		signedCookies: s.isSignedCookies(),
+		legacyKeySalt: "django.contrib.sessions" + qualname[strings.LastIndexByte(qualname, '.')+1:],
+		maxAge:        time.Duration(s.SessionCookieAge) * time.Second,
+	}
+	salt := KeySaltPrefix + qualname
+	if c.signedCookies {
+		salt = SignedCookiesSalt
+	}
+	v := s.Version()
+	c.legacyWrite = v == Django32 && s.hashingAlgorithm() == "sha1" && !c.signedCookies
+	signer, err := signing.NewTimestampSigner(signing.Options{
+		Key:          s.SecretKey,
+		FallbackKeys: s.fallbackKeys(),
+		Salt:         salt,
+		Algorithm:    signing.Algorithm(s.hashingAlgorithm()),
+		LegacySHA1:   v == Django32,
+		Now:          s.Now,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrImproperlyConfigured, err)
+	}
+	c.signer = signer
+	return c, nil
+}
+
+// Encode returns what SessionStore.encode returns for session: a
+// TimestampSigner token of the JSON-serialized dict, zlib-compressed when
+// that saves at least two bytes. For the signed_cookies engine it returns
+// the cookie value. A 3.2 site with DEFAULT_HASHING_ALGORITHM = "sha1" gets
+// the pre-3.1 format, as Django 3.2 writes it in that mode.
+func (c *Codec) Encode(session *pyjson.Dict) (string, error) {
+	if session == nil {
+		session = pyjson.NewDict(0)
+	}
+	if c.legacyWrite {
+		return c.legacyEncode(session)
+	}
+	s, err := c.signer.SignObject(session, true)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrNotSerializable, err)
+	}
+	return s, nil
+}
+
+// Decode returns the session dict that SessionStore.decode reads from data.
+//
+// Like Django, Decode never makes the caller fail: when data does not
+// decode, the session is an empty dict, and Django's warning ("Session data
+// corrupted" on django.security.SuspiciousSession, for data not signed by
+// any configured key) goes to Settings.Logger. The error says why, so a
+// caller that must tell "empty" from "unreadable" can: it wraps
+// ErrSessionCorrupted and signing.ErrBadSignature for a bad signature,
+// signing.ErrMalformed for signed data that does not decode, and, for the
+// signed_cookies engine, signing.ErrSignatureExpired for a cookie older
+// than SESSION_COOKIE_AGE. Session data applies no age limit of its own:
+// the store's expiry decides.
+func (c *Codec) Decode(data string) (*pyjson.Dict, error) {
+	var v any
+	var err error
+	if c.signedCookies {
+		v, err = c.signer.UnsignObjectMaxAge(data, c.maxAge)
+	} else {
+		v, err = c.signer.UnsignObject(data)
+	}
+	if err == nil {
+		if d, ok := v.(*pyjson.Dict); ok {
+			return d, nil
+		}
+		return pyjson.NewDict(0), fmt.Errorf("%w: session data is a %s, not a dict", signing.ErrMalformed, pyjson.TypeName(v))
+	}
+	if c.settings.Version() == Django32 && !c.signedCookies {
+		return c.legacyDecode(data, err)
+	}
+	if errors.Is(err, signing.ErrBadSignature) && !c.signedCookies {
+		c.logCorrupted()
+		return pyjson.NewDict(0), fmt.Errorf("%w: %w", ErrSessionCorrupted, err)
+	}
+	return pyjson.NewDict(0), err
+}
+
+// logCorrupted logs what Django logs when it gives up on session data.
+func (c *Codec) logCorrupted() {
+	c.settings.logger().Warn("Session data corrupted", "logger", "django.security.SuspiciousSession")
+}

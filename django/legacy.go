@@ -1,0 +1,156 @@
+package django
+
+import (
+	"bytes"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+
+	"github.com/djsession/djsession/pyjson"
+	"github.com/djsession/djsession/signing"
+)
+
+// The pre-3.1 session format, which Django 3.1 and 3.2 still read (and 3.2
+// writes when DEFAULT_HASHING_ALGORITHM is "sha1"):
+//
+//	base64(hexdigest ":" serialized)
+//
+// with the standard base64 alphabet and padding, where hexdigest is
+// salted_hmac("django.contrib.sessions" + class __name__, serialized,
+// algorithm="sha1"). Django 4.0 dropped it.
+
+// errLegacy marks the failures of the legacy decoder.
+var errLegacy = errors.New("not in the pre-3.1 session format")
+
+func (c *Codec) legacyHash(serialized []byte) (string, error) {
+	mac, err := signing.SaltedHMAC(c.legacyKeySalt, string(serialized), c.settings.SecretKey, signing.SHA1)
+	if err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(mac), nil
+}
+
+func (c *Codec) legacyEncode(session *pyjson.Dict) (string, error) {
+	serialized, err := pyjson.Marshal(session)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrNotSerializable, err)
+	}
+	h, err := c.legacyHash(serialized)
+	if err != nil {
+		return "", err
+	}
+	raw := make([]byte, 0, len(h)+1+len(serialized))
+	raw = append(append(append(raw, h...), ':'), serialized...)
+	return base64.StdEncoding.EncodeToString(raw), nil
+}
+
+// legacyDecode is Django 3.2's decode after signing.loads failed with
+// signErr: it retries the data as the pre-3.1 format, and logs and
+// returns an empty session exactly where 3.2 does.
+func (c *Codec) legacyDecode(data string, signErr error) (*pyjson.Dict, error) {
+	badSignature := errors.Is(signErr, signing.ErrBadSignature)
+	empty := pyjson.NewDict(0)
+
+	// base64.b64decode(session_data.encode('ascii')) stands outside the
+	// legacy decoder's try: its errors reach decode(), which logs them
+	// after a bad signature and lets them escape otherwise.
+	raw, err := pyB64Decode(data)
+	if err != nil {
+		if badSignature {
+			c.logCorrupted()
+			return empty, fmt.Errorf("%w: %w", ErrSessionCorrupted, signErr)
+		}
+		// Django 3.2 raises binascii.Error out of decode() here.
+		return empty, fmt.Errorf("%w (and not the pre-3.1 format: %v)", signErr, err)
+	}
+	hash, serialized, found := bytes.Cut(raw, []byte{':'})
+	if !found {
+		return empty, fmt.Errorf("%w: %w", signErr, errLegacy)
+	}
+	want, err := c.legacyHash(serialized)
+	if err != nil {
+		return empty, err
+	}
+	if subtle.ConstantTimeCompare(hash, []byte(want)) != 1 {
+		// A hash that is not UTF-8 fails hash.decode() before the compare:
+		// Django returns {} without logging then.
+		if !utf8Valid(hash) {
+			return empty, fmt.Errorf("%w: %w", signErr, errLegacy)
+		}
+		c.logCorrupted()
+		return empty, fmt.Errorf("%w: %w", ErrSessionCorrupted, signErr)
+	}
+	v, err := pyjson.Unmarshal(serialized)
+	if err != nil {
+		return empty, fmt.Errorf("%w: pre-3.1 session data: %w", signing.ErrMalformed, err)
+	}
+	d, ok := v.(*pyjson.Dict)
+	if !ok {
+		return empty, fmt.Errorf("%w: session data is a %s, not a dict", signing.ErrMalformed, pyjson.TypeName(v))
+	}
+	return d, nil
+}
+
+func utf8Valid(b []byte) bool {
+	for _, r := range string(b) {
+		if r == '\uFFFD' {
+			return false
+		}
+	}
+	return true
+}
+
+// pyB64Decode is Python's base64.b64decode(s) in its default, non-strict
+// mode (binascii.a2b_base64): characters outside the standard alphabet are
+// skipped, decoding stops at a complete pad sequence, and a final group of
+// one character or with missing padding is an error. Non-ASCII text fails
+// as s.encode('ascii') does.
+func pyB64Decode(s string) ([]byte, error) {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	out := make([]byte, 0, len(s)*3/4)
+	var acc uint
+	quad, pads, ndata := 0, 0, 0
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		if ch >= 0x80 {
+			return nil, errors.New("'ascii' codec can't encode character")
+		}
+		if ch == '=' {
+			if quad >= 2 {
+				pads++
+				if quad+pads >= 4 {
+					return out, nil
+				}
+			}
+			continue
+		}
+		v := bytes.IndexByte([]byte(alphabet), ch)
+		if v < 0 {
+			continue
+		}
+		pads = 0
+		ndata++
+		acc = acc<<6 | uint(v)
+		quad++
+		switch quad {
+		case 2:
+			out = append(out, byte(acc>>4))
+			acc &= 0xf
+		case 3:
+			out = append(out, byte(acc>>2))
+			acc &= 0x3
+		case 4:
+			out = append(out, byte(acc))
+			acc, quad = 0, 0
+		}
+	}
+	switch quad {
+	case 0:
+		return out, nil
+	case 1:
+		return nil, fmt.Errorf("Invalid base64-encoded string: number of data characters (%d) cannot be 1 more than a multiple of 4", ndata)
+	}
+	return nil, errors.New("Incorrect padding")
+}

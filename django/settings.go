@@ -1,0 +1,210 @@
+package django
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// Version is a Django release series whose behaviour djsession reproduces.
+// Each stands for the newest patch release of its series.
+type Version struct{ Major, Minor int }
+
+// The supported Django series.
+var (
+	Django32 = Version{3, 2}
+	Django42 = Version{4, 2}
+	Django52 = Version{5, 2}
+	Django61 = Version{6, 1}
+)
+
+// Versions lists the supported series, oldest first.
+var Versions = []Version{Django32, Django42, Django52, Django61}
+
+// LatestVersion is the series used when Settings.DjangoVersion is zero.
+var LatestVersion = Django61
+
+// ParseVersion reads "3.2", "4.2", "5.2" or "6.1".
+func ParseVersion(s string) (Version, error) {
+	for _, v := range Versions {
+		if v.String() == s {
+			return v, nil
+		}
+	}
+	return Version{}, fmt.Errorf("%w: unsupported Django version %q (want 3.2, 4.2, 5.2 or 6.1)", ErrImproperlyConfigured, s)
+}
+
+// String returns the series as "4.2".
+func (v Version) String() string { return fmt.Sprintf("%d.%d", v.Major, v.Minor) }
+
+// AtLeast reports whether v is the series major.minor or a later one.
+func (v Version) AtLeast(major, minor int) bool {
+	return v.Major > major || (v.Major == major && v.Minor >= minor)
+}
+
+// Names of SESSION_ENGINE and SESSION_SERIALIZER values that Django ships.
+const (
+	EngineDB            = "django.contrib.sessions.backends.db"
+	EngineCache         = "django.contrib.sessions.backends.cache"
+	EngineCachedDB      = "django.contrib.sessions.backends.cached_db"
+	EngineFile          = "django.contrib.sessions.backends.file"
+	EngineSignedCookies = "django.contrib.sessions.backends.signed_cookies"
+
+	JSONSerializer   = "django.contrib.sessions.serializers.JSONSerializer"
+	PickleSerializer = "django.contrib.sessions.serializers.PickleSerializer"
+)
+
+// EngineName maps the short names db, cache, cached_db, file and
+// signed_cookies to Django's dotted SESSION_ENGINE paths; any other name is
+// returned unchanged (a project's own engine module).
+func EngineName(s string) string {
+	switch s {
+	case "db", "cache", "cached_db", "file", "signed_cookies":
+		return "django.contrib.sessions.backends." + s
+	}
+	return s
+}
+
+// Settings are the Django settings that shape sessions, under their Django
+// names. Build them with DefaultSettings, which fills in Django's defaults,
+// then change what the Django project's settings.py changes.
+type Settings struct {
+	// SecretKey is SECRET_KEY. It signs every session; it is required.
+	SecretKey string
+	// SecretKeyFallbacks is SECRET_KEY_FALLBACKS (Django 4.1+): older keys
+	// that still verify, tried in order. Ignored for Django 3.2.
+	SecretKeyFallbacks []string
+	// DefaultHashingAlgorithm is Django 3.2's DEFAULT_HASHING_ALGORITHM,
+	// "sha256" (default) or "sha1". With "sha1" a 3.2 site signs with sha1
+	// and writes session_data in the pre-3.1 format. Ignored after 3.2.
+	DefaultHashingAlgorithm string
+
+	// SessionEngine is SESSION_ENGINE (default EngineDB).
+	SessionEngine string
+	// SessionSerializer is SESSION_SERIALIZER (default JSONSerializer).
+	SessionSerializer string
+	// SessionCookieName is SESSION_COOKIE_NAME (default "sessionid").
+	SessionCookieName string
+	// SessionCookieAge is SESSION_COOKIE_AGE in seconds (default 1209600,
+	// two weeks).
+	SessionCookieAge int64
+	// SessionCookieDomain is SESSION_COOKIE_DOMAIN (default "", none).
+	SessionCookieDomain string
+	// SessionCookiePath is SESSION_COOKIE_PATH (default "/").
+	SessionCookiePath string
+	// SessionCookieSecure is SESSION_COOKIE_SECURE (default false).
+	SessionCookieSecure bool
+	// SessionCookieHTTPOnly is SESSION_COOKIE_HTTPONLY (default true).
+	SessionCookieHTTPOnly bool
+	// SessionCookieSameSite is SESSION_COOKIE_SAMESITE (default "Lax"; ""
+	// is Python's None: no attribute).
+	SessionCookieSameSite string
+	// SessionSaveEveryRequest is SESSION_SAVE_EVERY_REQUEST (default false).
+	SessionSaveEveryRequest bool
+	// SessionExpireAtBrowserClose is SESSION_EXPIRE_AT_BROWSER_CLOSE
+	// (default false).
+	SessionExpireAtBrowserClose bool
+	// SessionFilePath is SESSION_FILE_PATH ("" means the OS temp dir, as
+	// Django's tempfile.gettempdir()).
+	SessionFilePath string
+	// SessionCacheAlias is SESSION_CACHE_ALIAS (default "default").
+	SessionCacheAlias string
+
+	// UseTZ is USE_TZ. Django 5.0+ defaults to true, and every startproject
+	// settings file sets it; DefaultSettings sets true.
+	UseTZ bool
+	// TimeZone is TIME_ZONE (default "UTC"): the zone of the naive
+	// datetimes Django uses when UseTZ is false.
+	TimeZone string
+
+	// DjangoVersion picks the behaviour where Django versions differ; the
+	// zero value means LatestVersion.
+	DjangoVersion Version
+
+	// Now is the clock (default time.Now). Not a Django setting: tests and
+	// reproducible tokens inject one.
+	Now func() time.Time
+	// Rand is the source of session keys (default crypto/rand.Reader).
+	Rand io.Reader
+	// Logger receives the warnings Django logs, such as "Session data
+	// corrupted" on django.security.SuspiciousSession (default
+	// slog.Default()).
+	Logger *slog.Logger
+}
+
+// DefaultSettings returns Django's defaults (global_settings.py, with
+// USE_TZ=True as startproject writes it) and the given SECRET_KEY.
+func DefaultSettings(secretKey string) Settings {
+	return Settings{
+		SecretKey:               secretKey,
+		DefaultHashingAlgorithm: "sha256",
+		SessionEngine:           EngineDB,
+		SessionSerializer:       JSONSerializer,
+		SessionCookieName:       "sessionid",
+		SessionCookieAge:        1209600,
+		SessionCookiePath:       "/",
+		SessionCookieHTTPOnly:   true,
+		SessionCookieSameSite:   "Lax",
+		SessionCacheAlias:       "default",
+		UseTZ:                   true,
+		TimeZone:                "UTC",
+	}
+}
+
+// Version returns DjangoVersion, or LatestVersion when it is unset.
+func (s *Settings) Version() Version {
+	if s.DjangoVersion == (Version{}) {
+		return LatestVersion
+	}
+	return s.DjangoVersion
+}
+
+// now returns the injected clock's time, or time.Now.
+func (s *Settings) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Settings) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
+}
+
+// location returns TIME_ZONE as a *time.Location.
+func (s *Settings) location() (*time.Location, error) {
+	if s.TimeZone == "" || s.TimeZone == "UTC" {
+		return time.UTC, nil
+	}
+	loc, err := time.LoadLocation(s.TimeZone)
+	if err != nil {
+		return nil, fmt.Errorf("%w: TIME_ZONE %q: %v", ErrImproperlyConfigured, s.TimeZone, err)
+	}
+	return loc, nil
+}
+
+// fallbackKeys returns the SECRET_KEY_FALLBACKS the configured version honours.
+func (s *Settings) fallbackKeys() []string {
+	if !s.Version().AtLeast(4, 1) {
+		return nil
+	}
+	return s.SecretKeyFallbacks
+}
+
+// isSignedCookies reports whether the engine keeps the session in the cookie.
+func (s *Settings) isSignedCookies() bool {
+	return EngineName(s.SessionEngine) == EngineSignedCookies
+}
+
+// hashingAlgorithm is the algorithm Django's Signer uses by default.
+func (s *Settings) hashingAlgorithm() string {
+	if s.Version() == Django32 && strings.EqualFold(s.DefaultHashingAlgorithm, "sha1") {
+		return "sha1"
+	}
+	return "sha256"
+}

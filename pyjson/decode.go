@@ -1,0 +1,378 @@
+package pyjson
+
+import (
+	"fmt"
+	"math"
+	"math/big"
+	"strconv"
+	"sync"
+)
+
+// Unmarshal decodes data as Django's JSONSerializer.loads does:
+// json.loads(data.decode("latin-1")). The result is a value of the model
+// described in the package doc.
+//
+// Every byte is one character (latin-1), so raw non-ASCII bytes become the
+// characters with the same numbers. Invalid input gives a *SyntaxError
+// (errors.Is(err, ErrSyntax)) with CPython's message and position; an
+// integer of more than 4300 digits gives ErrIntTooLong (Python's ValueError);
+// nesting deeper than MaxDepth gives ErrTooDeep (Python's RecursionError).
+// Unmarshal never panics, and the result shares no memory with data.
+func Unmarshal(data []byte) (any, error) {
+	return unmarshal(data, false)
+}
+
+// unmarshal is Unmarshal, reading raw non-ASCII bytes as UTF-8 instead of
+// latin-1 when utf8Input is set (for encoding/json's Unmarshaler, whose input
+// is UTF-8 text).
+func unmarshal(data []byte, utf8Input bool) (any, error) {
+	d := decoderPool.Get().(*decoder)
+	d.data = data
+	d.utf8Input = utf8Input
+	d.pos = skipSpace(data, 0)
+	v, err := d.value(0)
+	if err == nil {
+		if end := skipSpace(data, d.pos); end != len(data) {
+			v, err = nil, d.syntaxError("Extra data", end)
+		}
+	}
+	d.release(err != nil)
+	return v, err
+}
+
+// UnmarshalDict decodes data as Unmarshal does and returns the top-level
+// dict; valid JSON of another type is an error wrapping ErrNotDict. Django
+// session data is always a dict.
+func UnmarshalDict(data []byte) (*Dict, error) {
+	v, err := Unmarshal(data)
+	if err != nil {
+		return nil, err
+	}
+	d, ok := v.(*Dict)
+	if !ok {
+		return nil, fmt.Errorf("%w: got %s", ErrNotDict, TypeName(v))
+	}
+	return d, nil
+}
+
+// A decoder is one pass over one input. Lists and dicts are collected on
+// shared stacks and copied out at their closing bracket, so each container
+// costs one exactly-sized allocation however many items it has; the stacks
+// (and the escape buffer) are reused across calls through decoderPool.
+type decoder struct {
+	data  []byte
+	pos   int
+	items []any   // pending list items of the lists being decoded
+	pairs []entry // pending entries of the dicts being decoded
+	buf   []byte  // a string being unescaped
+	// utf8Input reads raw bytes >= 0x80 as UTF-8 (invalid sequences become
+	// U+FFFD, as in encoding/json) instead of latin-1.
+	utf8Input bool
+	keys  keyCache
+}
+
+var decoderPool = sync.Pool{New: func() any { return new(decoder) }}
+
+// maxPooledItems keeps one huge input from pinning its scratch memory in the
+// pool forever.
+const maxPooledItems = 1 << 14
+
+func (d *decoder) release(failed bool) {
+	d.data = nil
+	if failed {
+		// A failed decode leaves values on the stacks; drop them.
+		clear(d.items[:cap(d.items)])
+		clear(d.pairs[:cap(d.pairs)])
+	}
+	d.items, d.pairs, d.buf = d.items[:0], d.pairs[:0], d.buf[:0]
+	if cap(d.items) > maxPooledItems || cap(d.pairs) > maxPooledItems || cap(d.buf) > maxPooledItems*16 {
+		return
+	}
+	decoderPool.Put(d)
+}
+
+func (d *decoder) syntaxError(msg string, pos int) error {
+	return newSyntaxError(d.data, msg, pos)
+}
+
+// skipSpace skips Python's JSON whitespace: space, TAB, LF, CR (not FF or VT).
+func skipSpace(data []byte, i int) int {
+	for i < len(data) {
+		switch data[i] {
+		case ' ', '\t', '\n', '\r':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+func hasLiteral(data []byte, i int, lit string) bool {
+	return len(data)-i >= len(lit) && string(data[i:i+len(lit)]) == lit
+}
+
+// value decodes the value starting at d.pos (whitespace already skipped),
+// the equivalent of CPython's scan_once; depth counts enclosing containers.
+func (d *decoder) value(depth int) (any, error) {
+	data, i := d.data, d.pos
+	if i >= len(data) {
+		return nil, d.syntaxError("Expecting value", i)
+	}
+	switch data[i] {
+	case '"':
+		return d.str(i + 1)
+	case '{':
+		return d.object(depth + 1)
+	case '[':
+		return d.array(depth + 1)
+	case 'n':
+		if hasLiteral(data, i, "null") {
+			d.pos = i + 4
+			return nil, nil
+		}
+	case 't':
+		if hasLiteral(data, i, "true") {
+			d.pos = i + 4
+			return true, nil
+		}
+	case 'f':
+		if hasLiteral(data, i, "false") {
+			d.pos = i + 5
+			return false, nil
+		}
+	case 'N':
+		if hasLiteral(data, i, "NaN") {
+			d.pos = i + 3
+			return math.NaN(), nil
+		}
+	case 'I':
+		if hasLiteral(data, i, "Infinity") {
+			d.pos = i + 8
+			return math.Inf(1), nil
+		}
+	case '-':
+		if hasLiteral(data, i, "-Infinity") {
+			d.pos = i + 9
+			return math.Inf(-1), nil
+		}
+	}
+	return d.number(i)
+}
+
+func (d *decoder) tooDeep(kind string) error {
+	return fmt.Errorf("%w: more than %d levels, while decoding a JSON %s", ErrTooDeep, MaxDepth, kind)
+}
+
+// array decodes a list; d.pos is at '['. The messages and positions follow
+// CPython 3.11's _parse_array_unicode ("[1,]" is "Expecting value").
+func (d *decoder) array(depth int) (any, error) {
+	if depth > MaxDepth {
+		return nil, d.tooDeep("array")
+	}
+	data := d.data
+	i := skipSpace(data, d.pos+1)
+	if i < len(data) && data[i] == ']' {
+		d.pos = i + 1
+		return []any{}, nil
+	}
+	base := len(d.items)
+	for {
+		d.pos = i
+		v, err := d.value(depth)
+		if err != nil {
+			return nil, err
+		}
+		d.items = append(d.items, v)
+		i = skipSpace(data, d.pos)
+		if i < len(data) && data[i] == ']' {
+			break
+		}
+		if i >= len(data) || data[i] != ',' {
+			return nil, d.syntaxError("Expecting ',' delimiter", i)
+		}
+		i = skipSpace(data, i+1)
+	}
+	list := make([]any, len(d.items)-base)
+	copy(list, d.items[base:])
+	clear(d.items[base:])
+	d.items = d.items[:base]
+	d.pos = i + 1
+	return list, nil
+}
+
+// object decodes a dict; d.pos is at '{'. A repeated key keeps its first
+// position and takes the last value, as a Python dict being filled does.
+func (d *decoder) object(depth int) (any, error) {
+	if depth > MaxDepth {
+		return nil, d.tooDeep("object")
+	}
+	data := d.data
+	i := skipSpace(data, d.pos+1)
+	if i < len(data) && data[i] == '}' {
+		d.pos = i + 1
+		return &Dict{}, nil
+	}
+	base := len(d.pairs)
+	var index map[string]int // built once the dict outgrows a linear scan
+	for {
+		if i >= len(data) || data[i] != '"' {
+			return nil, d.syntaxError("Expecting property name enclosed in double quotes", i)
+		}
+		key, err := d.key(i + 1)
+		if err != nil {
+			return nil, err
+		}
+		i = skipSpace(data, d.pos)
+		if i >= len(data) || data[i] != ':' {
+			return nil, d.syntaxError("Expecting ':' delimiter", i)
+		}
+		d.pos = skipSpace(data, i+1)
+		v, err := d.value(depth)
+		if err != nil {
+			return nil, err
+		}
+
+		pending := d.pairs[base:]
+		dup := -1
+		if index != nil {
+			if j, ok := index[key]; ok {
+				dup = j
+			}
+		} else {
+			for j := range pending {
+				if pending[j].key == key {
+					dup = j
+					break
+				}
+			}
+		}
+		if dup >= 0 {
+			pending[dup].val = v
+		} else {
+			d.pairs = append(d.pairs, entry{key, v})
+			n := len(d.pairs) - base
+			if index != nil {
+				index[key] = n - 1
+			} else if n > indexThreshold {
+				index = make(map[string]int, 2*n)
+				for j, e := range d.pairs[base:] {
+					index[e.key] = j
+				}
+			}
+		}
+
+		i = skipSpace(data, d.pos)
+		if i < len(data) && data[i] == '}' {
+			break
+		}
+		if i >= len(data) || data[i] != ',' {
+			return nil, d.syntaxError("Expecting ',' delimiter", i)
+		}
+		i = skipSpace(data, i+1)
+	}
+	dict := &Dict{entries: make([]entry, len(d.pairs)-base), index: index}
+	copy(dict.entries, d.pairs[base:])
+	clear(d.pairs[base:])
+	d.pairs = d.pairs[:base]
+	d.pos = i + 1
+	return dict, nil
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// number decodes a number at i with the grammar of CPython's
+// _match_number_unicode: a '.' or exponent not followed by digits is not part
+// of the number ("1." is 1 followed by extra data), and no digits at all is
+// "Expecting value" at the start.
+func (d *decoder) number(start int) (any, error) {
+	data, i := d.data, start
+	neg := data[i] == '-'
+	if neg {
+		i++
+		if i >= len(data) {
+			return nil, d.syntaxError("Expecting value", start)
+		}
+	}
+	switch {
+	case '1' <= data[i] && data[i] <= '9':
+		i++
+		for i < len(data) && isDigit(data[i]) {
+			i++
+		}
+	case data[i] == '0':
+		i++
+	default:
+		return nil, d.syntaxError("Expecting value", start)
+	}
+	intEnd := i
+	isFloat := false
+	if i+1 < len(data) && data[i] == '.' && isDigit(data[i+1]) {
+		isFloat = true
+		i += 2
+		for i < len(data) && isDigit(data[i]) {
+			i++
+		}
+	}
+	if i+1 < len(data) && (data[i] == 'e' || data[i] == 'E') {
+		expStart := i
+		i++
+		if data[i] == '-' || data[i] == '+' {
+			i++
+		}
+		for i < len(data) && isDigit(data[i]) {
+			i++
+		}
+		if isDigit(data[i-1]) {
+			isFloat = true
+		} else {
+			i = expStart // "1e", "1e+": the number ends before the 'e'
+		}
+	}
+	d.pos = i
+	if isFloat {
+		f, err := strconv.ParseFloat(string(data[start:i]), 64)
+		if err != nil && !isRangeError(err) {
+			// Unreachable: the grammar above only lets valid floats through.
+			return nil, d.syntaxError("Expecting value", start)
+		}
+		return f, nil // out of range: ±Inf or ±0, as Python's float()
+	}
+	return d.integer(start, intEnd, neg)
+}
+
+func isRangeError(err error) bool {
+	ne, ok := err.(*strconv.NumError)
+	return ok && ne.Err == strconv.ErrRange
+}
+
+// integer converts the digits data[start:end] (with an optional '-') to
+// int64, or to *big.Int only when int64 overflows.
+func (d *decoder) integer(start, end int, neg bool) (any, error) {
+	digits := d.data[start:end]
+	if neg {
+		digits = digits[1:]
+	}
+	if len(digits) <= 18 { // cannot overflow int64
+		var n int64
+		for _, c := range digits {
+			n = n*10 + int64(c-'0')
+		}
+		if neg {
+			n = -n
+		}
+		return n, nil
+	}
+	if len(digits) > maxIntDigits {
+		return nil, fmt.Errorf("%w: value has %d digits", ErrIntTooLong, len(digits))
+	}
+	tok := string(d.data[start:end])
+	if n, err := strconv.ParseInt(tok, 10, 64); err == nil {
+		return n, nil
+	}
+	b, ok := new(big.Int).SetString(tok, 10)
+	if !ok {
+		return nil, d.syntaxError("Expecting value", start) // unreachable
+	}
+	return b, nil
+}

@@ -1,0 +1,106 @@
+package signing
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strconv"
+	"sync"
+
+	"github.com/klauspost/compress/zlib"
+)
+
+// DefaultMaxDecompressedSize bounds the output of a compressed payload when
+// Options.MaxDecompressedSize is zero. Django has no bound; a session or
+// token that inflates past 16 MiB is refused here as ErrTooLarge rather than
+// allowed to exhaust memory.
+const DefaultMaxDecompressedSize = 16 << 20
+
+var zlibWriters = sync.Pool{New: func() any {
+	w, _ := zlib.NewWriterLevel(nil, zlib.DefaultCompression)
+	return w
+}}
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// compressMinLen is the smallest input zlib could possibly shrink by the two
+// bytes Django requires: the container alone costs 6 bytes, the deflate data
+// at least 1.
+const compressMinLen = 9
+
+// zlibCompress appends the zlib stream of data to dst.
+func zlibCompress(dst *bytes.Buffer, data []byte) {
+	w := zlibWriters.Get().(*zlib.Writer)
+	w.Reset(dst)
+	w.Write(data) // a bytes.Buffer never fails
+	w.Close()
+	zlibWriters.Put(w)
+}
+
+type zlibReader interface {
+	io.ReadCloser
+	zlib.Resetter
+}
+
+var zlibReaders sync.Pool
+
+// zlibDecompress inflates a zlib stream (RFC 1950: raw deflate and gzip are
+// refused, as CPython's zlib.decompress refuses them), ignoring any bytes
+// after the end of the stream as CPython does. At most max bytes are ever
+// produced: a stream inflating further fails with ErrTooLarge without having
+// allocated more than about max bytes.
+func zlibDecompress(data []byte, max int64) ([]byte, error) {
+	src := bytes.NewReader(data)
+	var zr zlibReader
+	if r, ok := zlibReaders.Get().(zlibReader); ok {
+		zr = r
+		if err := zr.Reset(src, nil); err != nil {
+			zlibReaders.Put(zr)
+			return nil, wrapErr(ErrMalformed, "zlib", err)
+		}
+	} else {
+		r, err := zlib.NewReader(src)
+		if err != nil {
+			return nil, wrapErr(ErrMalformed, "zlib", err)
+		}
+		zr = r.(zlibReader)
+	}
+	defer zlibReaders.Put(zr)
+
+	guess := int64(len(data)) * 4
+	if guess < 512 {
+		guess = 512
+	}
+	if guess > max+1 {
+		guess = max + 1
+	}
+	out := make([]byte, 0, guess)
+	for {
+		if len(out) == cap(out) {
+			if int64(len(out)) > max {
+				return nil, errorf(ErrTooLarge, "inflates past "+strconv.FormatInt(max, 10)+" bytes")
+			}
+			next := int64(cap(out)) * 2
+			if next > max+1 {
+				next = max + 1
+			}
+			grown := make([]byte, len(out), next)
+			copy(grown, out)
+			out = grown
+		}
+		n, err := zr.Read(out[len(out):cap(out)])
+		out = out[:len(out)+n]
+		if int64(len(out)) > max {
+			return nil, errorf(ErrTooLarge, "inflates past "+strconv.FormatInt(max, 10)+" bytes")
+		}
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			if errors.Is(err, io.ErrUnexpectedEOF) {
+				return nil, errorf(ErrMalformed, "zlib: incomplete or truncated stream")
+			}
+			return nil, wrapErr(ErrMalformed, "zlib", err)
+		}
+	}
+}

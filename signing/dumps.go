@@ -1,0 +1,164 @@
+package signing
+
+import (
+	"bytes"
+	"strings"
+	"time"
+
+	"github.com/djsession/djsession/pyjson"
+)
+
+// Serializer turns a value into bytes and back, like Django's serializer
+// classes (signing.JSONSerializer, the old PickleSerializer). Loads must
+// not keep data after it returns.
+type Serializer interface {
+	Dumps(v any) ([]byte, error)
+	Loads(data []byte) (any, error)
+}
+
+// AppendDumper is an optional interface of a Serializer: AppendDumps appends
+// the serialized form of v to dst, letting signers reuse buffers.
+type AppendDumper interface {
+	AppendDumps(dst []byte, v any) ([]byte, error)
+}
+
+// JSONSerializer is Django's django.core.signing.JSONSerializer: compact
+// json.dumps (separators "," and ":", ASCII only) and json.loads of the
+// bytes decoded as latin-1, with Python values as package pyjson models them
+// (ordered dicts, int64 or *big.Int, float64, string, []any, nil, bool).
+var JSONSerializer Serializer = jsonSerializer{}
+
+type jsonSerializer struct{}
+
+func (jsonSerializer) Dumps(v any) ([]byte, error)                   { return pyjson.Marshal(v) }
+func (jsonSerializer) AppendDumps(dst []byte, v any) ([]byte, error) { return pyjson.AppendMarshal(dst, v) }
+func (jsonSerializer) Loads(data []byte) (any, error)                { return pyjson.Unmarshal(data) }
+
+// Dumps is Django's signing.dumps: v serialized (JSON by default),
+// compressed with zlib if compress is set and that saves at least two
+// bytes, URL-safe base64 encoded (prefixed with "." when compressed),
+// timestamped and signed with a TimestampSigner whose salt defaults to
+// "django.core.signing":
+//
+//	eyJhIjoxfQ:1r31eq:EwEJtzKarFSfv7vbmVHgOfh1JA2SU92iCsSG7zp8Opc
+//
+// Uncompressed tokens are byte-identical to Django's. Compressed ones are
+// valid zlib that every Django version reads, but not the same deflate
+// bytes as CPython's zlib (see the package documentation).
+//
+// Derived keys are cached, so repeated calls are cheap; a TimestampSigner
+// built once and reused is cheaper still.
+func Dumps(v any, o Options, compress bool) (string, error) {
+	var t TimestampSigner
+	if err := t.s.init(o, "django.core.signing"); err != nil {
+		return "", err
+	}
+	return t.s.signObject(v, compress, true)
+}
+
+// Loads is Django's signing.loads: it reverses Dumps, accepting a token of
+// any age. Failures match ErrBadSignature (not ours, or tampered) or
+// ErrMalformed (signed by us, but undecodable).
+func Loads(token string, o Options) (any, error) {
+	var t TimestampSigner
+	if err := t.s.init(o, "django.core.signing"); err != nil {
+		return nil, err
+	}
+	return t.UnsignObject(token)
+}
+
+// LoadsMaxAge is Loads that also refuses tokens signed more than maxAge
+// ago, with an error matching ErrSignatureExpired and ErrBadSignature.
+func LoadsMaxAge(token string, o Options, maxAge time.Duration) (any, error) {
+	var t TimestampSigner
+	if err := t.s.init(o, "django.core.signing"); err != nil {
+		return nil, err
+	}
+	return t.UnsignObjectMaxAge(token, maxAge)
+}
+
+// maxPooledBuf keeps huge one-off buffers out of the pool.
+const maxPooledBuf = 1 << 20
+
+func putBuf(b *bytes.Buffer) {
+	if b.Cap() <= maxPooledBuf {
+		bufPool.Put(b)
+	}
+}
+
+func (s *Signer) signObject(v any, compress, withTS bool) (string, error) {
+	if ad, ok := s.serializer.(AppendDumper); ok {
+		buf := bufPool.Get().(*bytes.Buffer)
+		data, err := ad.AppendDumps(buf.AvailableBuffer()[:0], v)
+		if err != nil {
+			putBuf(buf)
+			return "", wrapErr(errSerialize, "serialize", err)
+		}
+		out := s.signPayload(data, compress, withTS)
+		if cap(data) > buf.Cap() { // keep the grown buffer for next time
+			buf = bytes.NewBuffer(data[:0])
+		}
+		putBuf(buf)
+		return out, nil
+	}
+	data, err := s.serializer.Dumps(v)
+	if err != nil {
+		return "", wrapErr(errSerialize, "serialize", err)
+	}
+	return s.signPayload(data, compress, withTS), nil
+}
+
+// errSerialize is the kind of a serializer's refusal to write a value: a
+// caller's mistake, not bad input, so it matches no input sentinel.
+var errSerialize error = &sentinel{msg: "signing: cannot serialize value"}
+
+// signPayload is sign_object after serialization: compress, encode, sign.
+func (s *Signer) signPayload(data []byte, compress, withTS bool) string {
+	dot := 0
+	if compress && len(data) >= compressMinLen {
+		z := bufPool.Get().(*bytes.Buffer)
+		z.Reset()
+		zlibCompress(z, data)
+		defer putBuf(z)
+		if z.Len() < len(data)-1 { // Django keeps it only if 2+ bytes shorter
+			data, dot = z.Bytes(), 1
+		}
+	}
+	var tsBuf [12]byte
+	var ts []byte
+	size := dot + b64.EncodedLen(len(data)) + len(s.sep) + s.primary.encLen
+	if withTS {
+		ts = appendB62(tsBuf[:0], s.timestamp())
+		size += len(s.sep) + len(ts)
+	}
+	buf := make([]byte, 0, size)
+	if dot == 1 {
+		buf = append(buf, '.')
+	}
+	buf = b64.AppendEncode(buf, data)
+	if withTS {
+		buf = append(buf, s.sep...)
+		buf = append(buf, ts...)
+	}
+	return stringOf(s.appendSignature(buf, len(buf)))
+}
+
+// decodePayload is unsign_object after the signature check: "." means zlib.
+func decodePayload(payload string, max int64) ([]byte, error) {
+	if rest, ok := strings.CutPrefix(payload, "."); ok {
+		z, err := b64Decode(rest)
+		if err != nil {
+			return nil, err
+		}
+		return zlibDecompress(z, max)
+	}
+	return b64Decode(payload)
+}
+
+func loadsPayload(ser Serializer, data []byte) (any, error) {
+	v, err := ser.Loads(data)
+	if err != nil {
+		return nil, wrapErr(ErrMalformed, "deserialize", err)
+	}
+	return v, nil
+}
