@@ -45,7 +45,7 @@ func benchPayloads(b *testing.B) map[string]*pyjson.Dict {
 func benchCodec(b *testing.B) *Codec {
 	s := DefaultSettings("django-insecure-interop-vector-secret-key-0123456789")
 	t0 := time.Unix(1700000000, 0)
-	s.Now = func() time.Time { return t0 }
+	s.Clock = func() time.Time { return t0 }
 	c, err := NewCodec(s)
 	if err != nil {
 		b.Fatal(err)

@@ -74,7 +74,7 @@ func NewCodecForClass(s Settings, qualname string) (*Codec, error) {
 		Salt:         salt,
 		Algorithm:    signing.Algorithm(s.hashingAlgorithm()),
 		LegacySHA1:   v == Django32,
-		Now:          s.Now,
+		Now:          s.Clock,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrImproperlyConfigured, err)

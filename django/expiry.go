@@ -100,7 +100,7 @@ func (s *Settings) ExpiryDate(session *pyjson.Dict, modification time.Time) (tim
 }
 
 func (s *Settings) expiryDate(expiry any, modification time.Time) (time.Time, error) {
-	loc, err := s.location()
+	loc, err := s.Location()
 	if err != nil {
 		return time.Time{}, err
 	}
@@ -195,7 +195,7 @@ func (s *Settings) SetExpiry(session *pyjson.Dict, value any, now time.Time) err
 		if s.UseTZ {
 			stored = fromAwareTime(v).isoformat()
 		} else {
-			loc, err := s.location()
+			loc, err := s.Location()
 			if err != nil {
 				return err
 			}
@@ -228,7 +228,7 @@ func (s *Settings) SetExpiry(session *pyjson.Dict, value any, now time.Time) err
 
 // pyNow is timezone.now() for the clock reading t.
 func (s *Settings) pyNow(t time.Time) (pyDatetime, error) {
-	loc, err := s.location()
+	loc, err := s.Location()
 	if err != nil {
 		return pyDatetime{}, err
 	}

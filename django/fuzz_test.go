@@ -29,7 +29,7 @@ func FuzzDecode(f *testing.F) {
 	for _, v := range Versions {
 		s := DefaultSettings("django-insecure-interop-vector-secret-key-0123456789")
 		s.DjangoVersion = v
-		s.Now = func() time.Time { return t0 }
+		s.Clock = func() time.Time { return t0 }
 		s.Logger = slog.New(slog.DiscardHandler)
 		c, err := NewCodec(s)
 		if err != nil {

@@ -123,9 +123,9 @@ type Settings struct {
 	// zero value means LatestVersion.
 	DjangoVersion Version
 
-	// Now is the clock (default time.Now). Not a Django setting: tests and
-	// reproducible tokens inject one.
-	Now func() time.Time
+	// Clock is the clock (default time.Now). Not a Django setting: tests
+	// and reproducible tokens inject one.
+	Clock func() time.Time
 	// Rand is the source of session keys (default crypto/rand.Reader).
 	Rand io.Reader
 	// Logger receives the warnings Django logs, such as "Session data
@@ -161,10 +161,10 @@ func (s *Settings) Version() Version {
 	return s.DjangoVersion
 }
 
-// now returns the injected clock's time, or time.Now.
-func (s *Settings) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
+// Now returns the time of the injected Clock, or time.Now.
+func (s *Settings) Now() time.Time {
+	if s.Clock != nil {
+		return s.Clock()
 	}
 	return time.Now()
 }
@@ -176,8 +176,9 @@ func (s *Settings) logger() *slog.Logger {
 	return slog.Default()
 }
 
-// location returns TIME_ZONE as a *time.Location.
-func (s *Settings) location() (*time.Location, error) {
+// Location returns TIME_ZONE as a *time.Location: the zone of Django's
+// naive datetimes when USE_TZ is off.
+func (s *Settings) Location() (*time.Location, error) {
 	if s.TimeZone == "" || s.TimeZone == "UTC" {
 		return time.UTC, nil
 	}

@@ -109,7 +109,7 @@ func settingsFor(t *testing.T, series string, v *sessionVectors) Settings {
 	s.SecretKeyFallbacks = v.Fallbacks
 	s.DjangoVersion = ver
 	t0 := time.Unix(v.T0, 0)
-	s.Now = func() time.Time { return t0 }
+	s.Clock = func() time.Time { return t0 }
 	return s
 }
 
@@ -252,7 +252,7 @@ func TestVectorsSignedCookies(t *testing.T) {
 					}
 					sec := int64(row.Clock)
 					now := time.Unix(sec, int64((row.Clock-float64(sec))*1e9))
-					s.Now = func() time.Time { return now }
+					s.Clock = func() time.Time { return now }
 					s.SessionCookieAge = row.MaxAge
 					codec, err := NewCodec(s)
 					if err != nil {

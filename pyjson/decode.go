@@ -68,7 +68,7 @@ type decoder struct {
 	// utf8Input reads raw bytes >= 0x80 as UTF-8 (invalid sequences become
 	// U+FFFD, as in encoding/json) instead of latin-1.
 	utf8Input bool
-	keys  keyCache
+	keys      keyCache
 }
 
 var decoderPool = sync.Pool{New: func() any { return new(decoder) }}

@@ -30,9 +30,11 @@ var JSONSerializer Serializer = jsonSerializer{}
 
 type jsonSerializer struct{}
 
-func (jsonSerializer) Dumps(v any) ([]byte, error)                   { return pyjson.Marshal(v) }
-func (jsonSerializer) AppendDumps(dst []byte, v any) ([]byte, error) { return pyjson.AppendMarshal(dst, v) }
-func (jsonSerializer) Loads(data []byte) (any, error)                { return pyjson.Unmarshal(data) }
+func (jsonSerializer) Dumps(v any) ([]byte, error) { return pyjson.Marshal(v) }
+func (jsonSerializer) AppendDumps(dst []byte, v any) ([]byte, error) {
+	return pyjson.AppendMarshal(dst, v)
+}
+func (jsonSerializer) Loads(data []byte) (any, error) { return pyjson.Unmarshal(data) }
 
 // Dumps is Django's signing.dumps: v serialized (JSON by default),
 // compressed with zlib if compress is set and that saves at least two
@@ -89,7 +91,8 @@ func putBuf(b *bytes.Buffer) {
 func (s *Signer) signObject(v any, compress, withTS bool) (string, error) {
 	if ad, ok := s.serializer.(AppendDumper); ok {
 		buf := bufPool.Get().(*bytes.Buffer)
-		data, err := ad.AppendDumps(buf.AvailableBuffer()[:0], v)
+		buf.Reset()
+		data, err := ad.AppendDumps(buf.AvailableBuffer(), v)
 		if err != nil {
 			putBuf(buf)
 			return "", wrapErr(errSerialize, "serialize", err)

@@ -60,6 +60,8 @@ type ExpiredError struct {
 	MaxAge time.Duration // the limit the caller passed
 }
 
+// Error returns Django's message, "Signature age <age> > <max_age> seconds",
+// with the numbers in their shortest form.
 func (e *ExpiredError) Error() string {
 	return "signing: Signature age " + formatSeconds(e.Age) + " > " +
 		formatSeconds(e.MaxAge.Seconds()) + " seconds"
@@ -111,4 +113,3 @@ var (
 func errNoSep(sep string) error {
 	return errorf(ErrBadSignature, "No "+strconv.Quote(sep)+" found in value")
 }
-

@@ -8,8 +8,8 @@ import (
 	"crypto/sha3"
 	"crypto/sha512"
 	"hash"
-	"sync/atomic"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/crypto/blake2b"
 	"golang.org/x/crypto/blake2s"

@@ -191,7 +191,7 @@ func (c *cli) settings() (django.Settings, error) {
 		}
 		sec, frac := math.Modf(f)
 		t := time.Unix(int64(sec), int64(math.Round(frac*1e9)))
-		s.Now = func() time.Time { return t }
+		s.Clock = func() time.Time { return t }
 	}
 	return s, nil
 }

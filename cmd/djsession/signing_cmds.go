@@ -13,7 +13,7 @@ import (
 
 // signingOptions are the options of signing.dumps/loads from the flags.
 func (c *cli) signingOptions(s django.Settings) (signing.Options, error) {
-	o := signing.Options{Key: s.SecretKey, Now: s.Now}
+	o := signing.Options{Key: s.SecretKey, Now: s.Clock}
 	if s.Version().AtLeast(4, 1) {
 		o.FallbackKeys = s.SecretKeyFallbacks
 	}
