@@ -19,6 +19,11 @@ var (
 	// makes times aware). Django raises TypeError there.
 	ErrBadExpiry = errors.New("django: unusable _session_expiry")
 
+	// ErrInvalidSessionKey is Django's InvalidSessionKey: a key the store
+	// cannot use (the file engine allows only [a-z0-9]). Django answers it
+	// as a SuspiciousOperation: a missing session on load, 400 on save.
+	ErrInvalidSessionKey = errors.New("django: invalid characters in session key")
+
 	// ErrNotSerializable is Django's TypeError at save: the value cannot be
 	// written by the session serializer (for example a datetime expiry
 	// with JSON on Django 3.2).

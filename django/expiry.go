@@ -36,9 +36,25 @@ func (s *Settings) ExpiryAge(session *pyjson.Dict, modification time.Time) (int6
 	return s.expiryAge(expiry, modification)
 }
 
+// ExpiryAgeOf is get_expiry_age(modification=modification, expiry=expiry)
+// for an explicit expiry: any stored form of _session_expiry, or a
+// time.Time, which stands for a Python datetime (aware when USE_TZ is on,
+// TIME_ZONE wall clock when it is off). The file store computes its expiry
+// this way from a file's modification time.
+func (s *Settings) ExpiryAgeOf(expiry any, modification time.Time) (int64, error) {
+	return s.expiryAge(expiry, modification)
+}
+
 func (s *Settings) expiryAge(expiry any, modification time.Time) (int64, error) {
 	if pyFalsy(expiry) {
 		return s.SessionCookieAge, nil
+	}
+	if t, ok := expiry.(time.Time); ok {
+		loc, err := s.Location()
+		if err != nil {
+			return 0, err
+		}
+		return floorSeconds(fromTime(t, s.UseTZ, loc), s, modification)
 	}
 	if str, ok := expiry.(string); ok {
 		if !s.Version().AtLeast(4, 2) {
@@ -48,22 +64,27 @@ func (s *Settings) expiryAge(expiry any, modification time.Time) (int64, error) 
 		if err != nil {
 			return 0, fmt.Errorf("%w: %v", ErrBadExpiry, err)
 		}
-		mod, err := s.pyNow(modification)
-		if err != nil {
-			return 0, err
-		}
-		d, err := exp.sub(mod)
-		if err != nil {
-			return 0, fmt.Errorf("%w: %v", ErrBadExpiry, err)
-		}
-		// delta.days*86400 + delta.seconds: the floor of the difference.
-		sec := int64(d / time.Second)
-		if d%time.Second < 0 {
-			sec--
-		}
-		return sec, nil
+		return floorSeconds(exp, s, modification)
 	}
 	return seconds(expiry)
+}
+
+// floorSeconds is delta.days*86400 + delta.seconds for delta = exp -
+// modification: the floor of the difference in seconds.
+func floorSeconds(exp pyDatetime, s *Settings, modification time.Time) (int64, error) {
+	mod, err := s.pyNow(modification)
+	if err != nil {
+		return 0, err
+	}
+	d, err := exp.sub(mod)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %v", ErrBadExpiry, err)
+	}
+	sec := int64(d / time.Second)
+	if d%time.Second < 0 {
+		sec--
+	}
+	return sec, nil
 }
 
 // seconds reads a numeric expiry as int() of it.

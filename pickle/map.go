@@ -114,7 +114,7 @@ func hashKey(v any) (string, bool) {
 }
 
 func writeHashKey(b *strings.Builder, v any, depth int) bool {
-	if depth > maxEncodeDepth {
+	if depth > defaultMaxDepth {
 		return false
 	}
 	switch x := v.(type) {

@@ -183,3 +183,33 @@ func TestDictAll(t *testing.T) {
 		t.Fatal(keys)
 	}
 }
+
+// Reads never modify a Dict, and Unmarshal shares nothing between calls, so
+// both are safe from many goroutines (run with -race).
+func TestConcurrentReads(t *testing.T) {
+	big := NewDict(0)
+	for i := range 50 {
+		big.Set(fmt.Sprint("k", i), i)
+	}
+	data, _ := Marshal(big)
+	done := make(chan bool)
+	for range 4 {
+		go func() {
+			defer func() { done <- true }()
+			for i := range 200 {
+				if n, ok := big.GetInt64(fmt.Sprint("k", i%50)); !ok || n != int64(i%50) {
+					t.Error("GetInt64")
+					return
+				}
+				v, err := UnmarshalDict(data)
+				if err != nil || !v.Equal(big) {
+					t.Error("Unmarshal")
+					return
+				}
+			}
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+}

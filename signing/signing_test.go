@@ -285,15 +285,9 @@ func TestZipBomb(t *testing.T) {
 	if testing.Short() {
 		t.Skip("1 GiB bomb skipped in -short mode")
 	}
-	var b bytes.Buffer
-	w, _ := zlib.NewWriterLevel(&b, zlib.BestSpeed)
-	zeros := make([]byte, 1<<20)
-	for i := 0; i < 1024; i++ {
-		w.Write(zeros)
-	}
-	w.Close()
-	tok = signedPayload(t, "."+B64Encode(b.Bytes()))
-	t.Logf("1 GiB of zeros: %d bytes compressed, %d bytes of token", b.Len(), len(tok))
+	b := zerosBomb(1024)
+	tok = signedPayload(t, "."+B64Encode(b))
+	t.Logf("1 GiB of zeros: %d bytes compressed, %d bytes of token", len(b), len(tok))
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
@@ -306,6 +300,31 @@ func TestZipBomb(t *testing.T) {
 		t.Errorf("allocated %d bytes for a bound of %d", alloc, DefaultMaxDecompressedSize)
 	} else {
 		t.Logf("allocated %d bytes refusing it", alloc)
+	}
+}
+
+// zerosBomb returns a zlib stream of mib MiB of zeros without compressing
+// them all: one sync-flushed, byte-aligned, non-final run of deflate blocks
+// for 1 MiB is repeated, then closed with an empty final block and the
+// Adler-32 of the zeros ((1 + 0·n) mod 65521, n mod 65521).
+func zerosBomb(mib int) []byte {
+	var b bytes.Buffer
+	w, _ := zlib.NewWriterLevel(&b, zlib.BestCompression)
+	w.Write(make([]byte, 1<<20))
+	w.Flush()
+	chunk := append([]byte(nil), b.Bytes()[2:]...)
+	out := append([]byte(nil), b.Bytes()[:2]...)
+	for i := 0; i < mib; i++ {
+		out = append(out, chunk...)
+	}
+	n := uint32((uint64(mib) << 20) % 65521)
+	return append(out, 0x03, 0x00, byte(n>>8), byte(n), 0, 1)
+}
+
+func TestZerosBombIsValid(t *testing.T) {
+	got, err := zlibDecompress(zerosBomb(3), 3<<20)
+	if err != nil || len(got) != 3<<20 || bytes.IndexByte(got, 1) >= 0 {
+		t.Fatalf("%d bytes, %v", len(got), err)
 	}
 }
 

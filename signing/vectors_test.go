@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -39,7 +40,7 @@ func loadVectors(t testing.TB) []vectorFile {
 	}
 	var out []vectorFile
 	for _, p := range paths {
-		data, err := readFile(p)
+		data, err := os.ReadFile(p)
 		if err != nil {
 			t.Fatal(err)
 		}
