@@ -39,14 +39,18 @@ type cli struct {
 }
 
 // commandOrder lists the commands as usage shows them.
-var commandOrder = []string{"dumps", "loads", "encode", "decode"}
+var commandOrder = []string{"dumps", "loads", "encode", "decode", "get", "set", "delete", "clearsessions"}
 
 // usages are the synopses printed by --help and on a usage error.
 var usages = map[string]string{
-	"dumps":  "dumps [--salt S] [--compress] [--algorithm A] < value.json",
-	"loads":  "loads [--salt S] [--max-age N] [--algorithm A] TOKEN",
-	"encode": "encode < session.json",
-	"decode": "decode DATA",
+	"dumps":         "dumps [--salt S] [--compress] [--algorithm A] < value.json",
+	"loads":         "loads [--salt S] [--max-age N] [--algorithm A] TOKEN",
+	"encode":        "encode < session.json",
+	"decode":        "decode DATA",
+	"get":           "get KEY                       (store flags: --database, --cache, ...)",
+	"set":           "set KEY [--expiry N] < session.json",
+	"delete":        "delete KEY",
+	"clearsessions": "clearsessions",
 }
 
 // commandFunc returns the implementation of a command word.
@@ -60,6 +64,14 @@ func commandFunc(name string) (func(*cli) error, bool) {
 		return (*cli).encode, true
 	case "decode":
 		return (*cli).decode, true
+	case "get":
+		return (*cli).getSession, true
+	case "set":
+		return (*cli).setSession, true
+	case "delete":
+		return (*cli).deleteSession, true
+	case "clearsessions":
+		return (*cli).clearSessions, true
 	}
 	return nil, false
 }
@@ -78,6 +90,17 @@ func newFlags() *flagSet {
 	f.define("compress", true, "zlib-compress when it saves at least 2 bytes")
 	f.define("algorithm", false, "hashlib name of the HMAC hash")
 	f.define("max-age", false, "maximum token age in seconds")
+	// Store flags (dj-database-url style).
+	f.define("database", false, "postgres://user:pass@host:port/name, mysql://..., sqlite:////abs/path")
+	f.define("use-tz", true, "USE_TZ (default true)")
+	f.define("time-zone", false, "TIME_ZONE (default UTC)")
+	f.define("cache", false, "memcached://host:port[,host:port...] or redis://host:port/N[,redis://...]")
+	f.define("cache-backend", false, "pymemcache, pylibmc, python-memcached, redis or django-redis")
+	f.define("cache-key-prefix", false, "CACHES KEY_PREFIX")
+	f.define("cache-version", false, "CACHES VERSION (default 1)")
+	f.define("session-file-path", false, "SESSION_FILE_PATH (default the OS temp dir)")
+	f.define("session-cookie-name", false, "SESSION_COOKIE_NAME (default sessionid)")
+	f.define("expiry", false, "set: _session_expiry in seconds")
 	f.define("help", true, "show usage")
 	return f
 }
@@ -141,6 +164,7 @@ func printUsage(w io.Writer) {
 		fmt.Fprintln(w, "  djsession "+usages[name])
 	}
 	fmt.Fprintln(w, "settings flags: --secret-key KEY --fallback-key KEY --engine NAME --session-cookie-age N --now UNIX --django-version V")
+	fmt.Fprintln(w, "store flags: --database URL --use-tz=BOOL --time-zone NAME --cache URL --cache-backend NAME --cache-key-prefix S --cache-version N --session-file-path DIR --session-cookie-name NAME")
 }
 
 // positional returns the command's arguments after the command word,

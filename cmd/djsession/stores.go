@@ -1,0 +1,262 @@
+package main
+
+import (
+	"database/sql"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	// The command, unlike the library, brings its SQL drivers.
+	_ "github.com/go-sql-driver/mysql"
+	_ "github.com/lib/pq"
+	_ "modernc.org/sqlite"
+
+	"github.com/djsession/djsession/backends/db"
+	"github.com/djsession/djsession/backends/file"
+	"github.com/djsession/djsession/django"
+)
+
+// defaultDatabase is Django's own default: db.sqlite3 in the project
+// directory (here, the working directory).
+const defaultDatabase = "sqlite:///db.sqlite3"
+
+// storeSettings adds the store flags to the settings flags.
+func (c *cli) storeSettings() (django.Settings, error) {
+	s, err := c.settings()
+	if err != nil {
+		return s, err
+	}
+	if v, ok := c.flags.get("use-tz"); ok {
+		s.UseTZ = v == "true"
+	}
+	if v, ok := c.flags.get("time-zone"); ok {
+		s.TimeZone = v
+		if _, err := s.Location(); err != nil {
+			return s, usagef("--time-zone: unknown zone %q", v)
+		}
+	}
+	if v, ok := c.flags.get("session-file-path"); ok {
+		s.SessionFilePath = v
+	}
+	if v, ok := c.flags.get("session-cookie-name"); ok {
+		if v == "" {
+			return s, usagef("--session-cookie-name must not be empty")
+		}
+		s.SessionCookieName = v
+	}
+	return s, nil
+}
+
+// openStore returns the store of the configured engine and a function that
+// releases what it opened.
+func (c *cli) openStore(s django.Settings) (django.Store, func(), error) {
+	switch s.SessionEngine {
+	case django.EngineDB:
+		sqlDB, dialect, err := c.openDatabase()
+		if err != nil {
+			return nil, nil, err
+		}
+		st, err := db.New(sqlDB, dialect, s)
+		if err != nil {
+			sqlDB.Close()
+			return nil, nil, err
+		}
+		return st, func() { sqlDB.Close() }, nil
+	case django.EngineFile:
+		st, err := file.New(s)
+		if err != nil {
+			return nil, nil, err
+		}
+		return st, func() {}, nil
+	case django.EngineCache, django.EngineCachedDB:
+		return c.openCacheStore(s)
+	case django.EngineSignedCookies:
+		return nil, nil, usagef("the signed_cookies engine keeps the session in the cookie: use encode and decode")
+	}
+	return nil, nil, usagef("engine %q: give db, cache, cached_db, file or signed_cookies", s.SessionEngine)
+}
+
+// openDatabase opens --database, a dj-database-url style URL.
+func (c *cli) openDatabase() (*sql.DB, db.Dialect, error) {
+	raw, ok := c.flags.get("database")
+	if !ok {
+		raw = defaultDatabase
+	}
+	driver, dsn, dialect, err := parseDatabaseURL(raw)
+	if err != nil {
+		return nil, 0, err
+	}
+	sqlDB, err := sql.Open(driver, dsn)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%w: %w", django.ErrBackend, err)
+	}
+	return sqlDB, dialect, nil
+}
+
+// parseDatabaseURL turns postgres://, mysql:// and sqlite:// URLs into a
+// driver name and DSN, with the options the README recommends (one round
+// trip per statement).
+func parseDatabaseURL(raw string) (driver, dsn string, dialect db.Dialect, err error) {
+	u, perr := url.Parse(raw)
+	if perr != nil {
+		return "", "", 0, usagef("--database: %v", perr)
+	}
+	switch u.Scheme {
+	case "postgres", "postgresql", "pgsql":
+		q := u.Query()
+		if q.Get("sslmode") == "" {
+			q.Set("sslmode", "disable")
+		}
+		q.Set("binary_parameters", "yes")
+		u.Scheme = "postgres"
+		u.RawQuery = q.Encode()
+		return "postgres", u.String(), db.Postgres, nil
+	case "mysql", "mariadb":
+		user := u.User.Username()
+		pass, _ := u.User.Password()
+		host := u.Host
+		if host == "" {
+			host = "127.0.0.1:3306"
+		} else if u.Port() == "" {
+			host += ":3306"
+		}
+		name := strings.TrimPrefix(u.Path, "/")
+		q := u.Query()
+		q.Set("interpolateParams", "true")
+		cred := user
+		if pass != "" {
+			cred += ":" + pass
+		}
+		return "mysql", fmt.Sprintf("%s@tcp(%s)/%s?%s", cred, host, name, q.Encode()), db.MySQL, nil
+	case "sqlite", "sqlite3":
+		// dj-database-url: sqlite:////absolute/path, sqlite:///relative.
+		path := strings.TrimPrefix(raw[len(u.Scheme)+len("://"):], "/")
+		if strings.HasPrefix(path, "/") == false && strings.HasPrefix(raw, u.Scheme+":////") {
+			path = "/" + path
+		}
+		if path == "" || path == ":memory:" {
+			return "", "", 0, usagef("--database: a sqlite URL needs a file path")
+		}
+		path = filepath.Clean(path)
+		return "sqlite", "file:" + path + "?_pragma=busy_timeout(5000)", db.SQLite, nil
+	}
+	return "", "", 0, usagef("--database: unsupported scheme %q (postgres, mysql, sqlite)", u.Scheme)
+}
+
+// getSession prints the stored dict: exit 1 when there is none.
+func (c *cli) getSession() error {
+	a, err := c.positional(1)
+	if err != nil {
+		return err
+	}
+	s, err := c.storeSettings()
+	if err != nil {
+		return err
+	}
+	s.Logger = quietLogger()
+	st, closeFn, err := c.openStore(s)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	ctx, cancel := c.context()
+	defer cancel()
+	d, err := st.Load(ctx, a[0])
+	switch {
+	case errorsIs(err, django.ErrNotFound):
+		return notFound{fmt.Sprintf("no session %q (missing or expired)", a[0])}
+	case err != nil:
+		return err
+	}
+	return c.writeJSON(d)
+}
+
+// setSession makes the session exactly the JSON object on stdin.
+func (c *cli) setSession() error {
+	a, err := c.positional(1)
+	if err != nil {
+		return err
+	}
+	key := a[0]
+	s, err := c.storeSettings()
+	if err != nil {
+		return err
+	}
+	if !django.ValidSessionKey(key) {
+		return usagef("session key %q: Django uses no key shorter than 8 characters", key)
+	}
+	if s.SessionEngine == django.EngineFile && !django.ValidFileSessionKey(key) {
+		return usagef("session key %q: the file engine allows only [a-z0-9]", key)
+	}
+	v, err := c.readJSON()
+	if err != nil {
+		return err
+	}
+	d, ok := asDict(v)
+	if !ok {
+		return usagef("set reads a JSON object")
+	}
+	if e, ok := c.flags.get("expiry"); ok {
+		n, err := strconv.ParseInt(e, 10, 64)
+		if err != nil {
+			return usagef("--expiry takes whole seconds, not %q", e)
+		}
+		d.Set(django.ExpiryKey, n)
+	}
+	st, closeFn, err := c.openStore(s)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	ctx, cancel := c.context()
+	defer cancel()
+	exists, err := st.Exists(ctx, key)
+	if err != nil {
+		return err
+	}
+	return st.Save(ctx, key, d, !exists)
+}
+
+// deleteSession removes a session; a missing one is not an error.
+func (c *cli) deleteSession() error {
+	a, err := c.positional(1)
+	if err != nil {
+		return err
+	}
+	s, err := c.storeSettings()
+	if err != nil {
+		return err
+	}
+	st, closeFn, err := c.openStore(s)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	ctx, cancel := c.context()
+	defer cancel()
+	return st.Delete(ctx, a[0])
+}
+
+// clearSessions is manage.py clearsessions.
+func (c *cli) clearSessions() error {
+	if _, err := c.positional(0); err != nil {
+		return err
+	}
+	s, err := c.storeSettings()
+	if err != nil {
+		return err
+	}
+	if s.SessionEngine == django.EngineSignedCookies {
+		return nil // nothing is stored
+	}
+	st, closeFn, err := c.openStore(s)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	ctx, cancel := c.context()
+	defer cancel()
+	return st.ClearExpired(ctx)
+}
