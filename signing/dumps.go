@@ -48,8 +48,8 @@ func (jsonSerializer) Loads(data []byte) (any, error) { return pyjson.Unmarshal(
 // valid zlib that every Django version reads, but not the same deflate
 // bytes as CPython's zlib (see the package documentation).
 //
-// Derived keys are cached, so repeated calls are cheap; a TimestampSigner
-// built once and reused is cheaper still.
+// Each call derives its keys anew (no secret outlives the call); code that
+// signs or verifies often should build a TimestampSigner once and reuse it.
 func Dumps(v any, o Options, compress bool) (string, error) {
 	var t TimestampSigner
 	if err := t.s.init(o, "django.core.signing"); err != nil {

@@ -9,7 +9,6 @@ import (
 	"crypto/sha512"
 	"hash"
 	"sync"
-	"sync/atomic"
 
 	"golang.org/x/crypto/blake2b"
 	"golang.org/x/crypto/blake2s"
@@ -144,36 +143,3 @@ func (mk *macKey) verify(value []byte, sig string) bool {
 	return ok
 }
 
-// keyCache shares derived keys between signers built from the same
-// (algorithm, salt, secret), so that the package-level Dumps and Loads, which
-// build a signer per call, cost about as much as a reused signer. The cache
-// is bounded; past the bound, keys are derived per signer.
-var (
-	keyCache     sync.Map // keyID → *macKey
-	keyCacheSize atomic.Int64
-)
-
-type keyID struct {
-	alg             Algorithm
-	keySalt, secret string
-}
-
-const keyCacheMax = 256
-
-func cachedMacKey(alg Algorithm, keySalt, secret string) (*macKey, error) {
-	id := keyID{alg, keySalt, secret}
-	if mk, ok := keyCache.Load(id); ok {
-		return mk.(*macKey), nil
-	}
-	mk, err := newMacKey(alg, keySalt, secret)
-	if err != nil {
-		return nil, err
-	}
-	if keyCacheSize.Load() < keyCacheMax {
-		if old, loaded := keyCache.LoadOrStore(id, mk); loaded {
-			return old.(*macKey), nil
-		}
-		keyCacheSize.Add(1)
-	}
-	return mk, nil
-}

@@ -135,7 +135,7 @@ func (s *Signer) init(o Options, defaultSalt string) error {
 	s.candidates = make([]*macKey, 0, len(algs)*len(keys))
 	for _, a := range algs {
 		for _, k := range keys {
-			mk, err := cachedMacKey(a, keySalt, k)
+			mk, err := newMacKey(a, keySalt, k)
 			if err != nil {
 				return err
 			}
