@@ -133,9 +133,7 @@ func parseDatabaseURL(raw string) (driver, dsn string, dialect db.Dialect, err e
 	case "sqlite", "sqlite3":
 		// dj-database-url: sqlite:////absolute/path, sqlite:///relative.
 		path := strings.TrimPrefix(raw[len(u.Scheme)+len("://"):], "/")
-		if strings.HasPrefix(path, "/") == false && strings.HasPrefix(raw, u.Scheme+":////") {
-			path = "/" + path
-		}
+		path, _, _ = strings.Cut(path, "?")
 		if path == "" || path == ":memory:" {
 			return "", "", 0, usagef("--database: a sqlite URL needs a file path")
 		}
