@@ -1,0 +1,442 @@
+package django
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"sync"
+	"time"
+
+	"github.com/djsession/djsession/pyjson"
+	"github.com/djsession/djsession/signing"
+)
+
+// TestCookieName and TestCookieWorked are what set_test_cookie stores.
+const (
+	TestCookieName   = "testcookie"
+	TestCookieWorked = "worked"
+)
+
+// A CookieStore keeps the whole session in the cookie (the signed_cookies
+// engine): the cookie value is computed from the data at every save.
+type CookieStore interface {
+	Store
+	CookieValue(session *pyjson.Dict) (string, error)
+}
+
+// Session is request.session: a dict with Django's semantics over a Store.
+// It loads lazily, on first use, as Django does, and keeps Django's two
+// flags: Accessed (the session was looked at, so the response depends on
+// the cookie) and Modified (it must be saved). It is safe for use by the
+// goroutines of one request.
+//
+// Reading methods never fail: when the store cannot be read, the session
+// behaves as empty, Err reports why, and Save refuses to write, so a
+// failed read never overwrites the stored session.
+type Session struct {
+	mu       sync.Mutex
+	ctx      context.Context
+	store    Store
+	settings *Settings
+
+	key      string       // "" is Python's None
+	data     *pyjson.Dict // nil until loaded
+	accessed bool
+	modified bool
+	loadErr  error
+}
+
+// NewSession is SessionStore(session_key=key): key is the cookie's value,
+// kept only if Django would keep it (at least 8 characters). ctx bounds the
+// lazy load, so pass the request's context.
+func NewSession(ctx context.Context, store Store, settings *Settings, key string) *Session {
+	s := &Session{ctx: ctx, store: store, settings: settings}
+	if ValidSessionKey(key) {
+		s.key = key
+	}
+	return s
+}
+
+// Key returns session_key: "" when the session has none yet.
+func (s *Session) Key() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.key
+}
+
+// Accessed reports whether the session was read or written.
+func (s *Session) Accessed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.accessed
+}
+
+// Modified reports whether the session must be saved.
+func (s *Session) Modified() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.modified
+}
+
+// Err returns the error of the lazy load, if it failed for a reason other
+// than a missing or expired session (a server down, a refused pickle).
+func (s *Session) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.loadErr
+}
+
+// Load loads the session now, if it is not loaded yet, and returns the
+// error a lazy load would have hidden behind Err.
+func (s *Session) Load(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ctx = ctx
+	s.session()
+	return s.loadErr
+}
+
+// session is SessionBase._get_session: it marks the session accessed and
+// loads it on first use. The caller holds mu.
+func (s *Session) session() *pyjson.Dict {
+	s.accessed = true
+	if s.data == nil {
+		s.data = s.load()
+	}
+	return s.data
+}
+
+// load is the backend's load(), with Django's reactions to each outcome.
+func (s *Session) load() *pyjson.Dict {
+	if s.key == "" {
+		return pyjson.NewDict(0)
+	}
+	ctx := s.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	d, err := s.store.Load(ctx, s.key)
+	switch {
+	case err == nil:
+		return d
+	case errors.Is(err, ErrNotFound):
+		if _, ok := s.store.(CookieStore); ok {
+			// signed_cookies: load() calls create(), which only marks
+			// the session modified; the (invalid) cookie value stays
+			// the key, so the response carries a fresh cookie.
+			s.modified = true
+		} else {
+			s.key = ""
+		}
+		return pyjson.NewDict(0)
+	case errors.Is(err, ErrSessionCorrupted) || errors.Is(err, signing.ErrMalformed):
+		// Django decodes unreadable session_data as {} and keeps the key:
+		// the next save replaces the stored data.
+		if d == nil {
+			d = pyjson.NewDict(0)
+		}
+		return d
+	}
+	s.loadErr = err
+	return pyjson.NewDict(0)
+}
+
+// IsEmpty is is_empty(): no session key, and no data loaded or none set.
+func (s *Session) IsEmpty() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.key == "" && (s.data == nil || s.data.Len() == 0)
+}
+
+// Get returns the value stored under k (session.get(k)).
+func (s *Session) Get(k string) (any, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.session().Get(k)
+}
+
+// GetString returns the string stored under k.
+func (s *Session) GetString(k string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.session().GetString(k)
+}
+
+// GetInt64 returns the int stored under k.
+func (s *Session) GetInt64(k string) (int64, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.session().GetInt64(k)
+}
+
+// GetBool returns the bool stored under k.
+func (s *Session) GetBool(k string) (bool, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.session().GetBool(k)
+}
+
+// Has reports whether k is in the session (`k in session`).
+func (s *Session) Has(k string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.session().Get(k)
+	return ok
+}
+
+// Set stores v under k (session[k] = v).
+func (s *Session) Set(k string, v any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.session().Set(k, v)
+	s.modified = true
+}
+
+// Delete removes k (del session[k]); it reports whether k was there, and
+// marks the session modified only then, as Django's KeyError leaves it.
+func (s *Session) Delete(k string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.session().Delete(k) {
+		s.modified = true
+		return true
+	}
+	return false
+}
+
+// Pop removes k and returns its value (session.pop(k)).
+func (s *Session) Pop(k string) (any, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.session().Pop(k)
+	if ok {
+		s.modified = true
+	}
+	return v, ok
+}
+
+// SetDefault returns the value under k, storing v there first if k is
+// absent (session.setdefault(k, v)).
+func (s *Session) SetDefault(k string, v any) any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d := s.session()
+	if old, ok := d.Get(k); ok {
+		return old
+	}
+	d.Set(k, v)
+	s.modified = true
+	got, _ := d.Get(k)
+	return got
+}
+
+// Update stores every entry of other (session.update(other)).
+func (s *Session) Update(other *pyjson.Dict) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d := s.session()
+	for k, v := range other.All() {
+		d.Set(k, v)
+	}
+	s.modified = true
+}
+
+// Keys returns the session's keys in order.
+func (s *Session) Keys() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.session().Keys()
+}
+
+// Items iterates over a snapshot of the session's entries.
+func (s *Session) Items() iter.Seq2[string, any] {
+	s.mu.Lock()
+	d := s.session().Clone()
+	s.mu.Unlock()
+	return d.All()
+}
+
+// Data returns a copy of the session dict.
+func (s *Session) Data() *pyjson.Dict {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.session().Clone()
+}
+
+// Clear empties the session and keeps its key (session.clear()).
+func (s *Session) Clear() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.clear()
+}
+
+func (s *Session) clear() {
+	s.data = pyjson.NewDict(0)
+	s.accessed = true
+	s.modified = true
+}
+
+// SetExpiry is set_expiry(value); see Settings.SetExpiry for the values.
+func (s *Session) SetExpiry(value any) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d := s.session()
+	had := d.Has(ExpiryKey)
+	if err := s.settings.SetExpiry(d, value, s.settings.Now()); err != nil {
+		return err
+	}
+	if value != nil || had {
+		s.modified = true
+	}
+	return nil
+}
+
+// ExpiryAge is get_expiry_age(): seconds left from now.
+func (s *Session) ExpiryAge() (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.settings.ExpiryAge(s.session(), s.settings.Now())
+}
+
+// ExpiryDate is get_expiry_date(): when the session expires.
+func (s *Session) ExpiryDate() (time.Time, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.settings.ExpiryDate(s.session(), s.settings.Now())
+}
+
+// ExpireAtBrowserClose is get_expire_at_browser_close().
+func (s *Session) ExpireAtBrowserClose() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.settings.ExpireAtBrowserClose(s.session())
+}
+
+// CookieAge is get_session_cookie_age(): SESSION_COOKIE_AGE.
+func (s *Session) CookieAge() int64 { return s.settings.SessionCookieAge }
+
+// SetTestCookie is set_test_cookie().
+func (s *Session) SetTestCookie() { s.Set(TestCookieName, TestCookieWorked) }
+
+// TestCookieWorked is test_cookie_worked().
+func (s *Session) TestCookieWorked() bool {
+	v, _ := s.Get(TestCookieName)
+	return v == TestCookieWorked
+}
+
+// DeleteTestCookie is delete_test_cookie().
+func (s *Session) DeleteTestCookie() { s.Delete(TestCookieName) }
+
+// Save is save(): a session without a key is created under a new one; a
+// session with a key replaces the stored one, and ErrUpdate means it was
+// deleted meanwhile (Django's middleware answers 400). The signed_cookies
+// engine computes the new cookie value instead.
+func (s *Session) Save(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.save(ctx, false)
+}
+
+func (s *Session) save(ctx context.Context, mustCreate bool) error {
+	if s.loadErr != nil {
+		return fmt.Errorf("django: not saving a session that failed to load: %w", s.loadErr)
+	}
+	data := s.data
+	if data == nil {
+		if mustCreate || s.key == "" {
+			data = pyjson.NewDict(0)
+		} else {
+			data = s.session()
+			if s.loadErr != nil {
+				return fmt.Errorf("django: not saving a session that failed to load: %w", s.loadErr)
+			}
+		}
+	}
+	if cs, ok := s.store.(CookieStore); ok {
+		v, err := cs.CookieValue(data)
+		if err != nil {
+			return err
+		}
+		s.key = v
+		s.modified = true
+		return nil
+	}
+	if s.key == "" {
+		return s.create(ctx, data)
+	}
+	return s.store.Save(ctx, s.key, data, mustCreate)
+}
+
+// create is SessionBase.create: a new key, saved at once.
+func (s *Session) create(ctx context.Context, data *pyjson.Dict) error {
+	if _, ok := s.store.(CookieStore); ok {
+		s.modified = true
+		return nil
+	}
+	key, err := Create(ctx, s.store, s.settings, data)
+	if err != nil {
+		return err
+	}
+	s.key = key
+	s.modified = true
+	return nil
+}
+
+// CycleKey is cycle_key(): the same data under a new key, the old stored
+// session deleted. Call it at login, against session fixation.
+func (s *Session) CycleKey(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	data := s.session()
+	if s.loadErr != nil {
+		return fmt.Errorf("django: not cycling a session that failed to load: %w", s.loadErr)
+	}
+	if _, ok := s.store.(CookieStore); ok {
+		return s.save(ctx, false)
+	}
+	old := s.key
+	if err := s.create(ctx, data); err != nil {
+		return err
+	}
+	s.data = data
+	if old != "" {
+		return s.store.Delete(ctx, old)
+	}
+	return nil
+}
+
+// Flush is flush(): the data cleared, the stored session deleted, no key.
+// Call it at logout.
+func (s *Session) Flush(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.clear()
+	err := s.deleteStored(ctx)
+	s.key = ""
+	return err
+}
+
+// DeleteSession is delete(): it removes the stored session under the
+// current key (session.delete() in Django), leaving the data in memory.
+func (s *Session) DeleteSession(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.deleteStored(ctx)
+}
+
+func (s *Session) deleteStored(ctx context.Context) error {
+	if _, ok := s.store.(CookieStore); ok {
+		s.key = ""
+		s.data = pyjson.NewDict(0)
+		s.modified = true
+		return nil
+	}
+	if s.key == "" {
+		return nil
+	}
+	return s.store.Delete(ctx, s.key)
+}
+
+// ClearExpired is clear_expired(): the store removes expired sessions.
+func (s *Session) ClearExpired(ctx context.Context) error { return s.store.ClearExpired(ctx) }
