@@ -180,4 +180,3 @@ func (w *responseWriter) fail(err error) {
 	w.ResponseWriter.WriteHeader(status)
 	_, _ = w.ResponseWriter.Write([]byte(body + "\n"))
 }
-

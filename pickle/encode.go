@@ -94,11 +94,11 @@ type (
 // Internal values that save() writes as CPython writes the pieces of a
 // __reduce__: they are never part of a user's value.
 type (
-	freshStr   string    // a str object made during pickling (never shared)
-	stateBytes []byte    // a bytes object made during pickling (datetime state)
-	globalObj  globalKind
-	freshTuple []any     // an args tuple made by __reduce__
-	freshList  []any     // list(set) made by set.__reduce__
+	freshStr        string // a str object made during pickling (never shared)
+	stateBytes      []byte // a bytes object made during pickling (datetime state)
+	globalObj       globalKind
+	freshTuple      []any // an args tuple made by __reduce__
+	freshList       []any // list(set) made by set.__reduce__
 	zoneUnpickleObj struct{}
 )
 
@@ -109,6 +109,11 @@ func (e *encoder) write(b ...byte) {
 		e.out = append(e.out, make([]byte, frameHeaderBytes)...)
 	}
 	e.out = append(e.out, b...)
+}
+
+func (e *encoder) writeString(s string) {
+	e.write()
+	e.out = append(e.out, s...)
 }
 
 func (e *encoder) commitFrame() {
@@ -328,7 +333,7 @@ func (e *encoder) saveStr(s string, key any) error {
 	switch {
 	case n <= 0xff && e.proto >= 4:
 		e.write(opShortBinUnicode, byte(n))
-		e.write(s...)
+		e.writeString(s)
 	case uint64(n) > math.MaxUint32:
 		if e.proto < 4 {
 			return encErr(ErrUnsupported, "cannot serialize a string larger than 4GiB below protocol 4")
@@ -595,10 +600,7 @@ func (e *encoder) saveGlobal(kind globalKind) error {
 		e.write(opStackGlobal)
 	} else {
 		e.write(opGlobal)
-		e.write(py2Module(g.module, e.proto)...)
-		e.write('\n')
-		e.write(g.name...)
-		e.write('\n')
+		e.writeString(py2Module(g.module, e.proto) + "\n" + g.name + "\n")
 	}
 	e.memoize(key)
 	return nil

@@ -1,8 +1,8 @@
 package pickle
 
 import (
-	"iter"
 	"fmt"
+	"iter"
 	"math"
 	"math/big"
 	"slices"

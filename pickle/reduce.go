@@ -276,7 +276,7 @@ func (d *decoder) datetime(args []any) (any, error) {
 		Year: int(b[0])<<8 | int(b[1]), Month: int(b[2] & 0x7F), Day: int(b[3]),
 		Hour: int(b[4]), Minute: int(b[5]), Second: int(b[6]),
 		Microsecond: int(b[7])<<16 | int(b[8])<<8 | int(b[9]),
-		Fold: int(b[2] >> 7), TZ: tz,
+		Fold:        int(b[2] >> 7), TZ: tz,
 	}
 	if !validDate(v.Year, v.Month, v.Day) || !validClock(v.Hour, v.Minute, v.Second, v.Microsecond, v.Fold) {
 		return nil, d.fail(ErrMalformed, "invalid datetime.datetime state")
