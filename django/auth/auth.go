@@ -1,0 +1,245 @@
+// Package auth is the part of django.contrib.auth that lives in the
+// session: who is logged in (_auth_user_id, _auth_user_backend,
+// _auth_user_hash), the session auth hash that logs a user out everywhere
+// when their password changes, and login, logout and get_user as Django
+// runs them, so a Go handler and a Django view agree on who is logged in.
+package auth
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/djsession/djsession/django"
+	"github.com/djsession/djsession/signing"
+)
+
+// The session keys of django.contrib.auth.
+const (
+	SessionKey        = "_auth_user_id"
+	BackendSessionKey = "_auth_user_backend"
+	HashSessionKey    = "_auth_user_hash"
+)
+
+// ModelBackend is Django's default authentication backend.
+const ModelBackend = "django.contrib.auth.backends.ModelBackend"
+
+// sessionAuthHashSalt is the key salt of get_session_auth_hash.
+const sessionAuthHashSalt = "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash"
+
+// ErrNoUser means the user store has no user with that id.
+var ErrNoUser = errors.New("auth: no such user")
+
+// User is what the session machinery needs of a Django user.
+type User struct {
+	// ID is the primary key as Django stores it in the session
+	// (pk.value_to_string: "42", or a UUID with hyphens).
+	ID string
+	// Password is the stored password field, the encoded hash
+	// ("pbkdf2_sha256$..."): the session auth hash is computed over it.
+	Password string
+	// IsActive is is_active: Django's ModelBackend refuses inactive users.
+	IsActive bool
+}
+
+// UserStore fetches users by primary key.
+type UserStore interface {
+	// User returns the user with primary key id, or ErrNoUser.
+	User(ctx context.Context, id string) (*User, error)
+}
+
+// SessionAuthHash is AbstractBaseUser.get_session_auth_hash(): the HMAC
+// (sha256) of the password field under SECRET_KEY. Django 3.2 with
+// DEFAULT_HASHING_ALGORITHM = "sha1" uses sha1 (see Settings).
+func SessionAuthHash(password, secretKey string) string {
+	return hashWith(password, secretKey, signing.SHA256)
+}
+
+// LegacySessionAuthHash is Django 3.2's _legacy_get_session_auth_hash: the
+// same HMAC with sha1, which 3.2 still accepts.
+func LegacySessionAuthHash(password, secretKey string) string {
+	return hashWith(password, secretKey, signing.SHA1)
+}
+
+func hashWith(password, secret string, alg signing.Algorithm) string {
+	mac, err := signing.SaltedHMAC(sessionAuthHashSalt, password, secret, alg)
+	if err != nil {
+		panic(err) // unreachable: the algorithms are constants
+	}
+	return hex.EncodeToString(mac)
+}
+
+func equal(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
+
+// Auth runs django.contrib.auth's session functions with a project's
+// settings and users.
+type Auth struct {
+	Settings *django.Settings
+	Users    UserStore
+	// Backends is AUTHENTICATION_BACKENDS (default: ModelBackend only).
+	Backends []string
+}
+
+func (a *Auth) backends() []string {
+	if len(a.Backends) == 0 {
+		return []string{ModelBackend}
+	}
+	return a.Backends
+}
+
+// hash is user.get_session_auth_hash() for the configured version.
+func (a *Auth) hash(u *User) string {
+	s := a.Settings
+	if s.Version() == django.Django32 && s.DefaultHashingAlgorithm == "sha1" {
+		return LegacySessionAuthHash(u.Password, s.SecretKey)
+	}
+	return SessionAuthHash(u.Password, s.SecretKey)
+}
+
+// fallbackHashes is get_session_auth_fallback_hash() (Django 4.1+).
+func (a *Auth) fallbackHashes(u *User) []string {
+	s := a.Settings
+	if !s.Version().AtLeast(4, 1) {
+		return nil
+	}
+	out := make([]string, 0, len(s.SecretKeyFallbacks))
+	for _, k := range s.SecretKeyFallbacks {
+		out = append(out, SessionAuthHash(u.Password, k))
+	}
+	return out
+}
+
+// samePK is `pk.to_python(session id) == user.pk`: integer keys compare
+// as integers ("01" is 1), others as strings.
+func samePK(stored, id string) bool {
+	a, errA := strconv.ParseInt(stored, 10, 64)
+	b, errB := strconv.ParseInt(id, 10, 64)
+	if errA == nil && errB == nil {
+		return a == b
+	}
+	return stored == id
+}
+
+// Login is django.contrib.auth.login(request, user, backend): over a
+// session of another user, or of this user with a stale hash, the session
+// is flushed; over an anonymous session the key is cycled (data kept),
+// against session fixation; then the three _auth_user_* keys are stored.
+// backend "" means the only configured backend. Rotate the CSRF token
+// after it, as Django's login does (csrf.RotateToken).
+func (a *Auth) Login(ctx context.Context, sess *django.Session, user *User, backend string) error {
+	if user == nil {
+		return errors.New("auth: Login needs a user")
+	}
+	h := a.hash(user)
+	if stored, ok := sess.GetString(SessionKey); ok || sess.Has(SessionKey) {
+		cur, _ := sess.GetString(HashSessionKey)
+		if !samePK(stored, user.ID) || (h != "" && !equal(cur, h)) {
+			if err := sess.Flush(ctx); err != nil {
+				return err
+			}
+		}
+	} else if err := sess.CycleKey(ctx); err != nil {
+		return err
+	}
+	if backend == "" {
+		b := a.backends()
+		if len(b) != 1 {
+			return fmt.Errorf("%w: you have multiple authentication backends configured and therefore must provide the backend argument", django.ErrImproperlyConfigured)
+		}
+		backend = b[0]
+	}
+	sess.Set(SessionKey, user.ID)
+	sess.Set(BackendSessionKey, backend)
+	sess.Set(HashSessionKey, h)
+	return nil
+}
+
+// Logout is django.contrib.auth.logout: the session is flushed.
+func (a *Auth) Logout(ctx context.Context, sess *django.Session) error {
+	return sess.Flush(ctx)
+}
+
+// GetUser is django.contrib.auth.get_user(request): the logged-in user,
+// or nil for an anonymous one. As in Django, a session whose hash no
+// longer matches the user's password is flushed; one whose hash matches
+// under a SECRET_KEY_FALLBACKS key (4.1+) is re-stamped with the current
+// hash and its key cycled; Django 3.2 also accepts the legacy sha1 hash.
+// Errors are the user store's failures (not a missing user).
+func (a *Auth) GetUser(ctx context.Context, sess *django.Session) (*User, error) {
+	id, ok1 := sess.GetString(SessionKey)
+	backend, ok2 := sess.GetString(BackendSessionKey)
+	if !ok1 || !ok2 || !slices.Contains(a.backends(), backend) {
+		return nil, nil
+	}
+	user, err := a.Users.User(ctx, id)
+	if errors.Is(err, ErrNoUser) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if backend == ModelBackend && !user.IsActive {
+		return nil, nil
+	}
+	verified, err := a.verify(ctx, sess, user)
+	if err != nil || !verified {
+		return nil, err
+	}
+	return user, nil
+}
+
+// verify is get_user's hash check, with its side effects on the session.
+func (a *Auth) verify(ctx context.Context, sess *django.Session, user *User) (bool, error) {
+	stored, _ := sess.GetString(HashSessionKey)
+	current := a.hash(user)
+	if stored != "" && equal(stored, current) {
+		return true, nil
+	}
+	if stored != "" {
+		if a.Settings.Version() == django.Django32 {
+			if equal(stored, LegacySessionAuthHash(user.Password, a.Settings.SecretKey)) {
+				return true, nil
+			}
+		} else {
+			for _, fb := range a.fallbackHashes(user) {
+				if equal(stored, fb) {
+					if err := sess.CycleKey(ctx); err != nil {
+						return false, err
+					}
+					sess.Set(HashSessionKey, current)
+					return true, nil
+				}
+			}
+		}
+	}
+	return false, sess.Flush(ctx)
+}
+
+// Whois reads who a session belongs to without changing anything (no key
+// cycle, no re-stamped hash): the user id, the backend, whether the hash
+// is valid now (with the fallbacks and legacy forms GetUser accepts).
+func (a *Auth) Whois(ctx context.Context, id, backend, hash string) (user *User, hashValid bool, err error) {
+	user, err = a.Users.User(ctx, id)
+	if err != nil {
+		return nil, false, err
+	}
+	if hash == "" {
+		return user, false, nil
+	}
+	if equal(hash, a.hash(user)) {
+		return user, true, nil
+	}
+	if a.Settings.Version() == django.Django32 {
+		return user, equal(hash, LegacySessionAuthHash(user.Password, a.Settings.SecretKey)), nil
+	}
+	for _, fb := range a.fallbackHashes(user) {
+		if equal(hash, fb) {
+			return user, true, nil
+		}
+	}
+	return user, false, nil
+}
