@@ -39,7 +39,7 @@ type cli struct {
 }
 
 // commandOrder lists the commands as usage shows them.
-var commandOrder = []string{"dumps", "loads", "encode", "decode", "get", "set", "delete", "clearsessions"}
+var commandOrder = []string{"dumps", "loads", "encode", "decode", "get", "set", "delete", "clearsessions", "whois"}
 
 // usages are the synopses printed by --help and on a usage error.
 var usages = map[string]string{
@@ -51,6 +51,7 @@ var usages = map[string]string{
 	"set":           "set KEY [--expiry N] < session.json",
 	"delete":        "delete KEY",
 	"clearsessions": "clearsessions",
+	"whois":         "whois KEY [--user-table NAME]   (reads auth_user from --database)",
 }
 
 // commandFunc returns the implementation of a command word.
@@ -72,6 +73,8 @@ func commandFunc(name string) (func(*cli) error, bool) {
 		return (*cli).deleteSession, true
 	case "clearsessions":
 		return (*cli).clearSessions, true
+	case "whois":
+		return (*cli).whois, true
 	}
 	return nil, false
 }
@@ -101,6 +104,7 @@ func newFlags() *flagSet {
 	f.define("session-file-path", false, "SESSION_FILE_PATH (default the OS temp dir)")
 	f.define("session-cookie-name", false, "SESSION_COOKIE_NAME (default sessionid)")
 	f.define("expiry", false, "set: _session_expiry in seconds")
+	f.define("user-table", false, "whois: the user model's table (default auth_user)")
 	f.define("help", true, "show usage")
 	return f
 }

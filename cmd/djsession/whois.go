@@ -1,0 +1,77 @@
+package main
+
+import (
+	"github.com/djsession/djsession/django"
+	"github.com/djsession/djsession/django/auth"
+	"github.com/djsession/djsession/pyjson"
+)
+
+// whois prints who a session belongs to. It only reads: no key cycle, no
+// re-stamped hash, nothing saved.
+func (c *cli) whois() error {
+	a, err := c.positional(1)
+	if err != nil {
+		return err
+	}
+	s, err := c.storeSettings()
+	if err != nil {
+		return err
+	}
+	s.Logger = quietLogger()
+	var sess *pyjson.Dict
+	ctx, cancel := c.context()
+	defer cancel()
+	if s.SessionEngine == django.EngineSignedCookies {
+		codec, err := django.NewCodec(s)
+		if err != nil {
+			return err
+		}
+		if sess, err = codec.Decode(a[0]); err != nil {
+			return notFound{"no session: " + err.Error()}
+		}
+	} else {
+		st, closeFn, err := c.openStore(s)
+		if err != nil {
+			return err
+		}
+		defer closeFn()
+		sess, err = st.Load(ctx, a[0])
+		if errorsIs(err, django.ErrNotFound) {
+			return notFound{"no session " + a[0]}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	id, ok := sess.GetString(auth.SessionKey)
+	if !ok {
+		return notFound{"no user in session " + a[0]}
+	}
+	backend, _ := sess.GetString(auth.BackendSessionKey)
+	hash, _ := sess.GetString(auth.HashSessionKey)
+
+	sqlDB, dialect, err := c.openDatabase()
+	if err != nil {
+		return err
+	}
+	defer sqlDB.Close()
+	table := auth.UserTable{}
+	if t, ok := c.flags.get("user-table"); ok {
+		table.Table = t
+	}
+	users := auth.NewSQLUsers(sqlDB, dialect, table)
+	au := &auth.Auth{Settings: &s, Users: users}
+	user, valid, err := au.Whois(ctx, id, backend, hash)
+	if errorsIs(err, auth.ErrNoUser) {
+		return notFound{"session " + a[0] + " names user " + id + ", who does not exist"}
+	}
+	if err != nil {
+		return err
+	}
+	out := pyjson.NewDict(4)
+	out.Set("user_id", id)
+	out.Set("backend", backend)
+	out.Set("hash_valid", valid)
+	out.Set("is_active", user.IsActive)
+	return c.writeJSON(out)
+}
