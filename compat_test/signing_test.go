@@ -374,3 +374,12 @@ func mustJSON(v any) string {
 }
 
 var _ = json.Number("")
+
+func mustSigner(t *testing.T, key, salt string) *signing.TimestampSigner {
+	t.Helper()
+	ts, err := signing.NewTimestampSigner(signing.Options{Key: key, Salt: salt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ts
+}

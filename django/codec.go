@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/djsession/djsession/pickle"
 	"github.com/djsession/djsession/pyjson"
 	"github.com/djsession/djsession/signing"
 )
@@ -29,6 +30,7 @@ const SignedCookiesSalt = "django.contrib.sessions.backends.signed_cookies"
 // the signed_cookies engine) and back. A Codec is safe for concurrent use.
 type Codec struct {
 	settings      Settings
+	serializer    signing.Serializer
 	signer        *signing.TimestampSigner
 	legacyKeySalt string // pre-3.1 format: "django.contrib.sessions" + __name__
 	signedCookies bool
@@ -52,11 +54,12 @@ func NewCodecForClass(s Settings, qualname string) (*Codec, error) {
 	if qualname == "" {
 		return nil, fmt.Errorf("%w: empty SessionStore class name", ErrImproperlyConfigured)
 	}
-	if s.SessionSerializer != "" && s.SessionSerializer != JSONSerializer {
-		return nil, fmt.Errorf("%w: SESSION_SERIALIZER %q is not supported by this codec (only %s)",
-			ErrImproperlyConfigured, s.SessionSerializer, JSONSerializer)
+	serializer, err := sessionSerializer(&s)
+	if err != nil {
+		return nil, err
 	}
 	c := &Codec{
+		serializer:    serializer,
 		settings:      s,
 		signedCookies: s.isSignedCookies(),
 		legacyKeySalt: "django.contrib.sessions" + qualname[strings.LastIndexByte(qualname, '.')+1:],
@@ -69,6 +72,7 @@ func NewCodecForClass(s Settings, qualname string) (*Codec, error) {
 	v := s.Version()
 	c.legacyWrite = v == Django32 && s.hashingAlgorithm() == "sha1" && !c.signedCookies
 	signer, err := signing.NewTimestampSigner(signing.Options{
+		Serializer:   serializer,
 		Key:          s.SecretKey,
 		FallbackKeys: s.fallbackKeys(),
 		Salt:         salt,
@@ -81,6 +85,29 @@ func NewCodecForClass(s Settings, qualname string) (*Codec, error) {
 	}
 	c.signer = signer
 	return c, nil
+}
+
+// sessionSerializer returns SESSION_SERIALIZER, refusing pickle unless it
+// was explicitly allowed, for a Django version that has it, and for an
+// engine that does not keep the session in the cookie.
+func sessionSerializer(s *Settings) (signing.Serializer, error) {
+	switch s.SessionSerializer {
+	case "", JSONSerializer:
+		return signing.JSONSerializer, nil
+	case PickleSerializer:
+		switch {
+		case !s.AllowPickleSerializer:
+			return nil, fmt.Errorf("%w: SESSION_SERIALIZER is PickleSerializer: set Settings.AllowPickleSerializer to read and write it "+
+				"(in Django, a leaked SECRET_KEY with PickleSerializer is remote code execution)", ErrImproperlyConfigured)
+		case s.Version().AtLeast(5, 0):
+			return nil, fmt.Errorf("%w: Django %s has no PickleSerializer (removed in 5.0)", ErrImproperlyConfigured, s.Version())
+		case s.isSignedCookies():
+			return nil, fmt.Errorf("%w: PickleSerializer with the signed_cookies engine is refused: the pickle would come from the cookie alone", ErrImproperlyConfigured)
+		}
+		return pickle.Serializer{}, nil
+	}
+	return nil, fmt.Errorf("%w: SESSION_SERIALIZER %q is not supported (JSONSerializer, or PickleSerializer with AllowPickleSerializer)",
+		ErrImproperlyConfigured, s.SessionSerializer)
 }
 
 // Encode returns what SessionStore.encode returns for session: a

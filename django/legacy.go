@@ -33,7 +33,7 @@ func (c *Codec) legacyHash(serialized []byte) (string, error) {
 }
 
 func (c *Codec) legacyEncode(session *pyjson.Dict) (string, error) {
-	serialized, err := pyjson.Marshal(session)
+	serialized, err := c.serializer.Dumps(session)
 	if err != nil {
 		return "", fmt.Errorf("%w: %w", ErrNotSerializable, err)
 	}
@@ -82,7 +82,7 @@ func (c *Codec) legacyDecode(data string, signErr error) (*pyjson.Dict, error) {
 		c.logCorrupted()
 		return empty, fmt.Errorf("%w: %w", ErrSessionCorrupted, signErr)
 	}
-	v, err := pyjson.Unmarshal(serialized)
+	v, err := c.serializer.Loads(serialized)
 	if err != nil {
 		return empty, fmt.Errorf("%w: pre-3.1 session data: %w", signing.ErrMalformed, err)
 	}

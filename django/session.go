@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/djsession/djsession/pickle"
 	"github.com/djsession/djsession/pyjson"
 	"github.com/djsession/djsession/signing"
 )
@@ -130,6 +131,9 @@ func (s *Session) load() *pyjson.Dict {
 			s.key = ""
 		}
 		return pyjson.NewDict(0)
+	case errors.Is(err, pickle.ErrRefused):
+		// A pickle the safe decoder refuses is not an empty session: saving
+		// {} over it would destroy what Django stored.
 	case errors.Is(err, ErrSessionCorrupted) || errors.Is(err, signing.ErrMalformed):
 		// Django decodes unreadable session_data as {} and keeps the key:
 		// the next save replaces the stored data.

@@ -84,7 +84,19 @@ type Settings struct {
 	// SessionEngine is SESSION_ENGINE (default EngineDB).
 	SessionEngine string
 	// SessionSerializer is SESSION_SERIALIZER (default JSONSerializer).
+	// PickleSerializer (Django 3.2 and 4.2 only) also needs
+	// AllowPickleSerializer.
 	SessionSerializer string
+	// AllowPickleSerializer is the explicit opt-in that PickleSerializer
+	// requires. Not a Django setting: a guard. In Django, PickleSerializer
+	// turns a leaked SECRET_KEY into remote code execution, since whoever
+	// can sign session data makes Django unpickle it. djsession executes
+	// nothing and decodes only a safe subset of pickle (package pickle),
+	// but a site that still uses PickleSerializer stays exposed on its
+	// Django side. It is never enabled by default, never for the
+	// signed_cookies engine (where the data is the cookie alone), and no
+	// request can enable it.
+	AllowPickleSerializer bool
 	// SessionCookieName is SESSION_COOKIE_NAME (default "sessionid").
 	SessionCookieName string
 	// SessionCookieAge is SESSION_COOKIE_AGE in seconds (default 1209600,

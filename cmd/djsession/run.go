@@ -88,6 +88,8 @@ func newFlags() *flagSet {
 	f.define("session-cookie-age", false, "SESSION_COOKIE_AGE in seconds")
 	f.define("now", false, "the clock, as Unix seconds")
 	f.define("django-version", false, "3.2, 4.2, 5.2 or 6.1 (default: newest)")
+	f.define("session-serializer", false, "json (default) or pickle (Django 3.2/4.2; needs --allow-pickle)")
+	f.define("allow-pickle", true, "allow SESSION_SERIALIZER = PickleSerializer (see the README's security notes)")
 	// Command flags.
 	f.define("salt", false, "signing salt")
 	f.define("compress", true, "zlib-compress when it saves at least 2 bytes")
@@ -198,6 +200,17 @@ func (c *cli) settings() (django.Settings, error) {
 			return s, usagef("--django-version: %v", err)
 		}
 		s.DjangoVersion = ver
+	}
+	switch v, _ := c.flags.get("session-serializer"); v {
+	case "", "json":
+	case "pickle":
+		s.SessionSerializer = django.PickleSerializer
+		s.AllowPickleSerializer = c.flags.boolean("allow-pickle")
+		if !s.AllowPickleSerializer {
+			return s, usagef("--session-serializer pickle needs --allow-pickle: in Django, a leaked SECRET_KEY with PickleSerializer is remote code execution")
+		}
+	default:
+		return s, usagef("--session-serializer takes json or pickle, not %q", v)
 	}
 	if e, ok := c.flags.get("engine"); ok {
 		if e == "" {
