@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	djsession "github.com/djsession/djsession/django"
 	"github.com/djsession/djsession/backends/file"
+	djsession "github.com/djsession/djsession/django"
 	"github.com/djsession/djsession/pyjson"
 )
 

@@ -240,11 +240,7 @@ func (e *encoder) save(v any) error {
 	case Bytes:
 		return e.saveBytes(x, bytesKey(x))
 	case stateBytes:
-		var key any
-		if len(x) <= 1 {
-			key = bytesKey(x) // CPython caches b'' and 1-byte bytes objects
-		}
-		return e.saveBytes(x, key)
+		return e.saveBytes(x, nil)
 	case ByteArray:
 		return e.saveByteArray(x)
 	case []any:
@@ -584,10 +580,17 @@ func (e *encoder) saveGlobal(kind globalKind) error {
 	}
 	g := globalNames[kind]
 	if e.proto >= 4 {
-		// The module name is an interned str (shared with equal data
-		// strings); the qualified name of a C type or function is a new
-		// str each time, that of a Python class an interned one.
-		if err := e.save(g.module); err != nil {
+		// Which of these strings are one object with an equal (interned)
+		// data str follows CPython 3.11: a type's module name is interned,
+		// a builtin function's (getattr) is not; the qualified name of a C
+		// type or function is a new str each time, a Python class's is
+		// interned. (3.12+ no longer interns "decimal" and "zoneinfo"; that
+		// only matters for a session holding exactly those strings.)
+		var module any = g.module
+		if kind == gGetattr {
+			module = freshStr(g.module)
+		}
+		if err := e.save(module); err != nil {
 			return err
 		}
 		var name any = freshStr(g.name)
