@@ -1,0 +1,115 @@
+package cacheddb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	_ "modernc.org/sqlite"
+
+	"github.com/djsession/djsession/backends/cache"
+	"github.com/djsession/djsession/backends/db"
+	"github.com/djsession/djsession/django"
+	"github.com/djsession/djsession/pyjson"
+)
+
+// setup returns a cached_db store on a fresh SQLite database and the
+// Redis at 127.0.0.1:6379 (a failure under CI=true, a skip otherwise).
+func setup(t *testing.T) (*Store, *redis.Client, django.Settings) {
+	t.Helper()
+	rc := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", DB: 11})
+	if err := rc.Ping(context.Background()).Err(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("Redis is not reachable: %v", err)
+		}
+		t.Skipf("Redis is not reachable: %v", err)
+	}
+	t.Cleanup(func() { rc.Close() })
+	sqlDB, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "db.sqlite3"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sqlDB.Close() })
+	if err := db.CreateTable(context.Background(), sqlDB, db.SQLite); err != nil {
+		t.Fatal(err)
+	}
+	s := django.DefaultSettings("cached-db-test")
+	s.SessionEngine = django.EngineCachedDB
+	d, err := db.New(sqlDB, db.SQLite, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefix := fmt.Sprintf("cdbtest%d", time.Now().UnixNano())
+	c, err := cache.NewRedis(cache.DjangoRedisCache, cache.RedisOptions{Options: cache.Options{KeyPrefix: prefix}}, rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return New(d, c, s), rc, s
+}
+
+func TestWriteThroughReadThrough(t *testing.T) {
+	st, rc, s := setup(t)
+	ctx := context.Background()
+	d, _ := pyjson.UnmarshalDict([]byte(`{"a":1}`))
+	key, err := django.Create(ctx, st, &s, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Both copies exist.
+	if v, found, _ := st.cache.Get(ctx, cacheKey(key)); !found || !pyjson.Equal(v, d) {
+		t.Fatalf("cache copy %v %v", v, found)
+	}
+	if _, err := st.db.Load(ctx, key); err != nil {
+		t.Fatalf("row: %v", err)
+	}
+	// A cache miss reads the row and caches it again.
+	st.cache.Delete(ctx, cacheKey(key))
+	got, err := st.Load(ctx, key)
+	if err != nil || !pyjson.Equal(got, d) {
+		t.Fatalf("read-through: %v %v", got, err)
+	}
+	if _, found, _ := st.cache.Get(ctx, cacheKey(key)); !found {
+		t.Error("read-through did not refill the cache")
+	}
+	// Delete removes both; an update then is ErrUpdate (the row is gone).
+	if err := st.Delete(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	if _, found, _ := st.cache.Get(ctx, cacheKey(key)); found {
+		t.Error("cache copy survived delete")
+	}
+	if err := st.Save(ctx, key, d, false); !errors.Is(err, django.ErrUpdate) {
+		t.Errorf("update after delete: %v", err)
+	}
+	_ = rc
+}
+
+func TestCacheFailureOnSave(t *testing.T) {
+	st, rc, s := setup(t)
+	ctx := context.Background()
+	d, _ := pyjson.UnmarshalDict([]byte(`{"a":1}`))
+	key, err := django.Create(ctx, st, &s, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc.Close() // the cache goes away
+	// Django 5.1+: logged, the save succeeds (the row is written).
+	if err := st.Save(ctx, key, d, false); err != nil {
+		t.Errorf("5.2 behaviour: %v", err)
+	}
+	// Django 3.2/4.2: the error propagates after the row was written.
+	old := New(st.db, st.cache, s, WithCacheErrorsFatal(true))
+	if err := old.Save(ctx, key, d, false); !errors.Is(err, django.ErrBackend) {
+		t.Errorf("4.2 behaviour: %v", err)
+	}
+	// A cache failure on load is a miss: the row is read.
+	if _, err := st.Load(ctx, key); !errors.Is(err, django.ErrBackend) {
+		t.Errorf("load with the cache down: %v (Django's read-through set fails too)", err)
+	}
+}
