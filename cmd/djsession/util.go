@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/djsession/djsession/django"
 	"github.com/djsession/djsession/pyjson"
 )
 
@@ -26,11 +25,4 @@ func errorsIs(err, target error) bool { return errors.Is(err, target) }
 func asDict(v any) (*pyjson.Dict, bool) {
 	d, ok := v.(*pyjson.Dict)
 	return d, ok
-}
-
-// openCacheStore is filled in by the cache engines.
-var _ = django.EngineCache
-
-func (c *cli) openCacheStore(s django.Settings) (django.Store, func(), error) {
-	return nil, nil, usagef("the %s engine is not available in this build yet", s.SessionEngine)
 }

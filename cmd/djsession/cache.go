@@ -1,0 +1,106 @@
+package main
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/bradfitz/gomemcache/memcache"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/djsession/djsession/backends/cache"
+	"github.com/djsession/djsession/backends/cacheddb"
+	"github.com/djsession/djsession/backends/db"
+	"github.com/djsession/djsession/django"
+)
+
+// openCacheStore opens the cache (and, for cached_db, the database) that
+// the flags name.
+func (c *cli) openCacheStore(s django.Settings) (django.Store, func(), error) {
+	cc, closeCache, err := c.openCache()
+	if err != nil {
+		return nil, nil, err
+	}
+	if s.SessionEngine == django.EngineCache {
+		return cache.New(cc, s), closeCache, nil
+	}
+	sqlDB, dialect, err := c.openDatabase()
+	if err != nil {
+		closeCache()
+		return nil, nil, err
+	}
+	d, err := db.New(sqlDB, dialect, s)
+	if err != nil {
+		closeCache()
+		sqlDB.Close()
+		return nil, nil, err
+	}
+	return cacheddb.New(d, cc, s), func() { closeCache(); sqlDB.Close() }, nil
+}
+
+// openCache reads --cache, --cache-backend, --cache-key-prefix and
+// --cache-version.
+func (c *cli) openCache() (cache.Cache, func(), error) {
+	raw, ok := c.flags.get("cache")
+	if !ok || raw == "" {
+		return nil, nil, usagef("the cache engines need --cache memcached://host:port[,...] or redis://host:port/N[,...]")
+	}
+	opts := cache.Options{}
+	opts.KeyPrefix, _ = c.flags.get("cache-key-prefix")
+	if v, ok := c.flags.get("cache-version"); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return nil, nil, usagef("--cache-version takes an integer, not %q", v)
+		}
+		opts.Version = n
+	}
+	backend, _ := c.flags.get("cache-backend")
+	switch {
+	case strings.HasPrefix(raw, "memcached://"):
+		var location []string
+		for _, part := range strings.Split(strings.TrimPrefix(raw, "memcached://"), ",") {
+			location = append(location, strings.TrimPrefix(part, "memcached://"))
+		}
+		lib := map[string]cache.MemcachedLibrary{
+			"": cache.PyMemcache, "pymemcache": cache.PyMemcache, "pylibmc": cache.PyLibMC,
+			"python-memcached": cache.PythonMemcached,
+		}[backend]
+		if lib == 0 {
+			return nil, nil, usagef("--cache-backend for memcached: pymemcache, pylibmc or python-memcached, not %q", backend)
+		}
+		sel, err := lib.Selector(location...)
+		if err != nil {
+			return nil, nil, usagef("--cache: %v", err)
+		}
+		return cache.NewMemcached(memcache.NewFromSelector(sel), lib, opts), func() {}, nil
+	case strings.HasPrefix(raw, "redis://") || strings.HasPrefix(raw, "rediss://"):
+		format := map[string]cache.RedisFormat{"": cache.DjangoRedisCache, "redis": cache.DjangoRedisCache, "django-redis": cache.DjangoRedis}[backend]
+		if format == 0 {
+			return nil, nil, usagef("--cache-backend for redis: redis or django-redis, not %q", backend)
+		}
+		var clients []redis.UniversalClient
+		closeAll := func() {
+			for _, cl := range clients {
+				cl.Close()
+			}
+		}
+		for _, part := range strings.Split(raw, ",") {
+			if _, err := url.Parse(part); err != nil {
+				return nil, nil, usagef("--cache: %v", err)
+			}
+			o, err := redis.ParseURL(part)
+			if err != nil {
+				closeAll()
+				return nil, nil, usagef("--cache: %v", err)
+			}
+			clients = append(clients, redis.NewClient(o))
+		}
+		r, err := cache.NewRedis(format, cache.RedisOptions{Options: opts}, clients...)
+		if err != nil {
+			closeAll()
+			return nil, nil, usagef("--cache: %v", err)
+		}
+		return r, closeAll, nil
+	}
+	return nil, nil, usagef("--cache: unsupported URL %q (memcached:// or redis://)", raw)
+}
