@@ -1,11 +1,13 @@
 # The full test suite: unit and fixture tests, fuzz seeds, and the live
-# round trips against real Django 3.2, 4.2, 5.2 and 6.1 (installed from
-# Debian's packages by fixtures/install-django.sh on first use).
-.PHONY: test check unit fixtures
+# tests against real Django 3.2, 4.2, 5.2 and 6.1 (installed from Debian's
+# packages by fixtures/install-django.sh on first use) through real
+# PostgreSQL, MariaDB, SQLite, memcached, Redis and files.
+.PHONY: test check unit services fixtures bench
 
-test: check
+test: check services
 	bash fixtures/install-django.sh
-	DJSESSION_LIVE=1 go test -race -count=1 ./...
+	DJSESSION_LIVE=1 go test -race -count=1 -timeout 40m ./...
+	@if [ -f examples/sharedlogin/go.mod ]; then cd examples/sharedlogin && DJSESSION_LIVE=1 go test -count=1 -timeout 20m ./...; fi
 
 # What runs with no Django and no servers.
 unit:
@@ -15,6 +17,14 @@ check:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	go vet ./...
 
+services:
+	bash scripts/services.sh
+
 # Regenerate the golden vectors from real Django.
 fixtures:
 	bash fixtures/generate.sh
+
+# Go against Django, side by side (Markdown table on stdout).
+bench:
+	bash fixtures/install-django.sh
+	python3 bench/compare.py --rounds 7 --django 5.2 --django 3.2
