@@ -120,20 +120,48 @@ func (s *Settings) ExpiryDate(session *pyjson.Dict, modification time.Time) (tim
 	return s.expiryDate(expiry, modification)
 }
 
+// ExpiryDateWall is ExpiryDate as the wall clock Django writes to a
+// database column without a time zone (MySQL's datetime(6), SQLite's
+// text): in UTC when USE_TZ is on; when it is off, Django's naive local
+// datetime, whose fields the returned time carries in time.UTC. The two
+// differ from ExpiryDate only for a naive time that does not exist in
+// TIME_ZONE (the hour skipped when clocks go forward), which Python keeps
+// and time.Time would move.
+func (s *Settings) ExpiryDateWall(session *pyjson.Dict, modification time.Time) (time.Time, error) {
+	expiry, _ := session.Get(ExpiryKey)
+	d, err := s.expiryDatetime(expiry, modification)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if d.aware {
+		return d.wall.Add(-time.Duration(d.offset) * time.Second), nil
+	}
+	return d.wall, nil
+}
+
 func (s *Settings) expiryDate(expiry any, modification time.Time) (time.Time, error) {
 	loc, err := s.Location()
 	if err != nil {
 		return time.Time{}, err
 	}
+	d, err := s.expiryDatetime(expiry, modification)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return d.Time(loc), nil
+}
+
+// expiryDatetime is get_expiry_date as the Python datetime it returns.
+func (s *Settings) expiryDatetime(expiry any, modification time.Time) (pyDatetime, error) {
 	if str, ok := expiry.(string); ok && str != "" {
 		if !s.Version().AtLeast(4, 2) {
-			return time.Time{}, fmt.Errorf("%w: Django %s cannot read the datetime string %q", ErrBadExpiry, s.Version(), str)
+			return pyDatetime{}, fmt.Errorf("%w: Django %s cannot read the datetime string %q", ErrBadExpiry, s.Version(), str)
 		}
 		exp, err := parseISODatetime(str)
 		if err != nil {
-			return time.Time{}, fmt.Errorf("%w: %v", ErrBadExpiry, err)
+			return pyDatetime{}, fmt.Errorf("%w: %v", ErrBadExpiry, err)
 		}
-		return exp.Time(loc), nil
+		return exp, nil
 	}
 	var delta time.Duration
 	if pyFalsy(expiry) {
@@ -142,24 +170,24 @@ func (s *Settings) expiryDate(expiry any, modification time.Time) (time.Time, er
 		// timedelta(seconds=f) rounds to microseconds, half to even.
 		us := math.RoundToEven(f * 1e6)
 		if math.IsNaN(us) || math.Abs(us) > math.MaxInt64/1000 {
-			return time.Time{}, fmt.Errorf("%w: %v seconds", ErrBadExpiry, f)
+			return pyDatetime{}, fmt.Errorf("%w: %v seconds", ErrBadExpiry, f)
 		}
 		delta = time.Duration(us) * time.Microsecond
 	} else {
 		n, err := seconds(expiry)
 		if err != nil {
-			return time.Time{}, err
+			return pyDatetime{}, err
 		}
 		if n > math.MaxInt64/int64(time.Second) || n < math.MinInt64/int64(time.Second) {
-			return time.Time{}, fmt.Errorf("%w: %d seconds", ErrBadExpiry, n)
+			return pyDatetime{}, fmt.Errorf("%w: %d seconds", ErrBadExpiry, n)
 		}
 		delta = time.Duration(n) * time.Second
 	}
 	mod, err := s.pyNow(modification)
 	if err != nil {
-		return time.Time{}, err
+		return pyDatetime{}, err
 	}
-	return mod.add(delta).Time(loc), nil
+	return mod.add(delta), nil
 }
 
 // ExpireAtBrowserClose is SessionBase.get_expire_at_browser_close: with no

@@ -454,3 +454,22 @@ func ExampleCodec_Decode() {
 	fmt.Println(foo)
 	// Output: bar
 }
+
+// TestExpiryDateWallInTheSkippedHour: with USE_TZ off, Django adds on the
+// naive wall clock, so 01:30 + 1 h on the night clocks go forward is 02:30,
+// a time that does not exist in America/Chicago but is what it stores.
+func TestExpiryDateWallInTheSkippedHour(t *testing.T) {
+	s := DefaultSettings("k")
+	s.UseTZ = false
+	s.TimeZone = "America/Chicago"
+	now := time.Date(2024, 3, 10, 7, 30, 0, 0, time.UTC) // 01:30 CST
+	d := pyjson.NewDict(1)
+	d.Set(ExpiryKey, int64(3600))
+	wall, err := s.ExpiryDateWall(d, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := wall.Format("2006-01-02 15:04:05"); got != "2024-03-10 02:30:00" {
+		t.Errorf("wall clock %s, Django stores 2024-03-10 02:30:00", got)
+	}
+}

@@ -147,6 +147,24 @@ func (s *Store) bindTime(t time.Time) any {
 // now is timezone.now(), bound for the vendor.
 func (s *Store) now() any { return s.bindTime(s.settings.Now()) }
 
+// expireDate is get_expiry_date() bound for this vendor. PostgreSQL takes
+// the instant; the others take Django's wall clock, which for a naive time
+// in the hour skipped by a DST change is not a time.Time in TIME_ZONE.
+func (s *Store) expireDate(session *pyjson.Dict) (any, error) {
+	if s.dialect == Postgres {
+		t, err := s.settings.ExpiryDate(session, s.settings.Now())
+		if err != nil {
+			return nil, err
+		}
+		return s.bindTime(t), nil
+	}
+	wall, err := s.settings.ExpiryDateWall(session, s.settings.Now())
+	if err != nil {
+		return nil, err
+	}
+	return FormatWall(wall.Truncate(time.Microsecond)), nil
+}
+
 func backendErr(op string, err error) error {
 	return fmt.Errorf("%w: db: %s: %w", django.ErrBackend, op, err)
 }
@@ -264,7 +282,7 @@ func (s *Store) Save(ctx context.Context, key string, session *pyjson.Dict, crea
 		}
 		return django.ErrUpdate
 	}
-	exp, err := s.settings.ExpiryDate(session, s.settings.Now())
+	exp, err := s.expireDate(session)
 	if err != nil {
 		return fmt.Errorf("db: save: %w", err)
 	}
@@ -273,7 +291,7 @@ func (s *Store) Save(ctx context.Context, key string, session *pyjson.Dict, crea
 		return fmt.Errorf("db: save: %w", err)
 	}
 	if create {
-		_, err := s.db.ExecContext(ctx, s.qInsert, key, data, s.bindTime(exp))
+		_, err := s.db.ExecContext(ctx, s.qInsert, key, data, exp)
 		if err != nil {
 			if s.isUnique(err) {
 				return fmt.Errorf("db: save: %w", django.ErrCreate)
@@ -282,7 +300,7 @@ func (s *Store) Save(ctx context.Context, key string, session *pyjson.Dict, crea
 		}
 		return nil
 	}
-	res, err := s.db.ExecContext(ctx, s.qUpdate, data, s.bindTime(exp), key)
+	res, err := s.db.ExecContext(ctx, s.qUpdate, data, exp, key)
 	if err != nil {
 		return backendErr("save", err)
 	}
