@@ -1,0 +1,89 @@
+package cache
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/djsession/djsession/django"
+)
+
+// A Cache is one entry of Django's CACHES seen through Django's cache API:
+// the five calls the session engines make. Keys are the keys given to
+// Django's cache (for sessions, KeyPrefix + session key); the Cache adds
+// KEY_PREFIX and VERSION with its key function, validates the result as
+// the Django backend does, encodes values as the backend's client library
+// does, and converts timeouts as the backend converts them.
+//
+// Timeouts are in seconds, as get_expiry_age returns them; there is no
+// "never expires" (sessions always have one). Values are Go values of the
+// pyjson and pickle value model.
+//
+// Errors: a server or client failure wraps django.ErrBackend; a key the
+// backend rejects wraps ErrInvalidKey; a stored value that does not decode
+// wraps ErrBadValue. A miss is not an error.
+type Cache interface {
+	// Get is cache.get(key): the stored value and true, or nil and false
+	// when nothing is stored under key.
+	Get(ctx context.Context, key string) (any, bool, error)
+	// Set is cache.set(key, value, timeout): store value, replacing any.
+	Set(ctx context.Context, key string, value any, timeout int64) error
+	// Add is cache.add(key, value, timeout): store value only when key
+	// holds nothing; it reports whether the backend reported it stored.
+	Add(ctx context.Context, key string, value any, timeout int64) (bool, error)
+	// Delete is cache.delete(key). A missing key is not an error.
+	Delete(ctx context.Context, key string) error
+	// HasKey is cache.has_key(key) (key in cache): a full get on
+	// memcached, EXISTS on Redis.
+	HasKey(ctx context.Context, key string) (bool, error)
+}
+
+// presence is implemented by the caches here: the "get(key) is not None"
+// check of the cache engine's update, with the request Django sends (a
+// get, never EXISTS) but without decoding the value.
+type presence interface {
+	present(ctx context.Context, key string) (bool, error)
+}
+
+// backendErr wraps a server or client failure.
+func backendErr(op string, err error) error {
+	return fmt.Errorf("%w: %s: %w", django.ErrBackend, op, err)
+}
+
+type result[T any] struct {
+	v   T
+	err error
+}
+
+// bounded runs f and returns its outcome, or a django.ErrBackend error as
+// soon as ctx is done, whichever comes first; f keeps running on its own
+// goroutine in the second case (the client's socket timeouts end it). A
+// panic in f becomes an error.
+func bounded[T any](ctx context.Context, op string, f func() (T, error)) (T, error) {
+	var zero T
+	if err := ctx.Err(); err != nil {
+		return zero, backendErr(op, context.Cause(ctx))
+	}
+	if ctx.Done() == nil {
+		return protect(op, f)
+	}
+	ch := make(chan result[T], 1)
+	go func() {
+		v, err := protect(op, f)
+		ch <- result[T]{v, err}
+	}()
+	select {
+	case r := <-ch:
+		return r.v, r.err
+	case <-ctx.Done():
+		return zero, backendErr(op, context.Cause(ctx))
+	}
+}
+
+func protect[T any](op string, f func() (T, error)) (v T, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = backendErr(op, fmt.Errorf("client panicked: %v", r))
+		}
+	}()
+	return f()
+}

@@ -1,0 +1,211 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/bradfitz/gomemcache/memcache"
+
+	"github.com/djsession/djsession/pickle"
+)
+
+// MemcachedLibrary names the Python client library behind a Django
+// memcached backend. It decides the value flags (see the Flag constants)
+// and, with several servers, where keys go (see Selector).
+type MemcachedLibrary int
+
+// The libraries of Django's three memcached backends.
+const (
+	// PyMemcache is django.core.cache.backends.memcached.PyMemcacheCache
+	// (Django 3.2+): pymemcache's HashClient with pickle_serde.
+	PyMemcache MemcachedLibrary = iota + 1
+	// PyLibMC is django.core.cache.backends.memcached.PyLibMCCache: pylibmc
+	// on libmemcached. It stores int with flags 4 and bool as the int 1 or 0
+	// (flags 2), which reads back as an int.
+	PyLibMC
+	// PythonMemcached is django.core.cache.backends.memcached.MemcachedCache
+	// (Django 3.2 and earlier): python-memcached.
+	PythonMemcached
+)
+
+// String returns the Django BACKEND path of the library.
+func (l MemcachedLibrary) String() string {
+	switch l {
+	case PyMemcache:
+		return "django.core.cache.backends.memcached.PyMemcacheCache"
+	case PyLibMC:
+		return "django.core.cache.backends.memcached.PyLibMCCache"
+	case PythonMemcached:
+		return "django.core.cache.backends.memcached.MemcachedCache"
+	}
+	return fmt.Sprintf("MemcachedLibrary(%d)", int(l))
+}
+
+// Selector returns the library's placement of keys over the LOCATION
+// entries, with Django's default options (see NewPyMemcacheSelector,
+// NewPyLibMCSelector and NewPythonMemcachedSelector).
+func (l MemcachedLibrary) Selector(location ...string) (*Selector, error) {
+	switch l {
+	case PyMemcache:
+		return NewPyMemcacheSelector(location...)
+	case PyLibMC:
+		return NewPyLibMCSelector(location...)
+	case PythonMemcached:
+		return NewPythonMemcachedSelector(location...)
+	}
+	return nil, fmt.Errorf("cache: unknown memcached library %d", int(l))
+}
+
+// Memcached is a Django memcached cache on a gomemcache client. Build the
+// client with memcache.NewFromSelector and the library's Selector so keys
+// land where Django puts them (with one server, memcache.New works too).
+// It is safe for concurrent use.
+type Memcached struct {
+	client *memcache.Client
+	lib    MemcachedLibrary
+	opts   Options
+}
+
+var _ Cache = (*Memcached)(nil)
+
+// NewMemcached returns the cache that reads and writes as Django's backend
+// for lib does, through client.
+func NewMemcached(client *memcache.Client, lib MemcachedLibrary, opts Options) *Memcached {
+	return &Memcached{client: client, lib: lib, opts: opts}
+}
+
+// Key returns the key sent to memcached for key, validated as Django does.
+func (m *Memcached) Key(key string) (string, error) {
+	k := m.opts.makeKey(key)
+	if err := ValidateMemcachedKey(k); err != nil {
+		return "", err
+	}
+	return k, nil
+}
+
+func memcachedErr(op string, err error) error {
+	if errors.Is(err, memcache.ErrMalformedKey) {
+		return fmt.Errorf("%w: %s: %w", ErrInvalidKey, op, err)
+	}
+	return backendErr("memcached "+op, err)
+}
+
+// Get is cache.get: a get command and the item decoded by its flags.
+func (m *Memcached) Get(ctx context.Context, key string) (any, bool, error) {
+	item, err := m.get(ctx, key)
+	if err != nil || item == nil {
+		return nil, false, err
+	}
+	v, err := decodeMemcached(item.Flags, item.Value)
+	if err != nil {
+		return nil, true, err
+	}
+	return v, true, nil
+}
+
+func (m *Memcached) get(ctx context.Context, key string) (*memcache.Item, error) {
+	k, err := m.Key(key)
+	if err != nil {
+		return nil, err
+	}
+	return bounded(ctx, "memcached get", func() (*memcache.Item, error) {
+		item, err := m.client.Get(k)
+		if errors.Is(err, memcache.ErrCacheMiss) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, memcachedErr("get", err)
+		}
+		return item, nil
+	})
+}
+
+func (m *Memcached) present(ctx context.Context, key string) (bool, error) {
+	item, err := m.get(ctx, key)
+	return item != nil, err
+}
+
+// HasKey is cache.has_key, which Django's memcached backends implement as
+// a full get.
+func (m *Memcached) HasKey(ctx context.Context, key string) (bool, error) {
+	return m.present(ctx, key)
+}
+
+func (m *Memcached) item(key string, value any, timeout int64) (*memcache.Item, error) {
+	k, err := m.Key(key)
+	if err != nil {
+		return nil, err
+	}
+	data, flags, err := encodeMemcached(m.lib, value, m.opts.protocol(pickle.HighestProtocol))
+	if err != nil {
+		return nil, err
+	}
+	return &memcache.Item{Key: k, Value: data, Flags: flags, Expiration: MemcachedExpiration(timeout, m.opts.now())}, nil
+}
+
+// Set is cache.set: a set command with Django's expiration (see
+// MemcachedExpiration). When the server refuses the value (larger than its
+// item size limit), Django deletes the key so that no stale value
+// survives; so does Set, and it reports the refusal as an error.
+func (m *Memcached) Set(ctx context.Context, key string, value any, timeout int64) error {
+	it, err := m.item(key, value, timeout)
+	if err != nil {
+		return err
+	}
+	_, err = bounded(ctx, "memcached set", func() (struct{}, error) {
+		err := m.client.Set(it)
+		if err == nil {
+			return struct{}{}, nil
+		}
+		if serverRefused(err) {
+			if derr := m.client.Delete(it.Key); derr != nil && !errors.Is(derr, memcache.ErrCacheMiss) {
+				err = errors.Join(err, derr)
+			}
+		}
+		return struct{}{}, memcachedErr("set", err)
+	})
+	return err
+}
+
+// serverRefused reports an answer of the server other than STORED (such
+// as SERVER_ERROR object too large for cache), as opposed to a failure to
+// talk to it.
+func serverRefused(err error) bool {
+	return errors.Is(err, memcache.ErrNotStored) || strings.Contains(err.Error(), "unexpected response line")
+}
+
+// Add is cache.add: an add command; false when the key holds a value.
+func (m *Memcached) Add(ctx context.Context, key string, value any, timeout int64) (bool, error) {
+	it, err := m.item(key, value, timeout)
+	if err != nil {
+		return false, err
+	}
+	return bounded(ctx, "memcached add", func() (bool, error) {
+		err := m.client.Add(it)
+		switch {
+		case err == nil:
+			return true, nil
+		case errors.Is(err, memcache.ErrNotStored):
+			return false, nil
+		}
+		return false, memcachedErr("add", err)
+	})
+}
+
+// Delete is cache.delete: a delete command; a missing key is no error.
+func (m *Memcached) Delete(ctx context.Context, key string) error {
+	k, err := m.Key(key)
+	if err != nil {
+		return err
+	}
+	_, err = bounded(ctx, "memcached delete", func() (struct{}, error) {
+		err := m.client.Delete(k)
+		if err == nil || errors.Is(err, memcache.ErrCacheMiss) {
+			return struct{}{}, nil
+		}
+		return struct{}{}, memcachedErr("delete", err)
+	})
+	return err
+}

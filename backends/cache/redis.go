@@ -1,0 +1,281 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/djsession/djsession/pickle"
+)
+
+// RedisFormat names the Django cache backend that owns a Redis database;
+// the two differ in their timeouts and pickle protocol.
+type RedisFormat int
+
+// The Redis cache backends.
+const (
+	// DjangoRedisCache is django.core.cache.backends.redis.RedisCache
+	// (Django 4.0+): an exact int is stored as its decimal text, anything
+	// else pickled with protocol 5; SET ... EX seconds.
+	DjangoRedisCache RedisFormat = iota + 1
+	// DjangoRedis is django_redis.cache.RedisCache with its DefaultClient:
+	// ints as decimal text, anything else pickled with protocol 4
+	// (pickle.DEFAULT_PROTOCOL; OPTIONS["PICKLE_VERSION"] changes it) and
+	// optionally compressed; SET ... PX milliseconds.
+	DjangoRedis
+)
+
+// String returns the Django BACKEND path.
+func (f RedisFormat) String() string {
+	switch f {
+	case DjangoRedisCache:
+		return "django.core.cache.backends.redis.RedisCache"
+	case DjangoRedis:
+		return "django_redis.cache.RedisCache"
+	}
+	return fmt.Sprintf("RedisFormat(%d)", int(f))
+}
+
+// Compressor is django-redis' OPTIONS["COMPRESSOR"].
+type Compressor int
+
+// The compressors supported.
+const (
+	// NoCompressor is django-redis' default IdentityCompressor.
+	NoCompressor Compressor = iota
+	// ZlibCompressor is django_redis.compressors.zlib.ZlibCompressor:
+	// zlib level 6 for serialized values longer than 15 bytes. Values it
+	// cannot inflate are read as stored uncompressed, as django-redis
+	// does.
+	ZlibCompressor
+)
+
+// RedisOptions are the settings of a Redis CACHES entry.
+type RedisOptions struct {
+	Options
+	// Compressor is django-redis' COMPRESSOR (DjangoRedis only).
+	Compressor Compressor
+	// ReadFromPrimary sends reads (get, has_key) to the first client, which
+	// is never staler than a replica. By default reads go where Django and
+	// django-redis send them: with several clients, a random one of the
+	// second to the last (never the primary).
+	ReadFromPrimary bool
+}
+
+// Redis is a Django Redis cache on go-redis clients. It is safe for
+// concurrent use.
+type Redis struct {
+	format  RedisFormat
+	clients []redis.UniversalClient
+	opts    RedisOptions
+	proto   int
+}
+
+var _ Cache = (*Redis)(nil)
+
+// NewRedis returns the cache that reads and writes as the Django backend
+// format does, through clients given in LOCATION order: the first is the
+// primary, which takes every write (set, add, delete); the others are
+// replicas, which take reads unless opts.ReadFromPrimary is set.
+// Replication between them is the servers' business, as for Django.
+//
+// A *redis.Client is a redis.UniversalClient; so are cluster and failover
+// clients, which route by themselves.
+func NewRedis(format RedisFormat, opts RedisOptions, clients ...redis.UniversalClient) (*Redis, error) {
+	if format != DjangoRedisCache && format != DjangoRedis {
+		return nil, fmt.Errorf("cache: unknown Redis format %d", int(format))
+	}
+	if len(clients) == 0 {
+		return nil, errors.New("cache: NewRedis needs at least one client")
+	}
+	for i, c := range clients {
+		if c == nil {
+			return nil, fmt.Errorf("cache: NewRedis: client %d is nil", i)
+		}
+	}
+	if opts.Compressor != NoCompressor && (format != DjangoRedis || opts.Compressor != ZlibCompressor) {
+		return nil, fmt.Errorf("cache: compressor %d is not supported for %s", int(opts.Compressor), format)
+	}
+	def := pickle.HighestProtocol
+	if format == DjangoRedis {
+		def = pickle.DefaultProtocol
+	}
+	return &Redis{format: format, clients: append([]redis.UniversalClient(nil), clients...), opts: opts, proto: opts.protocol(def)}, nil
+}
+
+// Key returns the key sent to Redis for key. Redis accepts any key (Django's
+// RedisCache only warns about memcached-unsafe keys).
+func (r *Redis) Key(key string) string { return r.opts.makeKey(key) }
+
+func (r *Redis) writer() redis.UniversalClient { return r.clients[0] }
+
+func (r *Redis) reader() redis.UniversalClient {
+	if n := len(r.clients); n > 1 && !r.opts.ReadFromPrimary {
+		return r.clients[1+rand.IntN(n-1)]
+	}
+	return r.clients[0]
+}
+
+func (r *Redis) encode(v any) ([]byte, error) {
+	if _, isBool := v.(bool); !isBool {
+		if b, ok := intText(v); ok {
+			return b, nil
+		}
+	}
+	data, err := pickle.Marshal(v, r.proto)
+	if err != nil {
+		return nil, fmt.Errorf("cache: pickling the value: %w", err)
+	}
+	if r.opts.Compressor == ZlibCompressor && len(data) > 15 {
+		return deflate(data)
+	}
+	return data, nil
+}
+
+func (r *Redis) decode(data []byte) (any, error) {
+	if n, ok := parsePyInt(data); ok {
+		return n, nil
+	}
+	if r.opts.Compressor == ZlibCompressor {
+		if d, err := inflate(data); err == nil {
+			data = d
+		}
+	}
+	return unpickle(data)
+}
+
+func (r *Redis) getRaw(ctx context.Context, key string) ([]byte, error) {
+	c, k := r.reader(), r.Key(key)
+	return bounded(ctx, "redis GET", func() ([]byte, error) {
+		b, err := c.Get(ctx, k).Bytes()
+		if errors.Is(err, redis.Nil) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, backendErr("redis GET", err)
+		}
+		return b, nil
+	})
+}
+
+// Get is cache.get: GET on a reader, the value decoded as the backend does
+// (an int if it parses as one, else a pickle).
+func (r *Redis) Get(ctx context.Context, key string) (any, bool, error) {
+	b, err := r.getRaw(ctx, key)
+	if err != nil || b == nil {
+		return nil, false, err
+	}
+	v, err := r.decode(b)
+	if err != nil {
+		return nil, true, err
+	}
+	return v, true, nil
+}
+
+func (r *Redis) present(ctx context.Context, key string) (bool, error) {
+	b, err := r.getRaw(ctx, key)
+	return b != nil, err
+}
+
+// HasKey is cache.has_key: EXISTS on a reader.
+func (r *Redis) HasKey(ctx context.Context, key string) (bool, error) {
+	return r.exists(ctx, r.reader(), key)
+}
+
+func (r *Redis) exists(ctx context.Context, c redis.UniversalClient, key string) (bool, error) {
+	k := r.Key(key)
+	return bounded(ctx, "redis EXISTS", func() (bool, error) {
+		n, err := c.Exists(ctx, k).Result()
+		if err != nil {
+			return false, backendErr("redis EXISTS", err)
+		}
+		return n > 0, nil
+	})
+}
+
+// set sends SET key value [EX s | PX ms] [NX] to the primary and reports
+// whether it stored.
+func (r *Redis) set(ctx context.Context, key string, data []byte, unit string, ttl int64, nx bool) (bool, error) {
+	args := make([]any, 0, 6)
+	args = append(args, "set", r.Key(key), data)
+	if unit != "" {
+		args = append(args, unit, strconv.FormatInt(ttl, 10))
+	}
+	if nx {
+		args = append(args, "nx")
+	}
+	c := r.writer()
+	return bounded(ctx, "redis SET", func() (bool, error) {
+		err := c.Do(ctx, args...).Err()
+		if errors.Is(err, redis.Nil) {
+			return false, nil
+		}
+		if err != nil {
+			return false, backendErr("redis SET", err)
+		}
+		return true, nil
+	})
+}
+
+// Set is cache.set on the primary. Django's RedisCache sends SET ... EX
+// seconds, and DEL when the timeout is 0 or less; django-redis sends
+// SET ... PX milliseconds, and DEL when they are 0 or less.
+func (r *Redis) Set(ctx context.Context, key string, value any, timeout int64) error {
+	data, err := r.encode(value)
+	if err != nil {
+		return err
+	}
+	unit, ttl := r.ttl(timeout)
+	if ttl <= 0 {
+		return r.Delete(ctx, key)
+	}
+	_, err = r.set(ctx, key, data, unit, ttl, false)
+	return err
+}
+
+func (r *Redis) ttl(timeout int64) (string, int64) {
+	if r.format == DjangoRedis {
+		return "px", DjangoRedisTimeout(timeout)
+	}
+	return "ex", RedisCacheTimeout(timeout)
+}
+
+// Add is cache.add on the primary: SET ... NX. With a timeout of 0 or
+// less, Django's RedisCache sends SET NX without expiry and, when it
+// stored, DEL (reporting true); django-redis writes nothing and reports
+// whether the key was absent (EXISTS).
+func (r *Redis) Add(ctx context.Context, key string, value any, timeout int64) (bool, error) {
+	data, err := r.encode(value)
+	if err != nil {
+		return false, err
+	}
+	unit, ttl := r.ttl(timeout)
+	if ttl > 0 {
+		return r.set(ctx, key, data, unit, ttl, true)
+	}
+	if r.format == DjangoRedis {
+		exists, err := r.exists(ctx, r.writer(), key)
+		return !exists, err
+	}
+	ok, err := r.set(ctx, key, data, "", 0, true)
+	if err != nil || !ok {
+		return ok, err
+	}
+	return true, r.Delete(ctx, key)
+}
+
+// Delete is cache.delete: DEL on the primary.
+func (r *Redis) Delete(ctx context.Context, key string) error {
+	c, k := r.writer(), r.Key(key)
+	_, err := bounded(ctx, "redis DEL", func() (struct{}, error) {
+		if err := c.Del(ctx, k).Err(); err != nil {
+			return struct{}{}, backendErr("redis DEL", err)
+		}
+		return struct{}{}, nil
+	})
+	return err
+}

@@ -1,0 +1,369 @@
+package cache
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Test servers: the tests start their own memcached processes on free
+// loopback ports and use the Redis at 127.0.0.1:6379 (DJSESSION_REDIS_ADDR
+// overrides it) with a random KEY_PREFIX per run. Under CI=true a missing
+// server fails the test; otherwise the test is skipped with the reason.
+
+var runID = func() string {
+	b := make([]byte, 6)
+	rand.Read(b)
+	return "djst" + hex.EncodeToString(b)
+}()
+
+func inCI() bool { return os.Getenv("CI") == "true" }
+
+func missing(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if inCI() {
+		t.Fatalf(format, args...)
+	}
+	t.Skipf(format+" (skipping; under CI=true this fails)", args...)
+}
+
+func memcachedBinary(t testing.TB) string {
+	t.Helper()
+	for _, p := range []string{os.Getenv("DJSESSION_MEMCACHED"), "/usr/bin/memcached", "/usr/local/bin/memcached"} {
+		if p == "" {
+			continue
+		}
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if p, err := exec.LookPath("memcached"); err == nil {
+		return p
+	}
+	missing(t, "memcached is not installed (apt-get install -y memcached)")
+	return ""
+}
+
+// freePort returns a loopback TCP port nobody listens on right now.
+func freePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// startMemcached starts a memcached owned by the test on a free port and
+// returns "127.0.0.1:port"; it is killed when the test ends.
+func startMemcached(t testing.TB) string {
+	t.Helper()
+	bin := memcachedBinary(t)
+	for range 5 {
+		if addr, ok := tryMemcached(t, bin, freePort(t)); ok {
+			return addr
+		}
+	}
+	t.Fatal("memcached did not start")
+	return ""
+}
+
+func tryMemcached(t testing.TB, bin string, port int) (string, bool) {
+	args := []string{"-l", "127.0.0.1", "-p", strconv.Itoa(port), "-U", "0", "-m", "16"}
+	if os.Geteuid() == 0 {
+		args = append(args, "-u", "root")
+	}
+	cmd := exec.Command(bin, args...)
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting memcached: %v", err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+		select {
+		case <-exited:
+			return "", false
+		default:
+		}
+		if c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond); err == nil {
+			c.Close()
+			t.Cleanup(func() {
+				cmd.Process.Kill()
+				<-exited
+			})
+			return addr, true
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cmd.Process.Kill()
+	<-exited
+	return "", false
+}
+
+func redisAddr() string {
+	if a := os.Getenv("DJSESSION_REDIS_ADDR"); a != "" {
+		return a
+	}
+	return "127.0.0.1:6379"
+}
+
+func pingRedis() error {
+	c := redis.NewClient(&redis.Options{Addr: redisAddr(), MaxRetries: -1})
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	return c.Ping(ctx).Err()
+}
+
+// redisClient returns a client of the test Redis on db, or skips.
+func redisClient(t testing.TB, db int) *redis.Client {
+	t.Helper()
+	c := redis.NewClient(&redis.Options{Addr: redisAddr(), DB: db})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := c.Ping(ctx).Err(); err != nil {
+		c.Close()
+		missing(t, "Redis is not reachable at %s: %v", redisAddr(), err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// meta is memcached's answer to "mg <key> t f v s".
+type meta struct {
+	found bool
+	ttl   int64 // -1: never expires
+	flags uint32
+	value []byte
+}
+
+// rawMeta asks a memcached server directly for an item's TTL, flags and
+// value, bypassing every client library.
+func rawMeta(t testing.TB, addr, key string) meta {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		t.Fatalf("raw memcached connection: %v", err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(2 * time.Second))
+	fmt.Fprintf(c, "mg %s t f v s\r\n", key)
+	r := bufio.NewReader(c)
+	line, err := r.ReadString('\n')
+	if err != nil {
+		t.Fatalf("mg: %v", err)
+	}
+	line = strings.TrimRight(line, "\r\n")
+	if line == "EN" {
+		return meta{}
+	}
+	fields := strings.Fields(line)
+	if len(fields) < 2 || fields[0] != "VA" {
+		t.Fatalf("mg answered %q", line)
+	}
+	size, _ := strconv.Atoi(fields[1])
+	m := meta{found: true}
+	for _, f := range fields[2:] {
+		switch f[0] {
+		case 't':
+			m.ttl, _ = strconv.ParseInt(f[1:], 10, 64)
+		case 'f':
+			v, _ := strconv.ParseUint(f[1:], 10, 32)
+			m.flags = uint32(v)
+		}
+	}
+	m.value = make([]byte, size+2)
+	if _, err := io.ReadFull(r, m.value); err != nil {
+		t.Fatalf("mg value: %v", err)
+	}
+	m.value = m.value[:size]
+	return m
+}
+
+// rawSet stores an item on a memcached server directly.
+func rawSet(t testing.TB, addr, key string, flags uint32, exptime int64, value []byte) {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		t.Fatalf("raw memcached connection: %v", err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(2 * time.Second))
+	fmt.Fprintf(c, "set %s %d %d %d\r\n", key, flags, exptime, len(value))
+	c.Write(value)
+	c.Write([]byte("\r\n"))
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil || line != "STORED\r\n" {
+		t.Fatalf("raw set: %q %v", line, err)
+	}
+}
+
+// A proxy is a TCP relay owned by a test, between a client and a server.
+// It records what the client sends, and can be cut (every connection
+// closed, new ones refused) or stalled (bytes swallowed in both
+// directions, connections left open).
+type proxy struct {
+	ln      net.Listener
+	target  string
+	mu      sync.Mutex
+	conns   []net.Conn
+	sent    bytes.Buffer
+	stalled atomic.Bool
+	closed  atomic.Bool
+}
+
+func newProxy(t testing.TB, target string) *proxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proxy{ln: ln, target: target}
+	go p.serve()
+	t.Cleanup(p.cut)
+	return p
+}
+
+func (p *proxy) Addr() string { return p.ln.Addr().String() }
+
+func (p *proxy) serve() {
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		s, err := net.DialTimeout("tcp", p.target, time.Second)
+		if err != nil {
+			c.Close()
+			continue
+		}
+		p.mu.Lock()
+		if p.closed.Load() {
+			p.mu.Unlock()
+			c.Close()
+			s.Close()
+			return
+		}
+		p.conns = append(p.conns, c, s)
+		p.mu.Unlock()
+		go p.pipe(s, c, true)
+		go p.pipe(c, s, false)
+	}
+}
+
+func (p *proxy) pipe(dst, src net.Conn, record bool) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 && !p.stalled.Load() {
+			if record {
+				p.mu.Lock()
+				p.sent.Write(buf[:n])
+				p.mu.Unlock()
+			}
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				break
+			}
+		}
+		if err != nil {
+			break
+		}
+	}
+	dst.Close()
+	src.Close()
+}
+
+// cut closes the listener and every connection.
+func (p *proxy) cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed.Store(true)
+	p.ln.Close()
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}
+
+func (p *proxy) stall() { p.stalled.Store(true) }
+
+// takeSent returns and forgets what clients sent so far.
+func (p *proxy) takeSent() []byte {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	b := bytes.Clone(p.sent.Bytes())
+	p.sent.Reset()
+	return b
+}
+
+// memcachedCommands splits a recorded client stream into command lines
+// (data blocks of storage commands skipped).
+func memcachedCommands(b []byte) []string {
+	var out []string
+	for len(b) > 0 {
+		i := bytes.Index(b, []byte("\r\n"))
+		if i < 0 {
+			break
+		}
+		line := string(b[:i])
+		b = b[i+2:]
+		out = append(out, line)
+		f := strings.Fields(line)
+		if len(f) >= 5 && (f[0] == "set" || f[0] == "add" || f[0] == "replace" || f[0] == "cas") {
+			n, _ := strconv.Atoi(f[4])
+			if n+2 <= len(b) {
+				b = b[n+2:]
+			}
+		}
+	}
+	return out
+}
+
+// redisCommands parses a recorded RESP stream into commands (arguments
+// holding binary data abbreviated).
+func redisCommands(b []byte) [][]string {
+	var out [][]string
+	r := bufio.NewReader(bytes.NewReader(b))
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil || !strings.HasPrefix(line, "*") {
+			return out
+		}
+		n, _ := strconv.Atoi(strings.TrimSpace(line[1:]))
+		var cmd []string
+		for range n {
+			h, err := r.ReadString('\n')
+			if err != nil || !strings.HasPrefix(h, "$") {
+				return out
+			}
+			l, _ := strconv.Atoi(strings.TrimSpace(h[1:]))
+			arg := make([]byte, l+2)
+			if _, err := io.ReadFull(r, arg); err != nil {
+				return out
+			}
+			s := string(arg[:l])
+			if strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r >= 0x7f }) {
+				s = fmt.Sprintf("<%d bytes>", l)
+			}
+			cmd = append(cmd, s)
+		}
+		out = append(out, cmd)
+	}
+}
