@@ -6,6 +6,7 @@ import (
 	"math/big"
 	"time"
 
+	"github.com/djsession/djsession/pickle"
 	"github.com/djsession/djsession/pyjson"
 )
 
@@ -48,6 +49,23 @@ func (s *Settings) ExpiryAgeOf(expiry any, modification time.Time) (int64, error
 func (s *Settings) expiryAge(expiry any, modification time.Time) (int64, error) {
 	if pyFalsy(expiry) {
 		return s.SessionCookieAge, nil
+	}
+	if dt, ok := expiry.(pickle.Datetime); ok {
+		// Django 3.2's set_expiry(datetime) keeps the datetime, which the
+		// cache engine pickles: aware, or naive in TIME_ZONE.
+		loc, err := s.Location()
+		if err != nil {
+			return 0, err
+		}
+		t, err := dt.GoTime(loc)
+		if err != nil {
+			return 0, fmt.Errorf("%w: %v", ErrBadExpiry, err)
+		}
+		d := fromAwareTime(t)
+		if !dt.IsAware() {
+			d = fromTime(t, false, loc)
+		}
+		return floorSeconds(d, s, modification)
 	}
 	if t, ok := expiry.(time.Time); ok {
 		loc, err := s.Location()

@@ -42,11 +42,14 @@ type Store interface {
 	// Load returns the session stored under key.
 	//
 	// A key with no session, or with an expired one, is ErrNotFound
-	// with an empty session, not a failure. Stored data that does not
-	// decode is an empty session with an error wrapping
-	// ErrSessionCorrupted (not signed by any configured key) or
+	// with an empty session, not a failure. Signed data that does not
+	// decode (db, file, cached_db) is an empty session with an error
+	// wrapping ErrSessionCorrupted (not signed by any configured key) or
 	// signing.ErrMalformed: Django reads it as {} and keeps the key, so a
 	// caller that saves it writes over the stored data, as Django would.
+	// Unsigned data that does not decode (a cached pickle the safe decoder
+	// refuses) is a nil session and an error that is neither: saving over
+	// it would destroy what Django stored.
 	Load(ctx context.Context, key string) (*pyjson.Dict, error)
 
 	// Save stores session under key. With create, it writes a new

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/djsession/djsession/django"
-	"github.com/djsession/djsession/pickle"
 	"github.com/djsession/djsession/pyjson"
 )
 
@@ -141,21 +140,7 @@ func (s *Store) Exists(ctx context.Context, key string) (bool, error) {
 func (s *Store) ClearExpired(context.Context) error { return nil }
 
 // ExpiryAge is settings.ExpiryAge(session, now), the timeout every cache
-// save passes, extended to a pickled datetime under _session_expiry, which
-// Django 3.2's set_expiry(datetime) stores in a cached session (naive
-// datetimes are read in TIME_ZONE).
+// save passes (including Django 3.2's pickled datetime _session_expiry).
 func ExpiryAge(settings *django.Settings, session *pyjson.Dict, now time.Time) (int64, error) {
-	exp, _ := session.Get(django.ExpiryKey)
-	if dt, ok := exp.(pickle.Datetime); ok {
-		loc, err := settings.Location()
-		if err != nil {
-			return 0, err
-		}
-		t, err := dt.GoTime(loc)
-		if err != nil {
-			return 0, fmt.Errorf("%w: %v", django.ErrBadExpiry, err)
-		}
-		return settings.ExpiryAgeOf(t, now)
-	}
 	return settings.ExpiryAge(session, now)
 }

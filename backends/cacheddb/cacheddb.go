@@ -24,7 +24,7 @@ import (
 )
 
 // KeyPrefix is the cached_db engine's cache key prefix.
-const KeyPrefix = "django.contrib.sessions.cached_db"
+const KeyPrefix = cache.CachedDBKeyPrefix
 
 // Store is the cached_db engine over a db.Store and a cache.Cache.
 type Store struct {
