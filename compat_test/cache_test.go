@@ -44,6 +44,9 @@ type cacheEnv struct {
 	memcached []string
 	redis     *redis.Client
 	redisURL  string
+	// sqlitePath is the cached_db engine's database, shared by the peers
+	// and Go (empty: the peers use none).
+	sqlitePath string
 }
 
 func cacheMissing(t *testing.T, format string, args ...any) {
@@ -117,7 +120,7 @@ func memcachedHas(t *testing.T, addr, key string) bool {
 func startCachePeer(t *testing.T, v string, env *cacheEnv) *peer {
 	t.Helper()
 	root := repoRoot()
-	conf, _ := json.Marshal(map[string]any{"prefix": env.prefix, "memcached": env.memcached, "redis_url": env.redisURL})
+	conf, _ := json.Marshal(map[string]any{"prefix": env.prefix, "memcached": env.memcached, "redis_url": env.redisURL, "sqlite_path": env.sqlitePath})
 	cmd := exec.Command("bash", filepath.Join(root, "fixtures", "python.sh"), v, filepath.Join(root, "fixtures", "cachepeer.py"))
 	cmd.Env = append(os.Environ(), "DJSESSION_CACHEPEER="+string(conf))
 	cmd.Stderr = os.Stderr

@@ -435,9 +435,19 @@ func (d *decoder) lengthPrefixed(size int) ([]byte, error) {
 	return d.read(n) // checked against the remaining input before any copy
 }
 
+// argSize is the width of the length argument of a str or bytes opcode.
+func argSize(op byte) int {
+	switch op {
+	case opShortBinUnicode, opShortBinBytes:
+		return 1
+	case opBinUnicode, opBinBytes:
+		return 4
+	}
+	return 8
+}
+
 func (d *decoder) unicode(op byte) error {
-	size := map[byte]int{opShortBinUnicode: 1, opBinUnicode: 4, opBinUnicode8: 8}[op]
-	b, err := d.lengthPrefixed(size)
+	b, err := d.lengthPrefixed(argSize(op))
 	if err != nil {
 		return err
 	}
@@ -448,8 +458,7 @@ func (d *decoder) unicode(op byte) error {
 }
 
 func (d *decoder) bytes(op byte) error {
-	size := map[byte]int{opShortBinBytes: 1, opBinBytes: 4, opBinBytes8: 8, opByteArray8: 8}[op]
-	b, err := d.lengthPrefixed(size)
+	b, err := d.lengthPrefixed(argSize(op))
 	if err != nil {
 		return err
 	}
@@ -522,8 +531,13 @@ func (d *decoder) addMany(op byte) error {
 	if err != nil {
 		return err
 	}
-	want, name := map[byte]nodeKind{opAppends: kList, opSetItems: kDict, opAddItems: kSet}[op],
-		map[byte]string{opAppends: "APPENDS", opSetItems: "SETITEMS", opAddItems: "ADDITEMS"}[op]
+	want, name := kList, "APPENDS"
+	switch op {
+	case opSetItems:
+		want, name = kDict, "SETITEMS"
+	case opAddItems:
+		want, name = kSet, "ADDITEMS"
+	}
 	t, err := d.top()
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"math/big"
 	"slices"
 	"time"
+	"unicode/utf8"
 
 	"github.com/djsession/djsession/pyjson"
 )
@@ -69,6 +70,7 @@ type encoder struct {
 	framing    bool
 	frameStart int // offset of the current frame's header, or -1
 	memo       map[any]memoEntry
+	strMemo    map[string]memoEntry // strKey entries, kept apart to avoid boxing
 	memoLen    int
 	depth      int
 }
@@ -157,7 +159,12 @@ func (e *encoder) writeLarge(header []byte, payload []byte) {
 func (e *encoder) memoize(key any) {
 	idx := e.memoLen
 	e.memoLen++
-	if key != nil {
+	if k, ok := key.(strKey); ok {
+		if e.strMemo == nil {
+			e.strMemo = make(map[string]memoEntry, 16)
+		}
+		e.strMemo[string(k)] = memoEntry{idx: idx}
+	} else if key != nil {
 		if e.memo == nil {
 			e.memo = make(map[any]memoEntry)
 		}
@@ -175,10 +182,16 @@ func (e *encoder) memoize(key any) {
 
 // fetch writes BINGET for key if it was memoized, and reports whether it did.
 func (e *encoder) fetch(key any) (bool, error) {
-	if key == nil {
+	var m memoEntry
+	var ok bool
+	switch k := key.(type) {
+	case nil:
 		return false, nil
+	case strKey:
+		m, ok = e.strMemo[string(k)]
+	default:
+		m, ok = e.memo[key]
 	}
-	m, ok := e.memo[key]
 	if !ok {
 		return false, nil
 	}
@@ -322,7 +335,7 @@ func (e *encoder) saveStr(s string, key any) error {
 	if ok, err := e.fetch(key); ok {
 		return err
 	}
-	if !validWTF8([]byte(s)) {
+	if !utf8.ValidString(s) && !validWTF8([]byte(s)) {
 		return encErr(ErrUnsupported, "string is not UTF-8 (nor WTF-8)")
 	}
 	n := len(s)

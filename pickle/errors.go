@@ -47,6 +47,7 @@ type Error struct {
 	Msg    string
 }
 
+// Error formats the kind, the message and the offset.
 func (e *Error) Error() string {
 	if e.Offset >= 0 {
 		return fmt.Sprintf("%v: %s (at offset %d)", e.Kind, e.Msg, e.Offset)

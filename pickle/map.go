@@ -185,7 +185,7 @@ func writeHashKey(b *strings.Builder, v any, depth int) bool {
 			writeLenPrefixed(b, 'k', k)
 		}
 		b.WriteString(")")
-	case Datetime, Date, Time, Timedelta, UUID:
+	case Datetime, Date, Time, Timedelta, UUID, Timezone, PytzUTC, PytzZone, ZoneInfo:
 		writeLenPrefixed(b, 'D', fmt.Sprintf("%#v", x))
 	default:
 		return false
@@ -229,6 +229,14 @@ func TypeName(v any) string {
 		return "datetime.time"
 	case Timedelta:
 		return "datetime.timedelta"
+	case Timezone:
+		return "datetime.timezone"
+	case PytzUTC:
+		return "pytz.UTC"
+	case PytzZone:
+		return "pytz.tzinfo"
+	case ZoneInfo:
+		return "zoneinfo.ZoneInfo"
 	}
 	return pyjson.TypeName(v)
 }
