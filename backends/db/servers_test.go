@@ -143,6 +143,33 @@ type proxy struct {
 	ln      net.Listener
 	target  string
 	flights atomic.Int64
+
+	mu      sync.Mutex
+	conns   []net.Conn
+	stalled bool
+}
+
+// cut closes every connection and refuses new ones: the server is gone.
+func (p *proxy) cut() {
+	p.ln.Close()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.conns {
+		c.Close()
+	}
+}
+
+// stall stops forwarding without closing anything: the server hangs.
+func (p *proxy) stall() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.stalled = true
+}
+
+func (p *proxy) isStalled() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stalled
 }
 
 func startProxy(t testing.TB, target string) *proxy {
@@ -173,12 +200,21 @@ func (p *proxy) serve(client net.Conn) {
 		client.Close()
 		return
 	}
+	p.mu.Lock()
+	p.conns = append(p.conns, client, server)
+	p.mu.Unlock()
 	var mu sync.Mutex
 	clientTurn := false // the last bytes came from the client
 	pump := func(dst, src net.Conn, fromClient bool) {
 		buf := make([]byte, 64<<10)
 		for {
 			n, err := src.Read(buf)
+			for n > 0 && p.isStalled() {
+				time.Sleep(10 * time.Millisecond)
+				if err != nil {
+					break
+				}
+			}
 			if n > 0 {
 				mu.Lock()
 				if fromClient && !clientTurn {

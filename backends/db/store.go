@@ -183,8 +183,7 @@ func (s *Store) Load(ctx context.Context, key string) (*pyjson.Dict, error) {
 	if !django.ValidSessionKey(key) || !storable(key) {
 		return pyjson.NewDict(0), django.ErrNotFound
 	}
-	var data string
-	err := s.db.QueryRowContext(ctx, s.qLoad, s.now(), key).Scan(&data)
+	data, err := scanOne[string](ctx, s.db, s.qLoad, s.now(), key)
 	if errors.Is(err, sql.ErrNoRows) {
 		return pyjson.NewDict(0), django.ErrNotFound
 	}
@@ -207,9 +206,16 @@ func (s *Store) LoadWithExpiry(ctx context.Context, key string) (*pyjson.Dict, t
 	if !django.ValidSessionKey(key) || !storable(key) {
 		return pyjson.NewDict(0), time.Time{}, django.ErrNotFound
 	}
-	var data string
-	var raw any
-	err := s.db.QueryRowContext(ctx, s.qLoadExpiry, s.now(), key).Scan(&data, &raw)
+	type row struct {
+		data string
+		raw  any
+	}
+	r, err := bounded(ctx, func() (row, error) {
+		var r row
+		err := s.db.QueryRowContext(ctx, s.qLoadExpiry, s.now(), key).Scan(&r.data, &r.raw)
+		return r, err
+	})
+	data, raw := r.data, r.raw
 	if errors.Is(err, sql.ErrNoRows) {
 		return pyjson.NewDict(0), time.Time{}, django.ErrNotFound
 	}
@@ -291,7 +297,7 @@ func (s *Store) Save(ctx context.Context, key string, session *pyjson.Dict, crea
 		return fmt.Errorf("db: save: %w", err)
 	}
 	if create {
-		_, err := s.db.ExecContext(ctx, s.qInsert, key, data, exp)
+		_, err := s.exec(ctx, s.qInsert, key, data, exp)
 		if err != nil {
 			if s.isUnique(err) {
 				return fmt.Errorf("db: save: %w", django.ErrCreate)
@@ -300,7 +306,7 @@ func (s *Store) Save(ctx context.Context, key string, session *pyjson.Dict, crea
 		}
 		return nil
 	}
-	res, err := s.db.ExecContext(ctx, s.qUpdate, data, exp, key)
+	res, err := s.exec(ctx, s.qUpdate, data, exp, key)
 	if err != nil {
 		return backendErr("save", err)
 	}
@@ -334,7 +340,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	if !storable(key) {
 		return nil
 	}
-	if _, err := s.db.ExecContext(ctx, s.qDelete, key); err != nil {
+	if _, err := s.exec(ctx, s.qDelete, key); err != nil {
 		return backendErr("delete", err)
 	}
 	return nil
@@ -348,8 +354,7 @@ func (s *Store) Exists(ctx context.Context, key string) (bool, error) {
 	if !storable(key) {
 		return false, nil
 	}
-	var one int
-	err := s.db.QueryRowContext(ctx, s.qExists, key).Scan(&one)
+	_, err := scanOne[int](ctx, s.db, s.qExists, key)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -367,7 +372,7 @@ func (s *Store) Exists(ctx context.Context, key string) (bool, error) {
 // A row whose expire_date equals NOW survives (it is already invisible to
 // Load).
 func (s *Store) ClearExpired(ctx context.Context) error {
-	if _, err := s.db.ExecContext(ctx, s.qClear, s.now()); err != nil {
+	if _, err := s.exec(ctx, s.qClear, s.now()); err != nil {
 		return backendErr("clear expired", err)
 	}
 	return nil

@@ -150,8 +150,9 @@ func (s *Settings) jsonMessage(m Message) []any {
 // empty value means Django would delete the cookie (no messages).
 //
 // The value's compressed payload is valid zlib that Django reads, but not
-// CPython's bytes, so near the size limit the number of messages kept can
-// differ by one from Django's.
+// CPython's bytes (often a little shorter, sometimes longer), so when the
+// size limit bites the number of messages kept can differ from Django's;
+// both keep the newest that fit.
 func Encode(s *Settings, msgs []Message) (value string, unstored []Message, err error) {
 	signer, err := django.CookieSigner(&s.Django, KeySalt)
 	if err != nil {
