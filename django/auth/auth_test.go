@@ -3,6 +3,8 @@ package auth
 import (
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/djsession/djsession/backends/file"
 	"github.com/djsession/djsession/django"
+	"github.com/djsession/djsession/django/csrf"
 )
 
 func TestSessionAuthHashVectors(t *testing.T) {
@@ -186,5 +189,29 @@ func TestGetUserEdgeCases(t *testing.T) {
 	}
 	if !strings.HasPrefix(SessionAuthHash("", "k"), "") {
 		t.Fatal()
+	}
+}
+
+func TestLoginRequestRotatesCSRF(t *testing.T) {
+	a, st, s := setup(t, django.Django61)
+	cs := csrf.DefaultSettings()
+	var before, after string
+	h := django.Middleware(st, *s)(csrf.Middleware(cs)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		before, _ = csrf.GetToken(r)
+		if err := a.LoginRequest(r, alice, ""); err != nil {
+			t.Error(err)
+		}
+		after, _ = csrf.GetToken(r)
+	})))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	s1, _ := csrf.UnmaskToken(before)
+	s2, _ := csrf.UnmaskToken(after)
+	if s1 == "" || s2 == "" || s1 == s2 {
+		t.Errorf("the CSRF secret was not rotated: %q %q", before, after)
+	}
+	cookies := strings.Join(rec.Header().Values("Set-Cookie"), "\n")
+	if !strings.Contains(cookies, "sessionid=") || !strings.Contains(cookies, "csrftoken=") {
+		t.Errorf("Set-Cookie %q", cookies)
 	}
 }
