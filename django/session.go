@@ -153,7 +153,10 @@ func (s *Session) IsEmpty() bool {
 	return s.key == "" && (s.data == nil || s.data.Len() == 0)
 }
 
-// Get returns the value stored under k (session.get(k)).
+// Get returns the value stored under k (session.get(k)). It is the
+// session's own value, not a copy: to change a list or dict in place, Set
+// it back afterwards so the session is marked modified, as in Django
+// (request.session.modified = True).
 func (s *Session) Get(k string) (any, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -172,6 +175,13 @@ func (s *Session) GetInt64(k string) (int64, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.session().GetInt64(k)
+}
+
+// GetList returns the list stored under k (the session's own slice).
+func (s *Session) GetList(k string) ([]any, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.session().GetList(k)
 }
 
 // GetBool returns the bool stored under k.

@@ -44,6 +44,9 @@ type User struct {
 	Password string
 	// IsActive is is_active: Django's ModelBackend refuses inactive users.
 	IsActive bool
+	// Username is the USERNAME_FIELD column (auth_user.username), for
+	// showing who is logged in; not used by the session machinery.
+	Username string
 }
 
 // UserStore fetches users by primary key.
@@ -164,13 +167,19 @@ func (a *Auth) Logout(ctx context.Context, sess *django.Session) error {
 }
 
 // GetUser is django.contrib.auth.get_user(request): the logged-in user,
-// or nil for an anonymous one. As in Django, a session whose hash no
+// or nil for an anonymous one; a session that could not be loaded (a store
+// failure) is its error, not an anonymous user. As in Django, a session whose hash no
 // longer matches the user's password is flushed; one whose hash matches
 // under a SECRET_KEY_FALLBACKS key (4.1+) is re-stamped with the current
 // hash and its key cycled; Django 3.2 also accepts the legacy sha1 hash.
 // Errors are the user store's failures (not a missing user).
 func (a *Auth) GetUser(ctx context.Context, sess *django.Session) (*User, error) {
 	id, ok1 := sess.GetString(SessionKey)
+	if err := sess.Err(); err != nil {
+		// The session could not be read: that is an outage, not an
+		// anonymous user.
+		return nil, err
+	}
 	backend, ok2 := sess.GetString(BackendSessionKey)
 	if !ok1 || !ok2 || !slices.Contains(a.backends(), backend) {
 		return nil, nil

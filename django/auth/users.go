@@ -21,9 +21,11 @@ type SQLUsers struct {
 var _ UserStore = (*SQLUsers)(nil)
 
 // UserTable names a custom user model's table and columns; zero fields
-// take Django's defaults (auth_user, id, password, is_active).
+// take Django's defaults (auth_user, id, password, is_active, username).
 type UserTable struct {
 	Table, IDColumn, PasswordColumn, IsActiveColumn string
+	// UsernameColumn is USERNAME_FIELD's column (default "username").
+	UsernameColumn string
 }
 
 // NewSQLUsers returns the users of table t (zero: auth_user) in sqlDB.
@@ -40,17 +42,20 @@ func NewSQLUsers(sqlDB *sql.DB, dialect db.Dialect, t UserTable) *SQLUsers {
 	if t.IsActiveColumn == "" {
 		t.IsActiveColumn = "is_active"
 	}
+	if t.UsernameColumn == "" {
+		t.UsernameColumn = "username"
+	}
 	q := dialect.QuoteName
-	query := fmt.Sprintf("SELECT %s, %s FROM %s WHERE %s = %s",
-		q(t.PasswordColumn), q(t.IsActiveColumn), q(t.Table), q(t.IDColumn), dialect.Placeholder(1))
+	query := fmt.Sprintf("SELECT %s, %s, %s FROM %s WHERE %s = %s",
+		q(t.PasswordColumn), q(t.IsActiveColumn), q(t.UsernameColumn), q(t.Table), q(t.IDColumn), dialect.Placeholder(1))
 	return &SQLUsers{db: sqlDB, dialect: dialect, query: query}
 }
 
 // User returns the user with primary key id.
 func (u *SQLUsers) User(ctx context.Context, id string) (*User, error) {
-	var password string
+	var password, username string
 	var active any
-	err := u.db.QueryRowContext(ctx, u.query, id).Scan(&password, &active)
+	err := u.db.QueryRowContext(ctx, u.query, id).Scan(&password, &active, &username)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNoUser
 	}
@@ -60,7 +65,7 @@ func (u *SQLUsers) User(ctx context.Context, id string) (*User, error) {
 		// PostgreSQL reports it as an error, so check the shape first.
 		return nil, fmt.Errorf("%w: reading user %q: %w", django.ErrBackend, id, err)
 	}
-	return &User{ID: id, Password: password, IsActive: truthy(active)}, nil
+	return &User{ID: id, Password: password, IsActive: truthy(active), Username: username}, nil
 }
 
 // truthy reads a boolean column as each driver returns it.

@@ -77,7 +77,11 @@
 // Django's hasher raises while decoding the stored string, and
 // ErrWorkFactorTooHigh. A stored number that Python's int() reads but that is
 // not written canonically (such as "0600000") can never match Django's
-// canonical re-encoding, so Check returns false without computing.
+// canonical re-encoding, so Check returns false without computing. For
+// argon2, Django raises only for a non-ASCII string or an unknown type
+// ("argon2$argon2x$…"); anything else libargon2 cannot decode or rejects
+// (m < 8·p, a salt under 8 bytes, padding, trailing text) is False in
+// Django (argon2-cffi's VerificationError) and false, nil here.
 // ErrInvalidArgument marks a caller's mistake in Make or an option.
 //
 // Passwords are used as their bytes; Django encodes its str as UTF-8, so

@@ -254,7 +254,11 @@ func Make(password, hasher string, opts ...Option) (string, error) {
 	var salt string
 	if c.salt != nil {
 		salt = *c.salt
-	} else if salt, err = h.Salt(); err != nil {
+	}
+	if salt == "" { // make_password: salt = salt or hasher.salt()
+		salt, err = h.Salt()
+	}
+	if err != nil {
 		return "", err
 	}
 	return h.Encode(password, salt)

@@ -107,11 +107,12 @@ func WithLimits(l Limits) Option {
 	return func(c *config) { c.limits = l }
 }
 
-// WithSalt makes Make use salt instead of a random one: for bcrypt a full
+// WithSalt makes Make use salt instead of a random one ("" means random, as
+// in make_password): for bcrypt a full
 // bcrypt salt such as "$2b$12$abcdefghijklmnopqrstuu" (or just the 22
-// characters, with the cost from WithBcryptRounds), for the unsalted
-// hashers "", otherwise any non-empty string without "$" (for argon2 at
-// least 8 bytes).
+// characters, with the cost from WithBcryptRounds), otherwise any string
+// without "$" (for argon2 at least 8 bytes). The unsalted hashers take no
+// salt.
 func WithSalt(salt string) Option {
 	return func(c *config) { c.salt = &salt }
 }
