@@ -39,19 +39,21 @@ type cli struct {
 }
 
 // commandOrder lists the commands as usage shows them.
-var commandOrder = []string{"dumps", "loads", "encode", "decode", "get", "set", "delete", "clearsessions", "whois"}
+var commandOrder = []string{"dumps", "loads", "encode", "decode", "get", "set", "delete", "clearsessions", "whois", "check-password", "make-password"}
 
 // usages are the synopses printed by --help and on a usage error.
 var usages = map[string]string{
-	"dumps":         "dumps [--salt S] [--compress] [--algorithm A] < value.json",
-	"loads":         "loads [--salt S] [--max-age N] [--algorithm A] TOKEN",
-	"encode":        "encode < session.json",
-	"decode":        "decode DATA",
-	"get":           "get KEY                       (store flags: --database, --cache, ...)",
-	"set":           "set KEY [--expiry N] < session.json",
-	"delete":        "delete KEY",
-	"clearsessions": "clearsessions",
-	"whois":         "whois KEY [--user-table NAME]   (reads auth_user from --database)",
+	"dumps":          "dumps [--salt S] [--compress] [--algorithm A] < value.json",
+	"loads":          "loads [--salt S] [--max-age N] [--algorithm A] TOKEN",
+	"encode":         "encode < session.json",
+	"decode":         "decode DATA",
+	"get":            "get KEY                       (store flags: --database, --cache, ...)",
+	"set":            "set KEY [--expiry N] < session.json",
+	"delete":         "delete KEY",
+	"clearsessions":  "clearsessions",
+	"whois":          "whois KEY [--user-table NAME]   (reads auth_user from --database)",
+	"check-password": "check-password ENCODED < password   (exit 0 match, 1 no match, 2 unreadable)",
+	"make-password":  "make-password [--hasher NAME] [--salt S] [--iterations N] < password",
 }
 
 // commandFunc returns the implementation of a command word.
@@ -75,6 +77,10 @@ func commandFunc(name string) (func(*cli) error, bool) {
 		return (*cli).clearSessions, true
 	case "whois":
 		return (*cli).whois, true
+	case "check-password":
+		return (*cli).checkPassword, true
+	case "make-password":
+		return (*cli).makePassword, true
 	}
 	return nil, false
 }
@@ -107,6 +113,11 @@ func newFlags() *flagSet {
 	f.define("session-cookie-name", false, "SESSION_COOKIE_NAME (default sessionid)")
 	f.define("expiry", false, "set: _session_expiry in seconds")
 	f.define("user-table", false, "whois: the user model's table (default auth_user)")
+	f.define("hasher", false, "make-password: the hasher's algorithm name (default pbkdf2_sha256)")
+	f.define("iterations", false, "make-password: PBKDF2 iterations (default: the Django version's)")
+	f.define("password-hashers", false, "PASSWORD_HASHERS as algorithm names, comma-separated (default: all the version has)")
+	f.define("max-iterations", false, "check-password: refuse PBKDF2 hashes above this many iterations (default 10000000)")
+	f.define("max-bcrypt-cost", false, "check-password: refuse bcrypt hashes above this cost (default 16)")
 	f.define("help", true, "show usage")
 	return f
 }
