@@ -24,7 +24,7 @@ func TestCLIPasswords(t *testing.T) {
 	}
 	code, out, e := djs(t, pw, nil, "make-password", "--salt", "seasaltseasaltseasalt0", "--iterations", "1000")
 	if code != 0 || strings.TrimSpace(out) != djangoPBKDF2 {
-		t.Errorf("make-password = %q (exit %d %s), Django made %s", out, code, e)
+		t.Errorf("make-password = %q (exit %d %s), Django made %s", out, code, e, djangoPBKDF2)
 	}
 	if code, _, _ := djs(t, pw, nil, "make-password", "--hasher", "nope"); code != 2 {
 		t.Errorf("unknown hasher: exit %d", code)
