@@ -142,4 +142,3 @@ func (mk *macKey) verify(value []byte, sig string) bool {
 	mk.pool.Put(st)
 	return ok
 }
-
