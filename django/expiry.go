@@ -47,7 +47,7 @@ func (s *Settings) ExpiryAgeOf(expiry any, modification time.Time) (int64, error
 }
 
 func (s *Settings) expiryAge(expiry any, modification time.Time) (int64, error) {
-	if pyFalsy(expiry) {
+	if !pyjson.Truthy(expiry) {
 		return s.SessionCookieAge, nil
 	}
 	if dt, ok := expiry.(pickle.Datetime); ok {
@@ -182,7 +182,7 @@ func (s *Settings) expiryDatetime(expiry any, modification time.Time) (pyDatetim
 		return exp, nil
 	}
 	var delta time.Duration
-	if pyFalsy(expiry) {
+	if !pyjson.Truthy(expiry) {
 		delta = time.Duration(s.SessionCookieAge) * time.Second
 	} else if f, ok := expiry.(float64); ok {
 		// timedelta(seconds=f) rounds to microseconds, half to even.
@@ -300,27 +300,4 @@ func (s *Settings) pyNow(t time.Time) (pyDatetime, error) {
 		return pyDatetime{}, err
 	}
 	return fromTime(t, s.UseTZ, loc), nil
-}
-
-// pyFalsy is Python's `not value` for the values a session holds.
-func pyFalsy(v any) bool {
-	switch x := v.(type) {
-	case nil:
-		return true
-	case bool:
-		return !x
-	case int64:
-		return x == 0
-	case float64:
-		return x == 0
-	case *big.Int:
-		return x.Sign() == 0
-	case string:
-		return x == ""
-	case []any:
-		return len(x) == 0
-	case *pyjson.Dict:
-		return x.Len() == 0
-	}
-	return false
 }

@@ -161,3 +161,28 @@ func TypeName(v any) string {
 	}
 	return fmt.Sprintf("%T", v)
 }
+
+// Truthy is Python's bool(v) for the values of this model: None, False,
+// zero, "", and empty lists and dicts are false; everything else is true.
+// Django's session code tests values this way ("if not expiry").
+func Truthy(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return false
+	case bool:
+		return x
+	case int64:
+		return x != 0
+	case float64:
+		return x != 0
+	case *big.Int:
+		return x.Sign() != 0
+	case string:
+		return x != ""
+	case []any:
+		return len(x) > 0
+	case *Dict:
+		return x.Len() > 0
+	}
+	return true
+}

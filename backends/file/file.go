@@ -159,7 +159,7 @@ func (s *Store) load(key string) (session *pyjson.Dict, expired bool, err error)
 // expiryOf is FileStore._expiry_date: _session_expiry when it is truthy,
 // else the file's modification time plus SESSION_COOKIE_AGE.
 func (s *Store) expiryOf(session *pyjson.Dict, path string) (any, error) {
-	if v, ok := session.Get(django.ExpiryKey); ok && truthy(v) {
+	if v, ok := session.Get(django.ExpiryKey); ok && pyjson.Truthy(v) {
 		return v, nil
 	}
 	st, err := os.Stat(path)
@@ -170,22 +170,6 @@ func (s *Store) expiryOf(session *pyjson.Dict, path string) (any, error) {
 	// to even.
 	mtime := st.ModTime().Round(time.Microsecond)
 	return mtime.Add(time.Duration(s.settings.SessionCookieAge) * time.Second), nil
-}
-
-func truthy(v any) bool {
-	switch x := v.(type) {
-	case nil:
-		return false
-	case bool:
-		return x
-	case int64:
-		return x != 0
-	case float64:
-		return x != 0
-	case string:
-		return x != ""
-	}
-	return true
 }
 
 // Save writes session under key: with create, only if no file exists

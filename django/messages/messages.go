@@ -314,29 +314,8 @@ func messageFromJSON(item any) (Message, bool) {
 		}
 		m.ExtraTags = &t
 	}
-	m.Safe = truthy(a[1])
+	m.Safe = pyjson.Truthy(a[1])
 	return m, true
-}
-
-// truthy is Python's bool() of a JSON value.
-func truthy(v any) bool {
-	switch x := v.(type) {
-	case nil:
-		return false
-	case bool:
-		return x
-	case int64:
-		return x != 0
-	case float64:
-		return x != 0
-	case string:
-		return x != ""
-	case []any:
-		return len(x) > 0
-	case *pyjson.Dict:
-		return x.Len() > 0
-	}
-	return true // a big int is never zero
 }
 
 // cookieOptions are the set_cookie arguments of _update_cookie.
