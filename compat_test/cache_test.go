@@ -11,7 +11,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -119,24 +118,12 @@ func memcachedHas(t *testing.T, addr, key string) bool {
 
 func startCachePeer(t *testing.T, v string, env *cacheEnv) *peer {
 	t.Helper()
-	root := repoRoot()
 	conf, _ := json.Marshal(map[string]any{"prefix": env.prefix, "memcached": env.memcached, "redis_url": env.redisURL, "sqlite_path": env.sqlitePath})
-	cmd := exec.Command("bash", filepath.Join(root, "fixtures", "python.sh"), v, filepath.Join(root, "fixtures", "cachepeer.py"))
-	cmd.Env = append(os.Environ(), "DJSESSION_CACHEPEER="+string(conf))
-	cmd.Stderr = os.Stderr
-	in, err := cmd.StdinPipe()
+	p, err := launchPeer(v, "cachepeer.py", "DJSESSION_CACHEPEER="+string(conf))
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &peer{version: v, cmd: cmd, in: in, out: bufio.NewReaderSize(out, 1<<20)}
-	t.Cleanup(func() { in.Close(); cmd.Wait() })
+	t.Cleanup(p.close)
 	return p
 }
 

@@ -1,16 +1,12 @@
 package compat_test
 
 import (
-	"bufio"
 	"crypto/tls"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -30,21 +26,10 @@ func webPeer(t *testing.T, v string) *peer {
 	if p, ok := peers[key]; ok {
 		return p
 	}
-	root := repoRoot()
-	cmd := exec.Command("bash", filepath.Join(root, "fixtures", "python.sh"), v, filepath.Join(root, "fixtures", "webpeer.py"))
-	cmd.Stderr = os.Stderr
-	in, err := cmd.StdinPipe()
+	p, err := launchPeer(v, "webpeer.py")
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &peer{version: v, cmd: cmd, in: in, out: bufio.NewReaderSize(out, 1<<20)}
 	r, err := p.call(map[string]any{"op": "version"})
 	if err != nil || !strings.HasPrefix(str(r, "version"), v+".") {
 		t.Fatalf("webpeer %s: %v %v", v, r, err)

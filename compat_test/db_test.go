@@ -1,7 +1,6 @@
 package compat_test
 
 import (
-	"bufio"
 	"context"
 	"database/sql"
 	"errors"
@@ -93,31 +92,16 @@ func liveMySQL(t *testing.T) *sql.DB {
 // startDBPeer starts fixtures/dbpeer.py for Django v with USE_TZ useTZ.
 func startDBPeer(t *testing.T, v string, useTZ bool, table, sqlitePath, pgUser string) *peer {
 	t.Helper()
-	root := repoRoot()
-	cmd := exec.Command("bash", filepath.Join(root, "fixtures", "python.sh"), v, filepath.Join(root, "fixtures", "dbpeer.py"))
 	tz := "0"
 	if useTZ {
 		tz = "1"
 	}
-	cmd.Env = append(os.Environ(), "DBPEER_TABLE="+table, "DBPEER_USE_TZ="+tz, "DBPEER_TIME_ZONE=America/Chicago",
+	p, err := launchPeer(v, "dbpeer.py", "DBPEER_TABLE="+table, "DBPEER_USE_TZ="+tz, "DBPEER_TIME_ZONE=America/Chicago",
 		"DBPEER_SQLITE="+sqlitePath, "DBPEER_PG_USER="+pgUser)
-	cmd.Stderr = os.Stderr
-	in, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &peer{version: v, cmd: cmd, in: in, out: bufio.NewReaderSize(out, 1<<20)}
-	t.Cleanup(func() {
-		in.Close()
-		cmd.Wait()
-	})
+	t.Cleanup(p.close)
 	r, err := p.call(map[string]any{"op": "version"})
 	if err != nil {
 		t.Fatalf("Django %s db peer: %v", v, err)

@@ -1,13 +1,9 @@
 package compat_test
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -43,21 +39,11 @@ func startHasherPeer(t *testing.T, v string) *hasherPeer {
 	if p, ok := hpeers[v]; ok {
 		return p
 	}
-	root := repoRoot()
-	cmd := exec.Command("bash", filepath.Join(root, "fixtures", "python.sh"), v, filepath.Join(root, "fixtures", "hasherpeer.py"))
-	cmd.Stderr = os.Stderr
-	in, err := cmd.StdinPipe()
+	base, err := launchPeer(v, "hasherpeer.py")
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &hasherPeer{peer: &peer{version: v, cmd: cmd, in: in, out: bufio.NewReaderSize(out, 1<<20)}}
+	p := &hasherPeer{peer: base}
 	r, err := p.call(map[string]any{"op": "version"})
 	if err != nil {
 		t.Fatal(err)

@@ -81,9 +81,13 @@ type peer struct {
 	mu      sync.Mutex
 }
 
-func startPeer(v string) (*peer, error) {
+// launchPeer starts fixtures/<script> under Django v (fixtures/python.sh),
+// with env added to the environment: one long-lived process that answers
+// one JSON request per line.
+func launchPeer(v, script string, env ...string) (*peer, error) {
 	root := repoRoot()
-	cmd := exec.Command("bash", filepath.Join(root, "fixtures", "python.sh"), v, filepath.Join(root, "fixtures", "peer.py"))
+	cmd := exec.Command("bash", filepath.Join(root, "fixtures", "python.sh"), v, filepath.Join(root, "fixtures", script))
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stderr = os.Stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {
@@ -96,7 +100,20 @@ func startPeer(v string) (*peer, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	p := &peer{version: v, cmd: cmd, in: in, out: bufio.NewReaderSize(out, 1<<20)}
+	return &peer{version: v, cmd: cmd, in: in, out: bufio.NewReaderSize(out, 1<<20)}, nil
+}
+
+// close ends the peer.
+func (p *peer) close() {
+	p.in.Close()
+	p.cmd.Wait()
+}
+
+func startPeer(v string) (*peer, error) {
+	p, err := launchPeer(v, "peer.py")
+	if err != nil {
+		return nil, err
+	}
 	r, err := p.call(map[string]any{"op": "version"})
 	if err != nil {
 		return nil, err
@@ -156,8 +173,7 @@ func (p *peer) mustCall(t *testing.T, req map[string]any) map[string]any {
 func TestMain(m *testing.M) {
 	code := m.Run()
 	for _, p := range peers {
-		p.in.Close()
-		p.cmd.Wait()
+		p.close()
 	}
 	os.Exit(code)
 }
