@@ -132,8 +132,10 @@ func (c setCookie) String() string {
 	return b.String()
 }
 
-// patchVary is patch_vary_headers(response, [header]).
-func patchVary(existing []string, header string) string {
+// PatchVary is django.utils.cache.patch_vary_headers(response, [header]):
+// the new Vary value for the existing Vary header values, with header
+// added unless present (case-insensitively), order kept, "*" absorbing all.
+func PatchVary(existing []string, header string) string {
 	var fields []string
 	for _, v := range existing {
 		for f := range strings.SplitSeq(v, ",") {

@@ -1,13 +1,10 @@
 package django
 
 import (
-	"bufio"
 	"context"
 	"errors"
-	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -48,64 +45,33 @@ func Middleware(store Store, settings Settings) func(http.Handler) http.Handler 
 				cookie, sent = cookies[name]
 			}
 			sess := NewSession(r.Context(), store, &settings, cookie)
-			rw := &responseWriter{ResponseWriter: w, sess: sess, settings: &settings, cookieSent: sent, ctx: r.Context()}
-			next.ServeHTTP(rw, r.WithContext(context.WithValue(r.Context(), contextKey{}, sess)))
-			rw.commit(http.StatusOK)
+			rw := &responseWriter{w: w, sess: sess, settings: &settings, cookieSent: sent, ctx: r.Context()}
+			hw := NewHookWriter(w, rw.commit)
+			next.ServeHTTP(hw, r.WithContext(context.WithValue(r.Context(), contextKey{}, sess)))
+			hw.Finish()
 		})
 	}
 }
 
-// responseWriter runs process_response once, before the headers leave.
-// It keeps http.Flusher, http.Hijacker and http.ResponseController
-// (through Unwrap) working, for streaming and websockets.
+// responseWriter is the session middleware's state for one response.
 type responseWriter struct {
-	http.ResponseWriter
+	w          http.ResponseWriter
 	sess       *Session
 	settings   *Settings
 	cookieSent bool
 	ctx        context.Context
-
-	once    sync.Once
-	discard bool // the middleware answered instead of the handler
 }
 
-func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+func (w *responseWriter) Header() http.Header { return w.w.Header() }
 
-func (w *responseWriter) WriteHeader(status int) {
-	w.commit(status)
-	if !w.discard {
-		w.ResponseWriter.WriteHeader(status)
+// commit is SessionMiddleware.process_response for a response of status;
+// it reports whether it answered instead of the handler.
+func (w *responseWriter) commit(status int) bool {
+	if err := w.process(status); err != nil {
+		w.fail(err)
+		return true
 	}
-}
-
-func (w *responseWriter) Write(b []byte) (int, error) {
-	w.commit(http.StatusOK)
-	if w.discard {
-		return len(b), nil
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *responseWriter) Flush() {
-	w.commit(http.StatusOK)
-	if w.discard {
-		return
-	}
-	_ = http.NewResponseController(w.ResponseWriter).Flush()
-}
-
-func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	w.commit(http.StatusSwitchingProtocols)
-	return http.NewResponseController(w.ResponseWriter).Hijack()
-}
-
-// commit is SessionMiddleware.process_response for a response of status.
-func (w *responseWriter) commit(status int) {
-	w.once.Do(func() {
-		if err := w.process(status); err != nil {
-			w.fail(err)
-		}
-	})
+	return false
 }
 
 func (w *responseWriter) process(status int) error {
@@ -157,7 +123,7 @@ func (w *responseWriter) process(status int) error {
 		}
 	}
 	if vary {
-		h.Set("Vary", patchVary(h.Values("Vary"), "Cookie"))
+		h.Set("Vary", PatchVary(h.Values("Vary"), "Cookie"))
 	}
 	return nil
 }
@@ -165,7 +131,6 @@ func (w *responseWriter) process(status int) error {
 // fail answers in place of the handler: 400 for a session deleted during
 // the request (Django's SessionInterrupted), 500 for anything else.
 func (w *responseWriter) fail(err error) {
-	w.discard = true
 	logger := w.settings.logger()
 	status, body := http.StatusInternalServerError, "Internal Server Error"
 	if errors.Is(err, ErrUpdate) {
@@ -177,6 +142,6 @@ func (w *responseWriter) fail(err error) {
 	h := w.Header()
 	h.Del("Set-Cookie")
 	h.Set("Content-Type", "text/plain; charset=utf-8")
-	w.ResponseWriter.WriteHeader(status)
-	_, _ = w.ResponseWriter.Write([]byte(body + "\n"))
+	w.w.WriteHeader(status)
+	_, _ = w.w.Write([]byte(body + "\n"))
 }

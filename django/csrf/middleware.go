@@ -1,7 +1,6 @@
 package csrf
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
@@ -219,7 +218,7 @@ func Middleware(s Settings) func(http.Handler) http.Handler {
 				return
 			}
 			r = r.WithContext(context.WithValue(r.Context(), stateKey, st))
-			rw := &writer{ResponseWriter: w, st: st}
+			rw := django.NewHookWriter(w, func(int) bool { st.processResponse(w.Header()); return false })
 			if !isExempt(next, r) && !safeMethod(r.Method) {
 				if reason, err := st.check(r); err != nil {
 					s.logger().Error("csrf: random source failed", "err", err)
@@ -233,7 +232,7 @@ func Middleware(s Settings) func(http.Handler) http.Handler {
 				}
 			}
 			next.ServeHTTP(rw, r)
-			rw.commit()
+			rw.Finish()
 		})
 	}
 }
@@ -679,57 +678,5 @@ func (st *state) processResponse(h http.Header) {
 		o.MaxAge = &age
 	}
 	h.Add("Set-Cookie", django.SetCookieHeader(s.CookieName, st.cookie, o))
-	h.Set("Vary", patchVary(h.Values("Vary"), "Cookie"))
-}
-
-// patchVary is patch_vary_headers(response, ("Cookie",)).
-func patchVary(existing []string, header string) string {
-	var fields []string
-	for _, v := range existing {
-		for f := range strings.SplitSeq(v, ",") {
-			if f = strings.TrimSpace(f); f != "" {
-				fields = append(fields, f)
-			}
-		}
-	}
-	if slices.Contains(fields, "*") {
-		return "*"
-	}
-	if slices.ContainsFunc(fields, func(f string) bool { return strings.EqualFold(f, header) }) {
-		return strings.Join(fields, ", ")
-	}
-	return strings.Join(append(fields, header), ", ")
-}
-
-// writer runs process_response once, before the headers leave, and keeps
-// Flush, Hijack and http.ResponseController working.
-type writer struct {
-	http.ResponseWriter
-	st   *state
-	once sync.Once
-}
-
-func (w *writer) commit() { w.once.Do(func() { w.st.processResponse(w.Header()) }) }
-
-// Unwrap returns the wrapped ResponseWriter, for http.ResponseController.
-func (w *writer) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-func (w *writer) WriteHeader(status int) {
-	w.commit()
-	w.ResponseWriter.WriteHeader(status)
-}
-
-func (w *writer) Write(b []byte) (int, error) {
-	w.commit()
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *writer) Flush() {
-	w.commit()
-	_ = http.NewResponseController(w.ResponseWriter).Flush()
-}
-
-func (w *writer) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	w.commit()
-	return http.NewResponseController(w.ResponseWriter).Hijack()
+	h.Set("Vary", django.PatchVary(h.Values("Vary"), "Cookie"))
 }

@@ -1,11 +1,9 @@
 package messages
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
 	"sync"
 
@@ -140,9 +138,18 @@ func Middleware(s Settings) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			st := NewStorage(r, &s)
-			rw := &writer{ResponseWriter: w, st: st}
+			rw := django.NewHookWriter(w, func(int) bool {
+				if _, err := st.Update(w.Header()); err != nil {
+					logger := s.Django.Logger
+					if logger == nil {
+						logger = slog.Default()
+					}
+					logger.Error("messages: storing the messages cookie failed", "err", err)
+				}
+				return false
+			})
 			next.ServeHTTP(rw, r.WithContext(context.WithValue(r.Context(), ctxKey{}, st)))
-			rw.commit()
+			rw.Finish()
 		})
 	}
 }
@@ -183,47 +190,4 @@ func Get(r *http.Request) []Message {
 		return st.Messages()
 	}
 	return nil
-}
-
-// writer runs MessageMiddleware.process_response once, before the headers
-// leave, and keeps Flush, Hijack and http.ResponseController working.
-type writer struct {
-	http.ResponseWriter
-	st   *Storage
-	once sync.Once
-}
-
-func (w *writer) commit() {
-	w.once.Do(func() {
-		if _, err := w.st.Update(w.Header()); err != nil {
-			logger := w.st.s.Django.Logger
-			if logger == nil {
-				logger = slog.Default()
-			}
-			logger.Error("messages: storing the messages cookie failed", "err", err)
-		}
-	})
-}
-
-// Unwrap returns the wrapped ResponseWriter, for http.ResponseController.
-func (w *writer) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-func (w *writer) WriteHeader(status int) {
-	w.commit()
-	w.ResponseWriter.WriteHeader(status)
-}
-
-func (w *writer) Write(b []byte) (int, error) {
-	w.commit()
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *writer) Flush() {
-	w.commit()
-	_ = http.NewResponseController(w.ResponseWriter).Flush()
-}
-
-func (w *writer) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	w.commit()
-	return http.NewResponseController(w.ResponseWriter).Hijack()
 }
