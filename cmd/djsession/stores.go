@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"net/url"
@@ -143,6 +144,19 @@ func parseDatabaseURL(raw string) (driver, dsn string, dialect db.Dialect, err e
 	return "", "", 0, usagef("--database: unsupported scheme %q (postgres, mysql, sqlite)", u.Scheme)
 }
 
+// withStore opens the configured store, runs f with a bounded context,
+// and closes what it opened.
+func (c *cli) withStore(s django.Settings, f func(ctx context.Context, st django.Store) error) error {
+	st, closeFn, err := c.openStore(s)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	ctx, cancel := c.context()
+	defer cancel()
+	return f(ctx, st)
+}
+
 // getSession prints the stored dict: exit 1 when there is none.
 func (c *cli) getSession() error {
 	a, err := c.positional(1)
@@ -154,24 +168,20 @@ func (c *cli) getSession() error {
 		return err
 	}
 	s.Logger = quietLogger()
-	st, closeFn, err := c.openStore(s)
-	if err != nil {
-		return err
-	}
-	defer closeFn()
-	ctx, cancel := c.context()
-	defer cancel()
-	d, err := st.Load(ctx, a[0])
-	switch {
-	case errorsIs(err, django.ErrNotFound):
-		return notFound{fmt.Sprintf("no session %q (missing or expired)", a[0])}
-	case err != nil:
-		return err
-	}
-	return c.writeJSON(d)
+	return c.withStore(s, func(ctx context.Context, st django.Store) error {
+		d, err := st.Load(ctx, a[0])
+		switch {
+		case errorsIs(err, django.ErrNotFound):
+			return notFound{fmt.Sprintf("no session %q (missing or expired)", a[0])}
+		case err != nil:
+			return err
+		}
+		return c.writeJSON(d)
+	})
 }
 
-// setSession makes the session exactly the JSON object on stdin.
+// setSession makes the session exactly the JSON object on stdin, saved
+// as SessionStore.save would: a create when the key is absent.
 func (c *cli) setSession() error {
 	a, err := c.positional(1)
 	if err != nil {
@@ -203,18 +213,13 @@ func (c *cli) setSession() error {
 		}
 		d.Set(django.ExpiryKey, n)
 	}
-	st, closeFn, err := c.openStore(s)
-	if err != nil {
-		return err
-	}
-	defer closeFn()
-	ctx, cancel := c.context()
-	defer cancel()
-	exists, err := st.Exists(ctx, key)
-	if err != nil {
-		return err
-	}
-	return st.Save(ctx, key, d, !exists)
+	return c.withStore(s, func(ctx context.Context, st django.Store) error {
+		exists, err := st.Exists(ctx, key)
+		if err != nil {
+			return err
+		}
+		return st.Save(ctx, key, d, !exists)
+	})
 }
 
 // deleteSession removes a session; a missing one is not an error.
@@ -227,14 +232,7 @@ func (c *cli) deleteSession() error {
 	if err != nil {
 		return err
 	}
-	st, closeFn, err := c.openStore(s)
-	if err != nil {
-		return err
-	}
-	defer closeFn()
-	ctx, cancel := c.context()
-	defer cancel()
-	return st.Delete(ctx, a[0])
+	return c.withStore(s, func(ctx context.Context, st django.Store) error { return st.Delete(ctx, a[0]) })
 }
 
 // clearSessions is manage.py clearsessions.
@@ -249,12 +247,5 @@ func (c *cli) clearSessions() error {
 	if s.SessionEngine == django.EngineSignedCookies {
 		return nil // nothing is stored
 	}
-	st, closeFn, err := c.openStore(s)
-	if err != nil {
-		return err
-	}
-	defer closeFn()
-	ctx, cancel := c.context()
-	defer cancel()
-	return st.ClearExpired(ctx)
+	return c.withStore(s, func(ctx context.Context, st django.Store) error { return st.ClearExpired(ctx) })
 }
