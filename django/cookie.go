@@ -1,6 +1,7 @@
 package django
 
 import (
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -40,7 +41,7 @@ func unquoteCookie(s string) string {
 			b.WriteByte(c)
 			continue
 		}
-		if i+3 < len(s)+0 && isOctal(s[i+1]) && isOctal(s[i+2]) && isOctal(s[i+3]) && s[i+1] <= '3' {
+		if i+3 < len(s) && isOctal(s[i+1]) && isOctal(s[i+2]) && isOctal(s[i+3]) && s[i+1] <= '3' {
 			n, _ := strconv.ParseUint(s[i+1:i+4], 8, 8)
 			b.WriteByte(byte(n))
 			i += 3
@@ -86,9 +87,9 @@ func quoteCookie(v string) string {
 	return b.String()
 }
 
-// httpDate is django.utils.http.http_date: RFC 1123 in GMT, seconds
-// truncated.
-func httpDate(t time.Time) string { return t.UTC().Format("Mon, 02 Jan 2006 15:04:05 GMT") }
+// HTTPDate is django.utils.http.http_date: RFC 1123 in GMT, seconds
+// truncated (the layout of an expires= attribute).
+func HTTPDate(t time.Time) string { return t.UTC().Format("Mon, 02 Jan 2006 15:04:05 GMT") }
 
 // setCookie renders a Set-Cookie value as Django's Morsel.OutputString does:
 // attributes in the order domain, expires, httponly, max-age, path,
@@ -155,4 +156,77 @@ func PatchVary(existing []string, header string) string {
 		}
 	}
 	return strings.Join(append(fields, header), ", ")
+}
+
+// CookieOptions are the keyword arguments of Django's
+// HttpResponse.set_cookie. The zero value is set_cookie's defaults except
+// Path: an empty Path writes no Path attribute, so pass "/" as Django's
+// default does (SetSignedCookie fills it in).
+type CookieOptions struct {
+	// MaxAge is max_age in seconds; nil is None (no Max-Age). When set
+	// and Expires is empty, expires is Now+MaxAge, as Django computes it.
+	MaxAge *int64
+	// Expires is an expires= string written verbatim (see HTTPDate); ""
+	// is None.
+	Expires string
+	// Now is the time expires is computed from when only MaxAge is given
+	// (zero: time.Now()).
+	Now time.Time
+	// Domain is domain= ("" is None).
+	Domain string
+	// Path is path= (Django's default "/").
+	Path string
+	// Secure and HTTPOnly write the Secure and HttpOnly flags.
+	Secure, HTTPOnly bool
+	// SameSite is samesite= written verbatim ("Lax", "Strict", "None");
+	// "" is None: no attribute.
+	SameSite string
+}
+
+// SetCookieHeader renders the Set-Cookie header value that Django's
+// set_cookie(name, value, ...) produces: the value quoted as Python's
+// http.cookies does when it holds characters outside the cookie-safe set
+// ("" is written as ""), attributes in Morsel's order and spelling
+// (Domain, expires, HttpOnly, Max-Age, Path, SameSite, Secure). Go's
+// http.Cookie writes another order and spelling.
+func SetCookieHeader(name, value string, o CookieOptions) string {
+	c := setCookie{
+		name: name, value: value, domain: o.Domain, path: o.Path,
+		expires: o.Expires, maxAge: o.MaxAge, httpOnly: o.HTTPOnly,
+		secure: o.Secure, sameSite: o.SameSite,
+	}
+	if o.MaxAge != nil && o.Expires == "" {
+		now := o.Now
+		if now.IsZero() {
+			now = time.Now()
+		}
+		c.expires = HTTPDate(now.Add(time.Duration(*o.MaxAge) * time.Second))
+	}
+	return c.String()
+}
+
+// DeleteCookieHeader renders Django's delete_cookie(name, path, domain,
+// samesite): an empty value, Max-Age=0, expires at the epoch, no HttpOnly,
+// and Secure only where browsers demand it (a __Secure- or __Host- name,
+// or SameSite=None). Only Path, Domain and SameSite of o are used; an
+// empty Path is Django's default "/".
+func DeleteCookieHeader(name string, o CookieOptions) string {
+	zero := int64(0)
+	path := o.Path
+	if path == "" {
+		path = "/"
+	}
+	return setCookie{
+		name: name, path: path, domain: o.Domain,
+		expires: "Thu, 01 Jan 1970 00:00:00 GMT", maxAge: &zero, sameSite: o.SameSite,
+		secure: strings.HasPrefix(name, "__Secure-") || strings.HasPrefix(name, "__Host-") ||
+			strings.EqualFold(o.SameSite, "none"),
+	}.String()
+}
+
+// RequestCookies returns a request's cookies as Django's request.COOKIES
+// sees them (ParseCookie over every Cookie header; a repeated name keeps
+// its last value).
+func RequestCookies(r *http.Request) map[string]string {
+	return ParseCookie(strings.Join(r.Header.Values("Cookie"), "; "))
 }

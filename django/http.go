@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strings"
 	"time"
 )
 
@@ -38,12 +37,7 @@ func Middleware(store Store, settings Settings) func(http.Handler) http.Handler 
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			name := settings.SessionCookieName
-			var cookie string
-			var sent bool
-			if h := r.Header.Values("Cookie"); len(h) > 0 {
-				cookies := ParseCookie(strings.Join(h, "; "))
-				cookie, sent = cookies[name]
-			}
+			cookie, sent := RequestCookies(r)[name]
 			sess := NewSession(r.Context(), store, &settings, cookie)
 			rw := &responseWriter{w: w, sess: sess, settings: &settings, cookieSent: sent, ctx: r.Context()}
 			hw := NewHookWriter(w, rw.commit)
@@ -80,31 +74,24 @@ func (w *responseWriter) process(status int) error {
 	h := w.Header()
 	vary := false
 	if w.cookieSent && empty {
-		// delete_cookie: no HttpOnly, Secure only where browsers demand it.
-		name := st.SessionCookieName
-		secure := strings.HasPrefix(name, "__Secure-") || strings.HasPrefix(name, "__Host-") ||
-			strings.EqualFold(st.SessionCookieSameSite, "none")
-		zero := int64(0)
-		h.Add("Set-Cookie", setCookie{
-			name: name, path: st.SessionCookiePath, domain: st.SessionCookieDomain,
-			expires: "Thu, 01 Jan 1970 00:00:00 GMT", maxAge: &zero,
-			sameSite: st.SessionCookieSameSite, secure: secure,
-		}.String())
+		h.Add("Set-Cookie", DeleteCookieHeader(st.SessionCookieName, CookieOptions{
+			Path: st.SessionCookiePath, Domain: st.SessionCookieDomain, SameSite: st.SessionCookieSameSite,
+		}))
 		vary = true
 	} else {
 		vary = accessed
 		if (modified || st.SessionSaveEveryRequest) && !empty {
-			c := setCookie{
-				name: st.SessionCookieName, domain: st.SessionCookieDomain, path: st.SessionCookiePath,
-				secure: st.SessionCookieSecure, httpOnly: st.SessionCookieHTTPOnly, sameSite: st.SessionCookieSameSite,
+			o := CookieOptions{
+				Domain: st.SessionCookieDomain, Path: st.SessionCookiePath, Secure: st.SessionCookieSecure,
+				HTTPOnly: st.SessionCookieHTTPOnly, SameSite: st.SessionCookieSameSite,
 			}
 			if !s.ExpireAtBrowserClose() {
 				age, err := s.ExpiryAge()
 				if err != nil {
 					return err
 				}
-				c.maxAge = &age
-				c.expires = httpDate(st.Now().Add(time.Duration(age) * time.Second))
+				o.MaxAge = &age
+				o.Expires = HTTPDate(st.Now().Add(time.Duration(age) * time.Second))
 			}
 			skip := status >= 500
 			if st.Version() == Django32 {
@@ -114,8 +101,7 @@ func (w *responseWriter) process(status int) error {
 				if err := s.Save(w.ctx); err != nil {
 					return err
 				}
-				c.value = s.Key()
-				h.Add("Set-Cookie", c.String())
+				h.Add("Set-Cookie", SetCookieHeader(st.SessionCookieName, s.Key(), o))
 				if st.Version().AtLeast(5, 2) {
 					vary = true
 				}
