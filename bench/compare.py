@@ -1,36 +1,74 @@
 #!/usr/bin/env python3
-"""Run djsession's codec and Django's side by side, alternating them round
-by round, and print a Markdown table of medians (min-max) and the ratio
-Django / Go (higher is better for Go).
+"""The whole side-by-side comparison of djsession against Django, in one go:
 
-    python3 bench/compare.py [--rounds 7] [--django 5.2]
+    python3 bench/compare.py [--rounds 7] [--django 5.2 --django 3.2] [--store-django 5.2]
+
+1. The codec (bench/codec_test.go BenchmarkCodec against bench/django_codec.py
+   under each --django), with, in the same Go run, the primitive floor
+   (BenchmarkFloor), gorilla/securecookie (BenchmarkSecureCookie) and, in the
+   bench/jsoncmp module, pyjson against encoding/json and goccy/go-json
+   (BenchmarkJSON). Go and each Django alternate round by round.
+2. The stores: a load+save cycle on PostgreSQL, SQLite, memcached and Redis at
+   concurrency 1 and 16 (bench/store_test.go TestStoreBench against
+   bench/django_stores.py under --store-django), alternating Go and Django
+   per engine and round; round trips per cycle counted by bench/cmd/rtproxy
+   on both sides (statements, for SQLite), in separate counting runs.
+
+Writes bench/results.md (Markdown tables, the targets) and bench/results.png
+(bar chart, with /usr/bin/python3's matplotlib); prints progress on stderr.
+Medians over rounds, (min-max) beside them; ratios are of medians.
 """
 import argparse
 import json
 import os
 import re
+import shutil
+import socket
 import statistics
 import subprocess
 import sys
+import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+PAYLOADS = ["user", "cart1K", "nest8K"]
+CODEC_OPS = ["dumps", "encode", "loads", "decode", "signed_cookies_load"]
+FLOOR_OF = {"dumps": "dumps", "encode": "dumps", "loads": "loads", "decode": "loads", "signed_cookies_load": "loads"}
+ENGINES = ["postgres", "sqlite", "memcached", "redis"]
+CONCS = [1, 16]
+BENCH_RE = re.compile(r"^Benchmark(\w+)/(\w+)/(\w+)-\d+\s+\d+\s+([\d.]+) ns/op(?:\s+[\d.]+ MB/s)?\s+(\d+) B/op\s+(\d+) allocs/op", re.M)
 
 
-def go_round():
-    out = subprocess.run(
-        ["go", "test", "-run", "^$", "-bench", "^BenchmarkCodec$", "-benchtime", "200ms", "-benchmem", "./bench"],
-        cwd=ROOT, check=True, capture_output=True, text=True).stdout
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return float(f.read().split()[0])
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw).stdout
+
+
+# ---------------------------------------------------------------- codec
+
+def go_codec_round(bins, benchtime):
+    """One Go round: BenchmarkCodec, Floor, SecureCookie, then BenchmarkJSON."""
     res = {}
-    for m in re.finditer(r"BenchmarkCodec/(\w+)/(\w+)-\d+\s+\d+\s+([\d.]+) ns/op\s+(\d+) B/op\s+(\d+) allocs/op", out):
-        res[(m.group(1), m.group(2))] = (float(m.group(3)), int(m.group(5)))
+    out = run([bins["bench"], "-test.run", "^$", "-test.bench", "^Benchmark(Codec|Floor|SecureCookie)$",
+               "-test.benchtime", benchtime, "-test.benchmem"], cwd=HERE)
+    out += run([bins["jsoncmp"], "-test.run", "^$", "-test.bench", "^BenchmarkJSON$",
+                "-test.benchtime", benchtime, "-test.benchmem"], cwd=os.path.join(HERE, "jsoncmp"))
+    for m in BENCH_RE.finditer(out):
+        res[(m.group(1), m.group(2), m.group(3))] = (float(m.group(4)), int(m.group(5)), int(m.group(6)))
     return res
 
 
-def django_round(version):
-    out = subprocess.run(["bash", os.path.join(ROOT, "fixtures", "python.sh"), version,
-                          os.path.join(HERE, "django_codec.py")],
-                         check=True, capture_output=True, text=True).stdout
+def django_codec_round(version):
+    out = run(["bash", os.path.join(ROOT, "fixtures", "python.sh"), version, os.path.join(HERE, "django_codec.py")])
     res = {}
     for line in out.splitlines():
         r = json.loads(line)
@@ -38,44 +76,373 @@ def django_round(version):
     return res
 
 
-def fmt(ns):
-    return "%.1f" % (ns / 1000)
+# ---------------------------------------------------------------- stores
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def start_memcached():
+    port = free_port()
+    args = ["memcached", "-l", "127.0.0.1", "-p", str(port), "-U", "0", "-m", "64", "-t", "2"]
+    if os.geteuid() == 0:
+        args += ["-u", "root"]
+    p = subprocess.Popen(args)
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+            return p, "127.0.0.1:%d" % port
+        except OSError:
+            time.sleep(0.02)
+    p.kill()
+    raise SystemExit("memcached did not start")
+
+
+class Proxy:
+    """bench/cmd/rtproxy in front of one server."""
+
+    def __init__(self, binary, target):
+        self.p = subprocess.Popen([binary, "-target", target], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.addr = self.p.stdout.readline().split()[1]
+
+    def take(self):
+        self.p.stdin.write("\n")
+        self.p.stdin.flush()
+        return int(self.p.stdout.readline())
+
+    def close(self):
+        self.p.stdin.close()
+        self.p.wait(timeout=10)
+
+
+def go_store(bins, engine, addr, sqlite, out, mode="time", conc="1,16", seconds=1.5, count_ops=0):
+    env = dict(os.environ, DJS_STORE=engine, DJS_ADDR=addr, DJS_SQLITE=sqlite, DJS_OUT=out, DJS_MODE=mode,
+               DJS_CONC=conc, DJS_SECONDS=str(seconds), DJS_COUNT_OPS=str(count_ops))
+    run([bins["bench"], "-test.run", "^TestStoreBench$", "-test.count", "1"], cwd=HERE, env=env)
+
+
+def django_store(version, engine, addr, sqlite, out, mode="time", conc="1,16", seconds=1.5, count_ops=0):
+    run(["bash", os.path.join(ROOT, "fixtures", "python.sh"), version, os.path.join(HERE, "django_stores.py"),
+         engine, mode, "--addr", addr, "--sqlite", sqlite, "--out", out, "--conc", conc,
+         "--seconds", str(seconds), "--count-ops", str(count_ops)])
+
+
+def read_jsonl(path):
+    rows = []
+    if os.path.exists(path):
+        with open(path) as f:
+            rows = [json.loads(line) for line in f if line.strip()]
+        os.remove(path)
+    return rows
+
+
+def count_round_trips(bins, version, engine, target, sqlite, tmp, ops=20):
+    """Round trips (statements for SQLite) per load+save cycle, both sides."""
+    res = {}
+    out = os.path.join(tmp, "count.jsonl")
+    for side, fn in (("go", lambda *a, **k: go_store(bins, *a, **k)),
+                     ("django", lambda *a, **k: django_store(version, *a, **k))):
+        if engine == "sqlite":
+            fn(engine, "", sqlite, out, mode="count", count_ops=ops)
+            r = read_jsonl(out)[0]
+            res[side] = r["statements"] / r["ops"]
+            continue
+        px = Proxy(bins["rtproxy"], target)
+        try:
+            px.take()
+            fn(engine, px.addr, sqlite, out, mode="count", count_ops=0)
+            base = px.take()
+            fn(engine, px.addr, sqlite, out, mode="count", count_ops=ops)
+            full = px.take()
+        finally:
+            px.close()
+        read_jsonl(out)
+        res[side] = (full - base) / ops
+    return res
+
+
+# ---------------------------------------------------------------- report
+
+def med(xs):
+    return statistics.median(xs)
+
+
+def us(ns):
+    return "%.1f" % (ns / 1000) if ns < 100000 else "%.0f" % (ns / 1000)
+
+
+def cell(xs):
+    return "%s (%s–%s)" % (us(med(xs)), us(min(xs)), us(max(xs)))
+
+
+def num(x):
+    return "%.0f" % x if x >= 100 else "%.1f" % x
+
+
+def numcell(xs):
+    return "%s (%s–%s)" % (num(med(xs)), num(min(xs)), num(max(xs)))
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=7)
-    ap.add_argument("--django", action="append", default=None)
+    ap.add_argument("--django", action="append", default=None, help="Django versions for the codec (default 5.2)")
+    ap.add_argument("--store-django", default="5.2", help="Django version for the stores")
+    ap.add_argument("--benchtime", default="200ms")
+    ap.add_argument("--store-seconds", type=float, default=1.5)
+    ap.add_argument("--no-stores", action="store_true")
+    ap.add_argument("--md", default=os.path.join(HERE, "results.md"))
+    ap.add_argument("--png", default=os.path.join(HERE, "results.png"))
     args = ap.parse_args()
     versions = args.django or ["5.2"]
-    go, dj = {}, {v: {} for v in versions}
-    allocs = {}
-    for r in range(args.rounds):
-        print("round %d/%d" % (r + 1, args.rounds), file=sys.stderr)
-        for k, (ns, a) in go_round().items():
-            go.setdefault(k, []).append(ns)
-            allocs[k] = a
-        for v in versions:
-            for k, ns in django_round(v).items():
-                dj[v].setdefault(k, []).append(ns)
-    head = "| op | payload | Go µs (min–max) | allocs |"
-    sep = "|---|---|---|---|"
+    tmp = tempfile.mkdtemp(prefix="djsbench")
+    loads_seen = [loadavg()]
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    try:
+        log("building")
+        bins = {"bench": os.path.join(tmp, "bench.test"), "jsoncmp": os.path.join(tmp, "jsoncmp.test"),
+                "rtproxy": os.path.join(tmp, "rtproxy")}
+        run(["go", "test", "-c", "-o", bins["bench"], "./bench"], cwd=ROOT)
+        run(["go", "test", "-c", "-o", bins["jsoncmp"], "."], cwd=os.path.join(HERE, "jsoncmp"))
+        run(["go", "build", "-o", bins["rtproxy"], "./bench/cmd/rtproxy"], cwd=ROOT)
+
+        # ------------------------------------------------ codec rounds
+        go, dj = {}, {v: {} for v in versions}
+        mem = {}
+        for r in range(args.rounds):
+            log("codec round %d/%d (load %.2f)" % (r + 1, args.rounds, loadavg()))
+            for k, (ns, b, a) in go_codec_round(bins, args.benchtime).items():
+                go.setdefault(k, []).append(ns)
+                mem[k] = (b, a)
+            for v in versions:
+                for k, ns in django_codec_round(v).items():
+                    dj[v].setdefault(k, []).append(ns)
+            loads_seen.append(loadavg())
+
+        # ------------------------------------------------ store rounds
+        stores, trips = {}, {}
+        if not args.no_stores:
+            sqlite = os.path.join(tmp, "sessions.sqlite3")
+            mc, mc_addr = start_memcached()
+            targets = {"postgres": "127.0.0.1:5432", "sqlite": "", "memcached": mc_addr, "redis": "127.0.0.1:6379"}
+            try:
+                go_store(bins, "setup", "", sqlite, os.path.join(tmp, "x"))
+                for e in ENGINES:
+                    log("counting round trips: %s" % e)
+                    trips[e] = count_round_trips(bins, args.store_django, e, targets[e], sqlite, tmp)
+                out = os.path.join(tmp, "stores.jsonl")
+                for r in range(args.rounds):
+                    log("store round %d/%d (load %.2f)" % (r + 1, args.rounds, loadavg()))
+                    for e in ENGINES:
+                        go_store(bins, e, targets[e], sqlite, out, seconds=args.store_seconds)
+                        django_store(args.store_django, e, targets[e], sqlite, out, seconds=args.store_seconds)
+                        for row in read_jsonl(out):
+                            stores.setdefault((row["side"], e, row["conc"]), []).append(row)
+                    loads_seen.append(loadavg())
+            finally:
+                mc.terminate()
+                mc.wait(timeout=10)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    md, targets = report(args, versions, go, dj, mem, stores, trips, loads_seen, started)
+    with open(args.md, "w") as f:
+        f.write(md)
+    print(md)
+    chart(args.png, versions, go, dj, stores, args.store_django)
+    log("wrote %s and %s" % (args.md, args.png))
+
+
+def report(args, versions, go, dj, mem, stores, trips, loads_seen, started):
+    L = []
+    gm = lambda group, op, p: med(go[(group, op, p)])  # noqa: E731
+    L.append("# djsession against Django: results\n")
+    L.append("Written by `make bench` (`bench/compare.py --rounds %d`), %s, on %d cores; load average "
+             "(1 min) %.2f at the start, %.2f–%.2f over the rounds (other jobs shared the machine). "
+             "Medians over %d rounds, (min–max) beside them; Go and Django alternate round by round. "
+             "Go: `go test -bench -benchtime %s` per round; Django: best of 5 `timeit` repeats per round. "
+             "Times in µs per operation; a ratio is Django's median / Go's median (higher: Go faster).\n"
+             % (args.rounds, started, os.cpu_count(), loads_seen[0], min(loads_seen), max(loads_seen),
+                args.rounds, args.benchtime))
+
+    L.append("## Codec against Django and the floor\n")
+    L.append("The floor (`BenchmarkFloor`, bench/floor_test.go) is the same work written directly on the "
+             "primitives with all state reused: pyjson Marshal/Unmarshal, klauspost zlib (writer and reader "
+             "reset, default level), base64url, a pre-keyed HMAC-SHA256 on the derived key. dumps and encode "
+             "are measured against the dumps floor, the three loads against the loads floor.\n")
+    head = "| op | payload | Go µs | allocs (B) | floor µs | × floor |"
+    sep = "|---|---|---|---|---|---|"
     for v in versions:
-        head += " Django %s µs (min–max) | ratio |" % v
+        head += " Django %s µs | ratio |" % v
         sep += "---|---|"
-    print(head)
-    print(sep)
-    for k in sorted(go, key=lambda k: (["user", "cart1K", "nest8K"].index(k[1]), k[0])):
-        g = go[k]
-        row = "| %s | %s | %s (%s–%s) | %d |" % (k[0], k[1], fmt(statistics.median(g)), fmt(min(g)), fmt(max(g)), allocs[k])
-        for v in versions:
-            d = dj[v].get(k)
-            if not d:
-                row += " – | – |"
-                continue
-            row += " %s (%s–%s) | %.1fx |" % (fmt(statistics.median(d)), fmt(min(d)), fmt(max(d)),
-                                             statistics.median(d) / statistics.median(g))
-        print(row)
+    L += [head, sep]
+    for p in PAYLOADS:
+        for op in CODEC_OPS:
+            k = ("Codec", op, p)
+            fk = ("Floor", FLOOR_OF[op], p)
+            row = "| %s | %s | %s | %d (%d) | %s | %.2f |" % (op, p, cell(go[k]), mem[k][1], mem[k][0], cell(go[fk]),
+                                                             med(go[k]) / med(go[fk]))
+            for v in versions:
+                d = dj[v].get((op, p))
+                row += " %s | %.1fx |" % (cell(d), med(d) / med(go[k])) if d else " – | – |"
+            L.append(row)
+    L.append("")
+
+    L.append("## The primitives alone\n")
+    L.append("| primitive | " + " | ".join("%s µs | allocs" % p for p in PAYLOADS) + " |")
+    L.append("|---|" + "---|---|" * len(PAYLOADS))
+    for prim, label in [("json_marshal", "pyjson Marshal"), ("json_unmarshal", "pyjson Unmarshal (the decoded value)"),
+                        ("deflate", "zlib deflate"), ("inflate", "zlib inflate"),
+                        ("hmac_b64_sign", "base64url + HMAC-SHA256 sign + base64url signature"),
+                        ("hmac_b64_verify", "HMAC-SHA256 verify + base64url decode"),
+                        ("dumps", "**floor: dumps**"), ("loads", "**floor: loads**")]:
+        L.append("| %s | " % label + " | ".join("%s | %d" % (cell(go[("Floor", prim, p)]), mem[("Floor", prim, p)][1])
+                                                for p in PAYLOADS) + " |")
+    L.append("")
+
+    L.append("## gorilla/securecookie on the same payloads\n")
+    L.append("securecookie v1.1.2, HMAC-SHA256, no encryption (Django signs and does not encrypt), "
+             "`MaxLength(0)`, the payload as the `map[string]any` encoding/json makes. Ratio: securecookie / djsession.\n")
+    L.append("| payload | djsession loads | securecookie JSON decode | ratio | gob decode | ratio | djsession dumps | JSON encode | ratio | gob encode | ratio |")
+    L.append("|---|---|---|---|---|---|---|---|---|---|---|")
+    for p in PAYLOADS:
+        lo, du = go[("Codec", "loads", p)], go[("Codec", "dumps", p)]
+        row = "| %s | %s, %d allocs |" % (p, cell(lo), mem[("Codec", "loads", p)][1])
+        for c in ("json", "gob"):
+            k = ("SecureCookie", c + "_decode", p)
+            row += " %s, %d allocs | %.1fx |" % (cell(go[k]), mem[k][1], med(go[k]) / med(lo))
+        row += " %s, %d allocs |" % (cell(du), mem[("Codec", "dumps", p)][1])
+        for c in ("json", "gob"):
+            k = ("SecureCookie", c + "_encode", p)
+            row += " %s, %d allocs | %.1fx |" % (cell(go[k]), mem[k][1], med(go[k]) / med(du))
+        L.append(row)
+    L.append("")
+
+    L.append("## JSON alone: pyjson, encoding/json, goccy/go-json\n")
+    L.append("`bench/jsoncmp` (a module of its own, so go-json is no dependency of djsession), go-json v0.12.0. "
+             "Unmarshal: pyjson into its Python values (`*pyjson.Dict`, ordered), the others into `map[string]any`; "
+             "Marshal: the same trees back, pyjson appending to a reused buffer.\n")
+    L.append("| payload | op | pyjson µs | encoding/json µs | go-json µs | encoding/json / pyjson | go-json / pyjson |")
+    L.append("|---|---|---|---|---|---|---|")
+    for p in PAYLOADS:
+        for op in ("unmarshal", "marshal"):
+            ks = [("JSON", lib + "_" + op, p) for lib in ("pyjson", "encoding_json", "go_json")]
+            L.append("| %s | %s | %s | %s | %s | %.1fx | %.1fx |" % (
+                p, op, *("%s, %d allocs" % (cell(go[k]), mem[k][1]) for k in ks),
+                med(go[ks[1]]) / med(go[ks[0]]), med(go[ks[2]]) / med(go[ks[0]])))
+    L.append("")
+
+    if stores:
+        L.append("## Stores: load + save against Django %s\n" % args.store_django)
+        L.append("One cycle: load an existing session (the cart1K payload), set one key, save it as an update; "
+                 "Go: `Store.Load` + `Store.Save` (bench/store_test.go), goroutines; Django: "
+                 "`SessionStore(session_key=k)`, `s['visits'] = i`, `s.save()` (bench/django_stores.py), "
+                 "**threads** (one connection each, GIL-bound). Each worker has its own session; %.1f s per "
+                 "run. PostgreSQL: lib/pq `binary_parameters=yes` / psycopg2, database `djsbench`; SQLite: one "
+                 "WAL file, busy timeout 5 s both sides, modernc.org/sqlite / Python's sqlite3; memcached (our "
+                 "own, 2 threads): gomemcache as PyMemcache / PyMemcacheCache; Redis db 15: go-redis as "
+                 "RedisCache / Django's RedisCache.\n" % args.store_seconds)
+        L.append("Client CPU = the process's own CPU time (getrusage / `time.process_time()`, user + system, "
+                 "all threads) over the timed loop, divided by the cycles. The servers (PostgreSQL, memcached, "
+                 "Redis) are other processes, so their work, the commit's WAL write and fsync included, is not "
+                 "in it: waiting for the commit costs the client wall time, not CPU. SQLite has no server: its "
+                 "engine and its commits run inside the client on both sides, so that row's CPU includes them. "
+                 "Round trips per cycle were counted by `bench/cmd/rtproxy` on the wire, in counting runs apart "
+                 "from the timed ones (the difference between a run of 20 cycles and one of 0); for SQLite, the "
+                 "statements (Go: a counting driver wrapper; Django: sqlite3's trace callback, BEGIN/COMMIT "
+                 "included).\n")
+        L.append("| engine | conc | Go ops/s | Django ops/s | Go / Django | Go CPU µs/cycle | Django CPU µs/cycle | Django / Go CPU | round trips / cycle Go : Django |")
+        L.append("|---|---|---|---|---|---|---|---|---|")
+        for e in ENGINES:
+            for c in CONCS:
+                g, d = stores.get(("go", e, c)), stores.get(("django", e, c))
+                if not g or not d:
+                    continue
+                gops = [r["ops"] / r["secs"] for r in g]
+                dops = [r["ops"] / r["secs"] for r in d]
+                gcpu = [r["cpu"] / r["ops"] * 1e6 for r in g]
+                dcpu = [r["cpu"] / r["ops"] * 1e6 for r in d]
+                t = trips.get(e, {})
+                unit = "statements" if e == "sqlite" else "round trips"
+                L.append("| %s | %d | %s | %s | %.1fx | %s | %s | %.1fx | %s : %s %s |" % (
+                    e, c, numcell(gops), numcell(dops), med(gops) / med(dops), numcell(gcpu), numcell(dcpu),
+                    med(dcpu) / med(gcpu), num(t.get("go", 0)), num(t.get("django", 0)), unit))
+        L.append("")
+
+    # ------------------------------------------------ targets
+    L.append("## Targets\n")
+    L.append("| target | figure | holds |")
+    L.append("|---|---|---|")
+    tg = []
+
+    def t(name, fig, ok):
+        tg.append((name, ok))
+        L.append("| %s | %s | %s |" % (name, fig, "yes" if ok else "**no**"))
+
+    ref = "5.2" if "5.2" in dj else versions[0]
+    for ops, goals in ((("loads", "decode"), (3.5, 2, 1.5)), (("dumps", "encode"), (3.5, 2, 1.8))):
+        for op in ops:
+            for p, goal in zip(PAYLOADS, goals):
+                r = med(dj[ref][(op, p)]) / gm("Codec", op, p)
+                t("%s %s ≥ %.1fx Django %s" % (op, p, goal, ref), "%.2fx" % r, r >= goal)
+    for p in PAYLOADS:
+        for op in CODEC_OPS:
+            r = gm("Codec", op, p) / gm("Floor", FLOOR_OF[op], p)
+            t("%s %s within 1.25x of its floor" % (op, p), "%.2fx" % r, r <= 1.25)
+    for p in ("cart1K", "nest8K"):
+        py = gm("JSON", "pyjson_unmarshal", p)
+        for lib in ("encoding_json", "go_json"):
+            o = gm("JSON", lib + "_unmarshal", p)
+            t("pyjson Unmarshal faster than %s, %s" % (lib.replace("_", "/", 1) if lib == "encoding_json" else "go-json", p),
+              "%.1f vs %.1f µs (%.1fx)" % (py / 1000, o / 1000, o / py), py < o)
+    a = mem[("Codec", "dumps", "user")][1]
+    t("dumps user ≤ 4 allocs", "%d" % a, a <= 4)
+    for p in PAYLOADS:
+        a, v = mem[("Codec", "loads", p)][1], mem[("Floor", "json_unmarshal", p)][1]
+        t("loads %s ≤ 2 allocs beyond the decoded value" % p, "%d = %d + %d" % (a, v, a - v), a - v <= 2)
+    for p in PAYLOADS:
+        lo = gm("Codec", "loads", p)
+        sj, sg = gm("SecureCookie", "json_decode", p), gm("SecureCookie", "gob_decode", p)
+        t("loads %s no slower than securecookie JSON" % p, "%.1f vs %.1f µs" % (lo / 1000, sj / 1000), lo <= sj)
+        t("loads %s ≥ 3x securecookie gob" % p, "%.1fx" % (sg / lo), sg / lo >= 3)
+    if stores:
+        for e in ("postgres", "sqlite"):
+            rt = trips[e]["go"]
+            t("one %s per load and per save (%s)" % ("statement" if e == "sqlite" else "round trip", e),
+              "%s per cycle" % num(rt), abs(rt - 2) < 0.01)
+        for e in ENGINES:
+            for c in CONCS:
+                g, d = stores.get(("go", e, c)), stores.get(("django", e, c))
+                if g and d:
+                    r = med([x["cpu"] / x["ops"] for x in d]) / med([x["cpu"] / x["ops"] for x in g])
+                    t("client CPU per load+save ≥ 10x lower than Django's (%s, conc %d)" % (e, c), "%.1fx" % r, r >= 10)
+        for e in ("postgres", "sqlite"):
+            g, d = stores[("go", e, 1)], stores[("django", e, 1)]
+            r = med([x["ops"] / x["secs"] for x in g]) / med([x["ops"] / x["secs"] for x in d])
+            t("throughput ≥ 3x Django's, %s, conc 1" % e, "%.1fx" % r, r >= 3)
+    L.append("")
+    L.append("%d of %d targets hold.\n" % (sum(ok for _, ok in tg), len(tg)))
+    return "\n".join(L), tg
+
+
+def chart(path, versions, go, dj, stores, store_version):
+    """Draw with Debian's matplotlib (/usr/bin/python3), in a subprocess, so
+    compare.py itself runs on any Python."""
+    data = {"payloads": PAYLOADS, "ops": CODEC_OPS, "versions": versions, "store_version": store_version,
+            "go": {op: [med(go[("Codec", op, p)]) / 1000 for p in PAYLOADS] for op in CODEC_OPS},
+            "floor": {op: [med(go[("Floor", FLOOR_OF[op], p)]) / 1000 for p in PAYLOADS] for op in CODEC_OPS},
+            "sc_json": {op: [med(go[("SecureCookie", "json_" + ("encode" if FLOOR_OF[op] == "dumps" else "decode"), p)]) / 1000
+                             for p in PAYLOADS] for op in CODEC_OPS},
+            "django": {v: {op: [med(dj[v][(op, p)]) / 1000 for p in PAYLOADS] for op in CODEC_OPS} for v in versions},
+            "stores": [{"engine": e, "conc": c,
+                        "go": med([r["ops"] / r["secs"] for r in stores[("go", e, c)]]),
+                        "django": med([r["ops"] / r["secs"] for r in stores[("django", e, c)]])}
+                       for e in ENGINES for c in CONCS if ("go", e, c) in stores and ("django", e, c) in stores]}
+    subprocess.run(["/usr/bin/python3", os.path.join(HERE, "chart.py"), path], input=json.dumps(data), text=True, check=True)
 
 
 if __name__ == "__main__":

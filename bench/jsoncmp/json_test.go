@@ -1,0 +1,58 @@
+// Package jsoncmp compares pyjson's decoder and encoder with encoding/json
+// and goccy/go-json on bench/payloads.json. It is a module of its own so
+// that go-json never becomes a dependency of djsession.
+package jsoncmp
+
+import (
+	"encoding/json"
+	"os"
+	"testing"
+
+	gojson "github.com/goccy/go-json"
+
+	"github.com/djsession/djsession/pyjson"
+)
+
+var payloadNames = []string{"user", "cart1K", "nest8K"}
+
+// BenchmarkJSON decodes each payload's JSON (as Django writes it) into the
+// generic tree of each library: pyjson's Python values (*pyjson.Dict,
+// []any, int64, float64, string), and map[string]any for the other two;
+// and encodes that tree back.
+func BenchmarkJSON(b *testing.B) {
+	raw, err := os.ReadFile("../payloads.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &all); err != nil {
+		b.Fatal(err)
+	}
+	for _, name := range payloadNames {
+		pv, err := pyjson.Unmarshal(all[name])
+		if err != nil {
+			b.Fatal(err)
+		}
+		data, _ := pyjson.Marshal(pv) // Django's separators
+		var mv map[string]any
+		json.Unmarshal(data, &mv)
+		run := func(op string, fn func() error) {
+			b.Run(op+"/"+name, func(b *testing.B) {
+				b.ReportAllocs()
+				b.SetBytes(int64(len(data)))
+				for b.Loop() {
+					if err := fn(); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+		run("pyjson_unmarshal", func() error { _, err := pyjson.Unmarshal(data); return err })
+		run("encoding_json_unmarshal", func() error { var m map[string]any; return json.Unmarshal(data, &m) })
+		run("go_json_unmarshal", func() error { var m map[string]any; return gojson.Unmarshal(data, &m) })
+		var buf []byte
+		run("pyjson_marshal", func() error { var err error; buf, err = pyjson.AppendMarshal(buf[:0], pv); return err })
+		run("encoding_json_marshal", func() error { _, err := json.Marshal(mv); return err })
+		run("go_json_marshal", func() error { _, err := gojson.Marshal(mv); return err })
+	}
+}
