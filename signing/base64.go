@@ -26,7 +26,10 @@ func B64Encode(b []byte) string { return b64.EncodeToString(b) }
 // anything Django accepts is accepted here.
 func B64Decode(s string) ([]byte, error) { return b64Decode(s) }
 
-func b64Decode(s string) ([]byte, error) {
+func b64Decode(s string) ([]byte, error) { return b64DecodeAppend(nil, s) }
+
+// b64DecodeAppend is b64Decode into dst's storage (from dst[:0]).
+func b64DecodeAppend(dst []byte, s string) ([]byte, error) {
 	// Fast path: pure URL-safe alphabet, optionally followed by '='. Go's raw
 	// decoder then gives exactly Python's result (see the proof in the tests:
 	// Python's added padding always completes the last quantum). Go's
@@ -34,7 +37,12 @@ func b64Decode(s string) ([]byte, error) {
 	// around padding, so those take the slow path.
 	t := strings.TrimRight(s, "=")
 	if strings.IndexByte(t, '\n') < 0 && strings.IndexByte(t, '\r') < 0 {
-		out := make([]byte, b64.DecodedLen(len(t)))
+		n := b64.DecodedLen(len(t))
+		out := dst[:0]
+		if cap(out) < n {
+			out = make([]byte, n)
+		}
+		out = out[:n]
 		if n, err := b64.Decode(out, bytesOf(t)); err == nil {
 			return out[:n], nil
 		}

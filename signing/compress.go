@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/klauspost/compress/zlib"
@@ -50,23 +51,74 @@ var zlibReaders sync.Pool
 // produced: a stream inflating further fails with ErrTooLarge without having
 // allocated more than about max bytes.
 func zlibDecompress(data []byte, max int64) ([]byte, error) {
-	src := bytes.NewReader(data)
-	var zr zlibReader
-	if r, ok := zlibReaders.Get().(zlibReader); ok {
-		zr = r
-		if err := zr.Reset(src, nil); err != nil {
-			zlibReaders.Put(zr)
+	var sc scratch
+	out, err := sc.inflate(data, max)
+	if sc.zr != nil {
+		zlibReaders.Put(sc.zr)
+	}
+	return out, err
+}
+
+// scratch holds what one unsign_object needs besides its result: the
+// base64-decoded payload, the inflated data, and a zlib reader with its
+// source. Reused through scratchPool when the serializer copies what it
+// keeps (pyjson does), so a load allocates little beyond the value itself.
+type scratch struct {
+	b64 []byte
+	out []byte
+	src bytes.Reader
+	zr  zlibReader
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+// maxPooledScratch keeps one huge payload from pinning its buffers.
+const maxPooledScratch = 256 << 10
+
+func (sc *scratch) release() {
+	if cap(sc.b64) > maxPooledScratch || cap(sc.out) > maxPooledScratch {
+		if sc.zr != nil {
+			zlibReaders.Put(sc.zr)
+		}
+		return
+	}
+	sc.src.Reset(nil)
+	scratchPool.Put(sc)
+}
+
+// decode is decodePayload into the scratch buffers.
+func (sc *scratch) decode(payload string, max int64) ([]byte, error) {
+	rest, compressed := strings.CutPrefix(payload, ".")
+	b, err := b64DecodeAppend(sc.b64[:0], rest)
+	if err != nil {
+		return nil, err
+	}
+	sc.b64 = b
+	if !compressed {
+		return b, nil
+	}
+	return sc.inflate(b, max)
+}
+
+// inflate is zlibDecompress into sc.out.
+func (sc *scratch) inflate(data []byte, max int64) ([]byte, error) {
+	sc.src.Reset(data)
+	if sc.zr == nil {
+		if r, ok := zlibReaders.Get().(zlibReader); ok {
+			sc.zr = r
+		}
+	}
+	if sc.zr != nil {
+		if err := sc.zr.Reset(&sc.src, nil); err != nil {
 			return nil, wrapErr(ErrMalformed, "zlib", err)
 		}
 	} else {
-		r, err := zlib.NewReader(src)
+		r, err := zlib.NewReader(&sc.src)
 		if err != nil {
 			return nil, wrapErr(ErrMalformed, "zlib", err)
 		}
-		zr = r.(zlibReader)
+		sc.zr = r.(zlibReader)
 	}
-	defer zlibReaders.Put(zr)
-
 	guess := int64(len(data)) * 4
 	if guess < 512 {
 		guess = 512
@@ -74,7 +126,10 @@ func zlibDecompress(data []byte, max int64) ([]byte, error) {
 	if guess > max+1 {
 		guess = max + 1
 	}
-	out := make([]byte, 0, guess)
+	out := sc.out[:0]
+	if int64(cap(out)) < guess {
+		out = make([]byte, 0, guess)
+	}
 	for {
 		if len(out) == cap(out) {
 			if int64(len(out)) > max {
@@ -88,8 +143,9 @@ func zlibDecompress(data []byte, max int64) ([]byte, error) {
 			copy(grown, out)
 			out = grown
 		}
-		n, err := zr.Read(out[len(out):cap(out)])
+		n, err := sc.zr.Read(out[len(out):cap(out)])
 		out = out[:len(out)+n]
+		sc.out = out
 		if int64(len(out)) > max {
 			return nil, errorf(ErrTooLarge, "inflates past "+strconv.FormatInt(max, 10)+" bytes")
 		}

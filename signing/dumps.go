@@ -158,6 +158,26 @@ func decodePayload(payload string, max int64) ([]byte, error) {
 	return b64Decode(payload)
 }
 
+// unsignObject is unsign_object after the signature check. With the JSON
+// serializer, which copies what it keeps, the payload is decoded into
+// pooled buffers.
+func unsignObject(ser Serializer, payload string, max int64) (any, error) {
+	if ser != JSONSerializer {
+		data, err := decodePayload(payload, max)
+		if err != nil {
+			return nil, err
+		}
+		return loadsPayload(ser, data)
+	}
+	sc := scratchPool.Get().(*scratch)
+	defer sc.release()
+	data, err := sc.decode(payload, max)
+	if err != nil {
+		return nil, err
+	}
+	return loadsPayload(ser, data)
+}
+
 func loadsPayload(ser Serializer, data []byte) (any, error) {
 	v, err := ser.Loads(data)
 	if err != nil {

@@ -215,11 +215,11 @@ func (s *Signer) SignObject(v any, compress bool) (string, error) {
 // UnsignObject checks a value made by SignObject and returns the value it
 // carries: Django's Signer.unsign_object.
 func (s *Signer) UnsignObject(signed string) (any, error) {
-	data, err := s.UnsignPayload(signed)
+	payload, err := s.Unsign(signed)
 	if err != nil {
 		return nil, err
 	}
-	return loadsPayload(s.serializer, data)
+	return unsignObject(s.serializer, payload, s.maxSize)
 }
 
 // SignPayload signs already serialized bytes as SignObject would: data is

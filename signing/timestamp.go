@@ -108,21 +108,21 @@ func (t *TimestampSigner) SignObject(v any, compress bool) (string, error) {
 // UnsignObject checks a value made by SignObject, whatever its age, and
 // returns the value it carries.
 func (t *TimestampSigner) UnsignObject(signed string) (any, error) {
-	data, err := t.UnsignPayload(signed)
+	payload, err := t.unsign(signed, 0, false)
 	if err != nil {
 		return nil, err
 	}
-	return loadsPayload(t.s.serializer, data)
+	return unsignObject(t.s.serializer, payload, t.s.maxSize)
 }
 
 // UnsignObjectMaxAge is UnsignObject that also refuses values older than
 // maxAge (see UnsignMaxAge).
 func (t *TimestampSigner) UnsignObjectMaxAge(signed string, maxAge time.Duration) (any, error) {
-	data, err := t.UnsignPayloadMaxAge(signed, maxAge)
+	payload, err := t.unsign(signed, maxAge, true)
 	if err != nil {
 		return nil, err
 	}
-	return loadsPayload(t.s.serializer, data)
+	return unsignObject(t.s.serializer, payload, t.s.maxSize)
 }
 
 // SignPayload signs already serialized bytes exactly as SignObject would
