@@ -1,9 +1,10 @@
 package bench
 
 import (
+	"github.com/djsession/djsession/internal/testnet"
+
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -86,7 +87,7 @@ func TestStoreBench(t *testing.T) {
 		base, _ := sql.Open("sqlite", ":memory:")
 		drv := base.Driver()
 		base.Close()
-		sdb := sql.OpenDB(countingConnector{drv: drv, name: "file:" + os.Getenv("DJS_SQLITE") + "?_pragma=busy_timeout(5000)", count: &stmts})
+		sdb := sql.OpenDB(testnet.CountingConnector{Base: drv, DSN: "file:" + os.Getenv("DJS_SQLITE") + "?_pragma=busy_timeout(5000)", Count: &stmts})
 		defer sdb.Close()
 		sdb.SetMaxOpenConns(maxConc)
 		sdb.SetMaxIdleConns(maxConc)
@@ -247,52 +248,4 @@ func storeSetup(t *testing.T, ctx context.Context) {
 	var mode string
 	lite.QueryRow("PRAGMA journal_mode").Scan(&mode)
 	fmt.Println("sqlite journal_mode", mode)
-}
-
-// countingConnector wraps a driver and counts the statements sent through
-// its connections (as backends/db's tests do): SQLite has no wire to count.
-type countingConnector struct {
-	drv   driver.Driver
-	name  string
-	count *atomic.Int64
-}
-
-func (c countingConnector) Connect(context.Context) (driver.Conn, error) {
-	conn, err := c.drv.Open(c.name)
-	if err != nil {
-		return nil, err
-	}
-	return &countingConn{Conn: conn, count: c.count}, nil
-}
-
-func (c countingConnector) Driver() driver.Driver { return c.drv }
-
-type countingConn struct {
-	driver.Conn
-	count *atomic.Int64
-}
-
-func (c *countingConn) Prepare(q string) (driver.Stmt, error) {
-	c.count.Add(1)
-	return c.Conn.Prepare(q)
-}
-
-func (c *countingConn) PrepareContext(ctx context.Context, q string) (driver.Stmt, error) {
-	c.count.Add(1)
-	return c.Conn.(driver.ConnPrepareContext).PrepareContext(ctx, q)
-}
-
-func (c *countingConn) QueryContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Rows, error) {
-	c.count.Add(1)
-	return c.Conn.(driver.QueryerContext).QueryContext(ctx, q, args)
-}
-
-func (c *countingConn) ExecContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Result, error) {
-	c.count.Add(1)
-	return c.Conn.(driver.ExecerContext).ExecContext(ctx, q, args)
-}
-
-func (c *countingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
-	c.count.Add(1)
-	return c.Conn.(driver.ConnBeginTx).BeginTx(ctx, opts)
 }

@@ -1,6 +1,8 @@
 package cache
 
 import (
+	"github.com/djsession/djsession/internal/testnet"
+
 	"context"
 	"testing"
 
@@ -13,14 +15,14 @@ import (
 type benchStore struct {
 	name            string
 	direct, counted *Store
-	proxy           *proxy
+	proxy           *testnet.Proxy
 	redis           bool
 }
 
 // requests counts the requests clients sent through the proxy since the
 // last call.
 func (bs benchStore) requests() int {
-	sent := bs.proxy.takeSent()
+	sent := bs.proxy.TakeSent()
 	if bs.redis {
 		return len(redisCommands(sent))
 	}

@@ -1,6 +1,8 @@
 package cache
 
 import (
+	"github.com/djsession/djsession/internal/testnet"
+
 	"context"
 	"errors"
 	"strconv"
@@ -18,7 +20,7 @@ import (
 // cut one must give ErrBackend within the context's deadline, never a
 // panic, a hang, or an empty session, and must leave the stored session
 // alone.
-func faultCase(t *testing.T, p *proxy, st *Store, direct *Store) {
+func faultCase(t *testing.T, p *testnet.Proxy, st *Store, direct *Store) {
 	ctx := ctxT(t)
 	key, err := django.Create(ctx, st, &st.settings, sampleSession(5))
 	if err != nil {
@@ -58,9 +60,9 @@ func faultCase(t *testing.T, p *proxy, st *Store, direct *Store) {
 			}
 		}
 	}
-	p.stall()
+	p.Stall()
 	try("stalled server")
-	p.cut()
+	p.Cut()
 	try("cut connection")
 	// The session on the server is untouched.
 	got, err := direct.Load(ctx, key)

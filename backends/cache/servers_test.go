@@ -1,6 +1,8 @@
 package cache
 
 import (
+	"github.com/djsession/djsession/internal/testnet"
+
 	"bufio"
 	"bytes"
 	"context"
@@ -13,8 +15,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -215,102 +215,15 @@ func rawSet(t testing.TB, addr, key string, flags uint32, exptime int64, value [
 	}
 }
 
-// A proxy is a TCP relay owned by a test, between a client and a server.
-// It records what the client sends, and can be cut (every connection
-// closed, new ones refused) or stalled (bytes swallowed in both
-// directions, connections left open).
-type proxy struct {
-	ln      net.Listener
-	target  string
-	mu      sync.Mutex
-	conns   []net.Conn
-	sent    bytes.Buffer
-	stalled atomic.Bool
-	closed  atomic.Bool
-}
-
-func newProxy(t testing.TB, target string) *proxy {
+// newProxy starts a testnet.Proxy to target, cut when the test ends.
+func newProxy(t testing.TB, target string) *testnet.Proxy {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := testnet.NewProxy(target)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &proxy{ln: ln, target: target}
-	go p.serve()
-	t.Cleanup(p.cut)
+	t.Cleanup(p.Cut)
 	return p
-}
-
-func (p *proxy) Addr() string { return p.ln.Addr().String() }
-
-func (p *proxy) serve() {
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		s, err := net.DialTimeout("tcp", p.target, time.Second)
-		if err != nil {
-			c.Close()
-			continue
-		}
-		p.mu.Lock()
-		if p.closed.Load() {
-			p.mu.Unlock()
-			c.Close()
-			s.Close()
-			return
-		}
-		p.conns = append(p.conns, c, s)
-		p.mu.Unlock()
-		go p.pipe(s, c, true)
-		go p.pipe(c, s, false)
-	}
-}
-
-func (p *proxy) pipe(dst, src net.Conn, record bool) {
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := src.Read(buf)
-		if n > 0 && !p.stalled.Load() {
-			if record {
-				p.mu.Lock()
-				p.sent.Write(buf[:n])
-				p.mu.Unlock()
-			}
-			if _, werr := dst.Write(buf[:n]); werr != nil {
-				break
-			}
-		}
-		if err != nil {
-			break
-		}
-	}
-	dst.Close()
-	src.Close()
-}
-
-// cut closes the listener and every connection.
-func (p *proxy) cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.closed.Store(true)
-	p.ln.Close()
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.conns = nil
-}
-
-func (p *proxy) stall() { p.stalled.Store(true) }
-
-// takeSent returns and forgets what clients sent so far.
-func (p *proxy) takeSent() []byte {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	b := bytes.Clone(p.sent.Bytes())
-	p.sent.Reset()
-	return b
 }
 
 // memcachedCommands splits a recorded client stream into command lines

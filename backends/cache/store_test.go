@@ -285,7 +285,7 @@ func TestWireCommands(t *testing.T) {
 		sel, _ := lib.Selector(p.Addr())
 		st := New(NewMemcached(memcache.NewFromSelector(sel), lib, Options{KeyPrefix: runID}), testSettings())
 		key, _ := django.NewSessionKey(nil)
-		p.takeSent()
+		p.TakeSent()
 		if err := st.Save(ctx, key, sampleSession(42), true); err != nil {
 			t.Fatal(err)
 		}
@@ -298,7 +298,7 @@ func TestWireCommands(t *testing.T) {
 			t.Fatal(err)
 		}
 		st.Delete(ctx, key)
-		cmds := memcachedCommands(p.takeSent())
+		cmds := memcachedCommands(p.TakeSent())
 		mk := runID + ":1:" + KeyPrefix + key
 		want := []string{"add " + mk + " 1 1209600 129", "gets " + mk, "set " + mk + " 1 ", "gets " + mk, "delete " + mk}
 		if len(cmds) != len(want) {
@@ -325,7 +325,7 @@ func TestWireCommands(t *testing.T) {
 		c, _ := NewRedis(f, RedisOptions{Options: Options{KeyPrefix: runID}}, rc)
 		st := New(c, testSettings())
 		key, _ := django.NewSessionKey(nil)
-		rp.takeSent()
+		rp.TakeSent()
 		if err := st.Save(ctx, key, sampleSession(42), true); err != nil {
 			t.Fatal(err)
 		}
@@ -341,7 +341,7 @@ func TestWireCommands(t *testing.T) {
 		st.Save(ctx, k2, past, true)
 		st.Delete(ctx, key)
 		var got []string
-		for _, c := range redisCommands(rp.takeSent()) {
+		for _, c := range redisCommands(rp.TakeSent()) {
 			got = append(got, strings.Join(c, " "))
 		}
 		rk := runID + ":1:" + KeyPrefix + key

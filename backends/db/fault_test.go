@@ -25,7 +25,7 @@ func TestServerGoesAway(t *testing.T) {
 					target = mysqlAddr
 				}
 				px := startProxy(t, target)
-				viaProxy := openDB(t, d, px.addr(), "")
+				viaProxy := openDB(t, d, px.Addr(), "")
 				s := django.DefaultSettings("fault-test")
 				st, err := New(viaProxy, d, s, WithTable(table))
 				if err != nil {
@@ -38,9 +38,9 @@ func TestServerGoesAway(t *testing.T) {
 					t.Fatal(err)
 				}
 				if mode == "cut" {
-					px.cut()
+					px.Cut()
 				} else {
-					px.stall()
+					px.Stall()
 				}
 				for _, op := range []string{"load", "save", "exists", "delete"} {
 					ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)

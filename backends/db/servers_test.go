@@ -1,10 +1,11 @@
 package db
 
 import (
+	"github.com/djsession/djsession/internal/testnet"
+
 	"context"
 	"crypto/rand"
 	"database/sql"
-	"database/sql/driver"
 	"encoding/hex"
 	"fmt"
 	"net"
@@ -135,154 +136,15 @@ func newTable(t testing.TB, db *sql.DB, d Dialect) string {
 	return table
 }
 
-// A proxy forwards TCP connections to a server and counts round trips:
-// each time the client sends after the server has answered (or first) is
-// one request flight, so a request/response exchange counts once however
-// many packets it takes.
-type proxy struct {
-	ln      net.Listener
-	target  string
-	flights atomic.Int64
-
-	mu      sync.Mutex
-	conns   []net.Conn
-	stalled bool
-}
-
-// cut closes every connection and refuses new ones: the server is gone.
-func (p *proxy) cut() {
-	p.ln.Close()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, c := range p.conns {
-		c.Close()
-	}
-}
-
-// stall stops forwarding without closing anything: the server hangs.
-func (p *proxy) stall() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.stalled = true
-}
-
-func (p *proxy) isStalled() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.stalled
-}
-
-func startProxy(t testing.TB, target string) *proxy {
+// startProxy starts a testnet.Proxy to target, closed when the test ends.
+func startProxy(t testing.TB, target string) *testnet.Proxy {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := testnet.NewProxy(target)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &proxy{ln: ln, target: target}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go p.serve(c)
-		}
-	}()
+	t.Cleanup(p.Cut)
 	return p
-}
-
-func (p *proxy) addr() string { return p.ln.Addr().String() }
-
-func (p *proxy) serve(client net.Conn) {
-	server, err := net.Dial("tcp", p.target)
-	if err != nil {
-		client.Close()
-		return
-	}
-	p.mu.Lock()
-	p.conns = append(p.conns, client, server)
-	p.mu.Unlock()
-	var mu sync.Mutex
-	clientTurn := false // the last bytes came from the client
-	pump := func(dst, src net.Conn, fromClient bool) {
-		buf := make([]byte, 64<<10)
-		for {
-			n, err := src.Read(buf)
-			for n > 0 && p.isStalled() {
-				time.Sleep(10 * time.Millisecond)
-				if err != nil {
-					break
-				}
-			}
-			if n > 0 {
-				mu.Lock()
-				if fromClient && !clientTurn {
-					p.flights.Add(1)
-				}
-				clientTurn = fromClient
-				mu.Unlock()
-				if _, werr := dst.Write(buf[:n]); werr != nil {
-					break
-				}
-			}
-			if err != nil {
-				break
-			}
-		}
-		dst.Close()
-		src.Close()
-	}
-	go pump(server, client, true)
-	pump(client, server, false)
-}
-
-// countingConnector wraps a driver and counts the statements sent through
-// its connections: the SQLite stand-in for round trips.
-type countingConnector struct {
-	drv   driver.Driver
-	name  string
-	count *atomic.Int64
-}
-
-func (c countingConnector) Connect(context.Context) (driver.Conn, error) {
-	conn, err := c.drv.Open(c.name)
-	if err != nil {
-		return nil, err
-	}
-	return &countingConn{Conn: conn, count: c.count}, nil
-}
-
-func (c countingConnector) Driver() driver.Driver { return c.drv }
-
-type countingConn struct {
-	driver.Conn
-	count *atomic.Int64
-}
-
-func (c *countingConn) Prepare(q string) (driver.Stmt, error) {
-	c.count.Add(1)
-	return c.Conn.Prepare(q)
-}
-
-func (c *countingConn) PrepareContext(ctx context.Context, q string) (driver.Stmt, error) {
-	c.count.Add(1)
-	return c.Conn.(driver.ConnPrepareContext).PrepareContext(ctx, q)
-}
-
-func (c *countingConn) QueryContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Rows, error) {
-	c.count.Add(1)
-	return c.Conn.(driver.QueryerContext).QueryContext(ctx, q, args)
-}
-
-func (c *countingConn) ExecContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Result, error) {
-	c.count.Add(1)
-	return c.Conn.(driver.ExecerContext).ExecContext(ctx, q, args)
-}
-
-func (c *countingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
-	c.count.Add(1)
-	return c.Conn.(driver.ConnBeginTx).BeginTx(ctx, opts)
 }
 
 // openCountingSQLite opens a SQLite pool whose statements are counted.
@@ -296,7 +158,7 @@ func openCountingSQLite(t testing.TB) (*sql.DB, *atomic.Int64) {
 	base.Close()
 	n := new(atomic.Int64)
 	path := filepath.Join(t.TempDir(), "count.sqlite3")
-	db := sql.OpenDB(countingConnector{drv: drv, name: "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)", count: n})
+	db := sql.OpenDB(testnet.CountingConnector{Base: drv, DSN: "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)", Count: n})
 	t.Cleanup(func() { db.Close() })
 	return db, n
 }

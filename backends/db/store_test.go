@@ -567,17 +567,17 @@ func TestRoundTrips(t *testing.T) {
 			}
 			openDB(t, c.d, "", "") // skip early when the server is down
 			p := startProxy(t, target)
-			db := openDB(t, c.d, p.addr(), c.extra)
+			db := openDB(t, c.d, p.Addr(), c.extra)
 			db.SetMaxOpenConns(1)
 			db.SetMaxIdleConns(1)
 			e := newEnvOn(t, c.d, true, db)
 			measure := func(op string, f func() error) {
 				t.Helper()
-				before := p.flights.Load()
+				before := p.Flights()
 				if err := f(); err != nil {
 					t.Fatalf("%s: %v", op, err)
 				}
-				n := int(p.flights.Load() - before)
+				n := int(p.Flights() - before)
 				t.Logf("%-16s %d round trip(s)", op, n)
 				want := c.want
 				if op == "Save identical" {
@@ -588,10 +588,10 @@ func TestRoundTrips(t *testing.T) {
 				}
 			}
 			runOps(t, e, measure)
-			before := p.flights.Load()
+			before := p.Flights()
 			e.store.Load(ctx, "short")
 			e.store.Load(ctx, strings.Repeat("x", 41))
-			if n := p.flights.Load() - before; n != 0 {
+			if n := p.Flights() - before; n != 0 {
 				t.Errorf("Load of impossible keys sent %d requests, want none", n)
 			}
 		})

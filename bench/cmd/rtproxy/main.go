@@ -15,68 +15,27 @@ import (
 	"bufio"
 	"flag"
 	"fmt"
-	"net"
 	"os"
-	"sync"
-	"sync/atomic"
-)
 
-var flights atomic.Int64
+	"github.com/djsession/djsession/internal/testnet"
+)
 
 func main() {
 	target := flag.String("target", "", "server address")
 	flag.Parse()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := testnet.NewProxy(*target)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	fmt.Println("ADDR", ln.Addr())
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go serve(c, *target)
-		}
-	}()
+	defer p.Close()
+	fmt.Println("ADDR", p.Addr())
+	var last int64
 	in := bufio.NewScanner(os.Stdin)
 	for in.Scan() {
-		fmt.Println(flights.Swap(0))
+		n := p.Flights()
+		fmt.Println(n - last)
+		last = n
+		p.TakeSent() // nothing reads the recorded bytes here
 	}
-}
-
-func serve(client net.Conn, target string) {
-	server, err := net.Dial("tcp", target)
-	if err != nil {
-		client.Close()
-		return
-	}
-	var mu sync.Mutex
-	clientTurn := false
-	pump := func(dst, src net.Conn, fromClient bool) {
-		buf := make([]byte, 64<<10)
-		for {
-			n, err := src.Read(buf)
-			if n > 0 {
-				mu.Lock()
-				if fromClient && !clientTurn {
-					flights.Add(1)
-				}
-				clientTurn = fromClient
-				mu.Unlock()
-				if _, werr := dst.Write(buf[:n]); werr != nil {
-					break
-				}
-			}
-			if err != nil {
-				break
-			}
-		}
-		dst.Close()
-		src.Close()
-	}
-	go pump(server, client, true)
-	pump(client, server, false)
 }
