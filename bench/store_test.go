@@ -1,3 +1,8 @@
+//go:build benchharness
+
+// The store half of the harness: run by bench/compare.py, which builds the
+// test binary with -tags benchharness (a plain go test never runs it).
+
 package bench
 
 import (

@@ -216,10 +216,15 @@ func liveCase(t *testing.T, p *hasherPeer, ver djangopkg.Version, alg, pw string
 // (argon2i, argon2d, versions 16 and 18, other lengths); so must Go.
 func TestLiveArgon2Variants(t *testing.T) {
 	for _, v := range versions {
+		if v == "6.1" {
+			// Not generated: argon2-cffi has no build for 6.1's Python
+			// 3.13 here (compat_test/MATRIX.md, "hashers").
+			continue
+		}
 		t.Run(v, func(t *testing.T) {
 			p := startHasherPeer(t, v)
 			if !slices.Contains(p.hashers, hashers.Argon2) {
-				t.Skipf("Django %s has no argon2-cffi here", v)
+				t.Fatalf("Django %s: the peer has no argon2-cffi; the cell must run", v)
 			}
 			ver, _ := djangopkg.ParseVersion(v)
 			n := 0

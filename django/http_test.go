@@ -78,10 +78,12 @@ func TestMiddlewareVectors(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, c := range v.Middleware {
+			if series == "3.2" && viewOf(c.Case) == "expired_dt" {
+				// Django 3.2 cannot store a datetime expiry with JSON: the
+				// vector is its own session_data; TestVectorsExpiry covers it.
+				continue
+			}
 			t.Run(series+"/"+c.Case, func(t *testing.T) {
-				if series == "3.2" && viewOf(c.Case) == "expired_dt" {
-					t.Skip("Django 3.2 cannot store a datetime expiry with JSON (covered by TestVectorsExpiry)")
-				}
 				s := django.DefaultSettings(v.SecretKey)
 				s.DjangoVersion, _ = django.ParseVersion(series)
 				s.SessionEngine = django.EngineSignedCookies
