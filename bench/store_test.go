@@ -6,8 +6,6 @@
 package bench
 
 import (
-	"github.com/djsession/djsession/internal/testnet"
-
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -29,6 +27,7 @@ import (
 	"github.com/djsession/djsession/backends/cache"
 	"github.com/djsession/djsession/backends/db"
 	"github.com/djsession/djsession/django"
+	"github.com/djsession/djsession/internal/testnet"
 	"github.com/djsession/djsession/pyjson"
 )
 

@@ -1,8 +1,6 @@
 package cache
 
 import (
-	"github.com/djsession/djsession/internal/testnet"
-
 	"context"
 	"testing"
 
@@ -10,6 +8,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/djsession/djsession/django"
+	"github.com/djsession/djsession/internal/testnet"
 )
 
 type benchStore struct {

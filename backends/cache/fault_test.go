@@ -1,8 +1,6 @@
 package cache
 
 import (
-	"github.com/djsession/djsession/internal/testnet"
-
 	"context"
 	"errors"
 	"strconv"
@@ -13,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/djsession/djsession/django"
+	"github.com/djsession/djsession/internal/testnet"
 )
 
 // faultCase runs the same outage script on a store whose only path to

@@ -1,8 +1,6 @@
 package cache
 
 import (
-	"github.com/djsession/djsession/internal/testnet"
-
 	"bufio"
 	"bytes"
 	"context"
@@ -19,6 +17,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/djsession/djsession/internal/testnet"
 )
 
 // Test servers: the tests start their own memcached processes on free

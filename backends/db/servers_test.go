@@ -1,8 +1,6 @@
 package db
 
 import (
-	"github.com/djsession/djsession/internal/testnet"
-
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -19,6 +17,8 @@ import (
 	_ "github.com/go-sql-driver/mysql"
 	_ "github.com/lib/pq"
 	_ "modernc.org/sqlite"
+
+	"github.com/djsession/djsession/internal/testnet"
 )
 
 // The tests run against real servers: PostgreSQL and MariaDB on 127.0.0.1
