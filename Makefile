@@ -25,6 +25,7 @@ fixtures:
 	bash fixtures/generate.sh
 
 # Go against Django, side by side (Markdown table on stdout).
-bench:
+bench: services
 	bash fixtures/install-django.sh
+	@/usr/bin/python3 -c 'import matplotlib' 2>/dev/null || { apt-get update -qq >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-matplotlib >/dev/null; }
 	python3 bench/compare.py --rounds 7 --django 5.2 --django 3.2
