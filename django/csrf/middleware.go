@@ -219,6 +219,7 @@ func Middleware(s Settings) func(http.Handler) http.Handler {
 			}
 			r = r.WithContext(context.WithValue(r.Context(), stateKey, st))
 			rw := django.NewHookWriter(w, func(int) bool { st.processResponse(w.Header()); return false })
+			h := next // per request: next is shared by every request
 			if !isExempt(next, r) && !safeMethod(r.Method) {
 				if reason, err := st.check(r); err != nil {
 					s.logger().Error("csrf: random source failed", "err", err)
@@ -228,10 +229,10 @@ func Middleware(s Settings) func(http.Handler) http.Handler {
 					s.logger().Warn(fmt.Sprintf("Forbidden (%s): %s", reason, r.URL.Path),
 						"logger", "django.security.csrf", "status_code", http.StatusForbidden)
 					r = r.WithContext(context.WithValue(r.Context(), reasonKey, reason))
-					next = s.FailureHandler
+					h = s.FailureHandler
 				}
 			}
-			next.ServeHTTP(rw, r)
+			h.ServeHTTP(rw, r)
 			rw.Finish()
 		})
 	}
