@@ -43,6 +43,7 @@ import (
 	"github.com/djsession/djsession/backends/db"
 	"github.com/djsession/djsession/django"
 	"github.com/djsession/djsession/django/auth"
+	"github.com/djsession/djsession/django/csrf"
 )
 
 // The demo user that the setup step creates.
@@ -178,7 +179,6 @@ func newHandler(cfg config) (http.Handler, func(), error) {
 	}
 
 	a := &app{
-		db:   sqlDB,
 		auth: &auth.Auth{Settings: &settings, Users: auth.NewSQLUsers(sqlDB, db.SQLite, auth.UserTable{})},
 	}
 	goPages := http.NewServeMux()
@@ -187,7 +187,11 @@ func newHandler(cfg config) (http.Handler, func(), error) {
 	goPages.HandleFunc("POST /go/logout", a.logout)
 
 	mux := http.NewServeMux()
-	mux.Handle("/go/", http.NewCrossOriginProtection().Handler(django.Middleware(store, settings)(goPages)))
+	// Django's CSRF protection, with Django's csrftoken cookie: a token
+	// minted by either side is accepted by the other.
+	cs := csrf.DefaultSettings()
+	cs.DjangoVersion = settings.DjangoVersion
+	mux.Handle("/go/", django.Middleware(store, settings)(csrf.Middleware(cs)(goPages)))
 	mux.Handle("GET /{$}", http.RedirectHandler("/go/", http.StatusFound))
 	mux.Handle("/", djangoProxy(cfg.DjangoAddr))
 	return mux, func() { sqlDB.Close() }, nil
@@ -205,7 +209,6 @@ func djangoProxy(addr string) http.Handler {
 }
 
 type app struct {
-	db   *sql.DB
 	auth *auth.Auth
 }
 
@@ -214,9 +217,11 @@ var pageTemplate = template.Must(template.New("go").Parse(`<!doctype html><title
 <h1>Go page</h1>
 <p>Logged in as: <b id="user">{{.User}}</b></p>
 <p>Cart:</p><ul id="cart">{{range .Cart}}<li>{{.}}</li>{{end}}</ul>
-<form method="post" action="/go/cart/add"><input id="item" name="item" placeholder="item">
+<form method="post" action="/go/cart/add"><input type="hidden" name="csrfmiddlewaretoken" value="{{.CSRF}}">
+<input id="item" name="item" placeholder="item">
 <button id="add">add to cart (Go)</button></form>
-<form method="post" action="/go/logout"><button id="logout">log out (Go)</button></form>
+<form method="post" action="/go/logout"><input type="hidden" name="csrfmiddlewaretoken" value="{{.CSRF}}">
+<button id="logout">log out (Go)</button></form>
 <p><a href="/django/">the Django page</a> · <a href="/admin/login/?next=/go/">log in (Django)</a></p>
 `))
 
@@ -232,14 +237,14 @@ func (a *app) page(w http.ResponseWriter, r *http.Request) {
 	}
 	name := "anonymous"
 	if user != nil {
-		// auth.User carries what sessions need; the rest is in auth_user.
-		err := a.db.QueryRowContext(r.Context(), "SELECT username FROM auth_user WHERE id = ?", user.ID).Scan(&name)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
+		name = user.Username
 	}
-	pageTemplate.Execute(w, map[string]any{"User": name, "Cart": cart(sess)})
+	token, err := csrf.GetToken(r) // get_token(request): the form's token
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	pageTemplate.Execute(w, map[string]any{"User": name, "Cart": cart(sess), "CSRF": token})
 }
 
 // cart is session.get("cart", []): a JSON list, so a []any in Go.
@@ -261,7 +266,7 @@ func (a *app) addToCart(w http.ResponseWriter, r *http.Request) {
 
 // logout is Django's logout: the session is flushed, for Django too.
 func (a *app) logout(w http.ResponseWriter, r *http.Request) {
-	if err := a.auth.Logout(r.Context(), django.FromRequest(r)); err != nil {
+	if err := a.auth.LogoutRequest(r); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
