@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/djsession/djsession/pyjson"
 	"github.com/djsession/djsession/signing"
@@ -76,7 +77,7 @@ func (c *Codec) legacyDecode(data string, signErr error) (*pyjson.Dict, error) {
 	if subtle.ConstantTimeCompare(hash, []byte(want)) != 1 {
 		// A hash that is not UTF-8 fails hash.decode() before the compare:
 		// Django returns {} without logging then.
-		if !utf8Valid(hash) {
+		if !utf8.Valid(hash) {
 			return empty, fmt.Errorf("%w: %w", signErr, errLegacy)
 		}
 		c.logCorrupted()
@@ -91,15 +92,6 @@ func (c *Codec) legacyDecode(data string, signErr error) (*pyjson.Dict, error) {
 		return empty, fmt.Errorf("%w: session data is a %s, not a dict", signing.ErrMalformed, pyjson.TypeName(v))
 	}
 	return d, nil
-}
-
-func utf8Valid(b []byte) bool {
-	for _, r := range string(b) {
-		if r == '\uFFFD' {
-			return false
-		}
-	}
-	return true
 }
 
 // pyB64Decode is Python's base64.b64decode(s) in its default, non-strict

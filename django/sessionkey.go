@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
+	"unicode/utf8"
 )
 
 // sessionKeyChars is VALID_KEY_CHARS: string.ascii_lowercase + string.digits.
@@ -48,14 +49,7 @@ func NewSessionKey(r io.Reader) (string, error) {
 // characters. Shorter keys, and the empty key, mean "no session": Django
 // starts a new one. Django counts characters (code points), not bytes.
 func ValidSessionKey(key string) bool {
-	if len(key) >= 8*4 {
-		return true
-	}
-	n := 0
-	for range key {
-		n++
-	}
-	return n >= 8
+	return len(key) >= 8 && utf8.RuneCountInString(key) >= 8
 }
 
 // ValidFileSessionKey reports whether the file backend accepts key: Django's
