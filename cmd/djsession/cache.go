@@ -9,34 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/djsession/djsession/backends/cache"
-	"github.com/djsession/djsession/backends/cacheddb"
-	"github.com/djsession/djsession/backends/db"
-	"github.com/djsession/djsession/django"
 )
-
-// openCacheStore opens the cache (and, for cached_db, the database) that
-// the flags name.
-func (c *cli) openCacheStore(s django.Settings) (django.Store, func(), error) {
-	cc, closeCache, err := c.openCache()
-	if err != nil {
-		return nil, nil, err
-	}
-	if s.SessionEngine == django.EngineCache {
-		return cache.New(cc, s), closeCache, nil
-	}
-	sqlDB, dialect, err := c.openDatabase()
-	if err != nil {
-		closeCache()
-		return nil, nil, err
-	}
-	d, err := db.New(sqlDB, dialect, s)
-	if err != nil {
-		closeCache()
-		sqlDB.Close()
-		return nil, nil, err
-	}
-	return cacheddb.New(d, cc, s), func() { closeCache(); sqlDB.Close() }, nil
-}
 
 // openCache reads --cache, --cache-backend, --cache-key-prefix and
 // --cache-version.

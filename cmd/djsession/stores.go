@@ -14,8 +14,8 @@ import (
 	_ "github.com/lib/pq"
 	_ "modernc.org/sqlite"
 
+	"github.com/djsession/djsession/backends"
 	"github.com/djsession/djsession/backends/db"
-	"github.com/djsession/djsession/backends/file"
 	"github.com/djsession/djsession/django"
 )
 
@@ -51,32 +51,46 @@ func (c *cli) storeSettings() (django.Settings, error) {
 }
 
 // openStore returns the store of the configured engine and a function that
-// releases what it opened.
+// releases what it opened: the database for db and cached_db, the cache for
+// cache and cached_db.
 func (c *cli) openStore(s django.Settings) (django.Store, func(), error) {
+	var clients backends.Clients
+	var closers []func()
+	closeAll := func() {
+		for _, f := range closers {
+			f()
+		}
+	}
 	switch s.SessionEngine {
-	case django.EngineDB:
+	case django.EngineSignedCookies:
+		return nil, nil, usagef("the signed_cookies engine keeps the session in the cookie: use encode and decode")
+	case django.EngineDB, django.EngineCache, django.EngineCachedDB, django.EngineFile:
+	default:
+		return nil, nil, usagef("engine %q: give db, cache, cached_db, file or signed_cookies", s.SessionEngine)
+	}
+	if s.SessionEngine == django.EngineDB || s.SessionEngine == django.EngineCachedDB {
 		sqlDB, dialect, err := c.openDatabase()
 		if err != nil {
 			return nil, nil, err
 		}
-		st, err := db.New(sqlDB, dialect, s)
-		if err != nil {
-			sqlDB.Close()
-			return nil, nil, err
-		}
-		return st, func() { sqlDB.Close() }, nil
-	case django.EngineFile:
-		st, err := file.New(s)
-		if err != nil {
-			return nil, nil, err
-		}
-		return st, func() {}, nil
-	case django.EngineCache, django.EngineCachedDB:
-		return c.openCacheStore(s)
-	case django.EngineSignedCookies:
-		return nil, nil, usagef("the signed_cookies engine keeps the session in the cookie: use encode and decode")
+		clients.DB, clients.Dialect = sqlDB, dialect
+		closers = append(closers, func() { sqlDB.Close() })
 	}
-	return nil, nil, usagef("engine %q: give db, cache, cached_db, file or signed_cookies", s.SessionEngine)
+	if s.SessionEngine == django.EngineCache || s.SessionEngine == django.EngineCachedDB {
+		cc, closeCache, err := c.openCache()
+		if err != nil {
+			closeAll()
+			return nil, nil, err
+		}
+		clients.Cache = cc
+		closers = append(closers, closeCache)
+	}
+	st, err := backends.Open(s, clients)
+	if err != nil {
+		closeAll()
+		return nil, nil, err
+	}
+	return st, closeAll, nil
 }
 
 // openDatabase opens --database, a dj-database-url style URL.

@@ -38,8 +38,8 @@ import (
 	"github.com/bradfitz/gomemcache/memcache"
 	_ "modernc.org/sqlite"
 
+	"github.com/djsession/djsession/backends"
 	"github.com/djsession/djsession/backends/cache"
-	"github.com/djsession/djsession/backends/cacheddb"
 	"github.com/djsession/djsession/backends/db"
 	"github.com/djsession/djsession/django"
 	"github.com/djsession/djsession/django/auth"
@@ -159,20 +159,8 @@ func newHandler(cfg config) (http.Handler, func(), error) {
 	}
 	// CACHES["default"]: PyMemcacheCache at the same LOCATION.
 	memcached := cache.NewMemcached(memcache.New(cfg.Memcached), cache.PyMemcache, cache.Options{})
-	var store django.Store
-	switch cfg.Engine {
-	case "db":
-		store, err = db.New(sqlDB, db.SQLite, settings)
-	case "cache":
-		store = cache.New(memcached, settings)
-	case "cached_db":
-		var rows *db.Store
-		if rows, err = db.New(sqlDB, db.SQLite, settings); err == nil {
-			store = cacheddb.New(rows, memcached, settings)
-		}
-	default:
-		err = fmt.Errorf("SESSION_ENGINE %q: want db, cache or cached_db", cfg.Engine)
-	}
+	// The store SESSION_ENGINE names, over the same database and cache.
+	store, err := backends.Open(settings, backends.Clients{DB: sqlDB, Dialect: db.SQLite, Cache: memcached})
 	if err != nil {
 		sqlDB.Close()
 		return nil, nil, err
