@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -33,21 +32,6 @@ import (
 const dbSecret = "django-insecure-interop-vector-secret-key-0123456789" // dbpeer.py's SECRET_KEY
 
 var dbVendors = []db.Dialect{db.Postgres, db.MySQL, db.SQLite}
-
-// dbInstall runs the same install step as django().
-func dbInstall(t *testing.T) {
-	t.Helper()
-	installOnce.Do(func() {
-		cmd := exec.Command("bash", filepath.Join(repoRoot(), "fixtures", "install-django.sh"))
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			installErr = fmt.Errorf("fixtures/install-django.sh: %v\n%s", err, out)
-		}
-	})
-	if installErr != nil {
-		t.Fatal(installErr)
-	}
-}
 
 func dbServerDown(t *testing.T, format string, args ...any) {
 	t.Helper()
@@ -244,7 +228,7 @@ var dbSample = func() *pyjson.Dict {
 
 func TestDBMatrix(t *testing.T) {
 	requireLive(t)
-	dbInstall(t)
+	installDjango(t)
 	pgUser, pg := livePGUser(t)
 	t.Cleanup(func() { pg.Close() })
 	my := liveMySQL(t)

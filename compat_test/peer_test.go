@@ -46,10 +46,9 @@ func requireLive(t *testing.T) {
 var installOnce sync.Once
 var installErr error
 
-// django returns the peer for version v, installing Django first if needed.
-func django(t *testing.T, v string) *peer {
+// installDjango runs fixtures/install-django.sh once per test binary.
+func installDjango(t *testing.T) {
 	t.Helper()
-	requireLive(t)
 	installOnce.Do(func() {
 		cmd := exec.Command("bash", filepath.Join(repoRoot(), "fixtures", "install-django.sh"))
 		out, err := cmd.CombinedOutput()
@@ -60,6 +59,13 @@ func django(t *testing.T, v string) *peer {
 	if installErr != nil {
 		t.Fatal(installErr)
 	}
+}
+
+// django returns the peer for version v, installing Django first if needed.
+func django(t *testing.T, v string) *peer {
+	t.Helper()
+	requireLive(t)
+	installDjango(t)
 	peersMu.Lock()
 	defer peersMu.Unlock()
 	if p, ok := peers[v]; ok {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+
 	"github.com/djsession/djsession/django"
 	"github.com/djsession/djsession/django/auth"
 	"github.com/djsession/djsession/pyjson"
@@ -30,15 +32,14 @@ func (c *cli) whois() error {
 			return notFound{"no session: " + err.Error()}
 		}
 	} else {
-		st, closeFn, err := c.openStore(s)
-		if err != nil {
+		err := c.withStore(s, func(ctx context.Context, st django.Store) error {
+			var err error
+			sess, err = st.Load(ctx, a[0])
+			if errorsIs(err, django.ErrNotFound) {
+				return notFound{"no session " + a[0]}
+			}
 			return err
-		}
-		defer closeFn()
-		sess, err = st.Load(ctx, a[0])
-		if errorsIs(err, django.ErrNotFound) {
-			return notFound{"no session " + a[0]}
-		}
+		})
 		if err != nil {
 			return err
 		}

@@ -201,29 +201,41 @@ func (a *Auth) GetUser(ctx context.Context, sess *django.Session) (*User, error)
 	return user, nil
 }
 
+// hashMatch is get_user's comparison of a stored session hash with the
+// user's: current (the hash of the configured key matches), or stale but
+// accepted (Django 3.2's legacy sha1 hash; 4.1+: the hash under a
+// SECRET_KEY_FALLBACKS key, which get_user re-stamps).
+func (a *Auth) hashMatch(user *User, stored string) (current, fallback bool) {
+	if stored == "" {
+		return false, false
+	}
+	if equal(stored, a.hash(user)) {
+		return true, false
+	}
+	if a.Settings.Version() == django.Django32 {
+		return equal(stored, LegacySessionAuthHash(user.Password, a.Settings.SecretKey)), false
+	}
+	for _, fb := range a.fallbackHashes(user) {
+		if equal(stored, fb) {
+			return false, true
+		}
+	}
+	return false, false
+}
+
 // verify is get_user's hash check, with its side effects on the session.
 func (a *Auth) verify(ctx context.Context, sess *django.Session, user *User) (bool, error) {
 	stored, _ := sess.GetString(HashSessionKey)
-	current := a.hash(user)
-	if stored != "" && equal(stored, current) {
+	current, fallback := a.hashMatch(user, stored)
+	switch {
+	case current:
 		return true, nil
-	}
-	if stored != "" {
-		if a.Settings.Version() == django.Django32 {
-			if equal(stored, LegacySessionAuthHash(user.Password, a.Settings.SecretKey)) {
-				return true, nil
-			}
-		} else {
-			for _, fb := range a.fallbackHashes(user) {
-				if equal(stored, fb) {
-					if err := sess.CycleKey(ctx); err != nil {
-						return false, err
-					}
-					sess.Set(HashSessionKey, current)
-					return true, nil
-				}
-			}
+	case fallback:
+		if err := sess.CycleKey(ctx); err != nil {
+			return false, err
 		}
+		sess.Set(HashSessionKey, a.hash(user))
+		return true, nil
 	}
 	return false, sess.Flush(ctx)
 }
@@ -236,19 +248,6 @@ func (a *Auth) Whois(ctx context.Context, id, backend, hash string) (user *User,
 	if err != nil {
 		return nil, false, err
 	}
-	if hash == "" {
-		return user, false, nil
-	}
-	if equal(hash, a.hash(user)) {
-		return user, true, nil
-	}
-	if a.Settings.Version() == django.Django32 {
-		return user, equal(hash, LegacySessionAuthHash(user.Password, a.Settings.SecretKey)), nil
-	}
-	for _, fb := range a.fallbackHashes(user) {
-		if equal(hash, fb) {
-			return user, true, nil
-		}
-	}
-	return user, false, nil
+	current, fallback := a.hashMatch(user, hash)
+	return user, current || fallback, nil
 }
