@@ -2,6 +2,7 @@ package pyjson
 
 import (
 	"fmt"
+	"hash/maphash"
 	"math"
 	"math/big"
 	"strconv"
@@ -17,7 +18,9 @@ import (
 // (errors.Is(err, ErrSyntax)) with CPython's message and position; an
 // integer of more than 4300 digits gives ErrIntTooLong (Python's ValueError);
 // nesting deeper than MaxDepth gives ErrTooDeep (Python's RecursionError).
-// Unmarshal never panics, and the result shares no memory with data.
+// Unmarshal never panics, and the result shares no memory with data. The
+// values of a top-level dict are decoded when first read (see the package
+// doc); all of data is checked before Unmarshal returns.
 func Unmarshal(data []byte) (any, error) {
 	return unmarshal(data, false)
 }
@@ -30,6 +33,16 @@ func unmarshal(data []byte, utf8Input bool) (any, error) {
 	d.data = data
 	d.utf8Input = utf8Input
 	d.pos = skipSpace(data, 0)
+	if !utf8Input && d.pos < len(data) && data[d.pos] == '{' {
+		dict, ok := d.lazyDict()
+		if ok && skipSpace(data, d.pos) == len(data) {
+			d.release(false)
+			return dict, nil
+		}
+		// Not accepted by the validator: the decoder decides.
+		d.resetStacks()
+		d.pos = skipSpace(data, 0)
+	}
 	v, err := d.value(0)
 	if err == nil {
 		if end := skipSpace(data, d.pos); end != len(data) {
@@ -69,6 +82,14 @@ type decoder struct {
 	// U+FFFD, as in encoding/json) instead of latin-1.
 	utf8Input bool
 	keys      keyCache
+
+	// The validator's state (lazy.go): the pending top-level values, the
+	// keys of the dicts being checked, and the deepest nesting met.
+	spans    []lazySpan
+	keySpans [][2]int32
+	keySet   map[uint64]struct{}
+	seed     maphash.Seed
+	depth    int32
 }
 
 var decoderPool = sync.Pool{New: func() any { return new(decoder) }}
@@ -84,11 +105,20 @@ func (d *decoder) release(failed bool) {
 		clear(d.items[:cap(d.items)])
 		clear(d.pairs[:cap(d.pairs)])
 	}
-	d.items, d.pairs, d.buf = d.items[:0], d.pairs[:0], d.buf[:0]
-	if cap(d.items) > maxPooledItems || cap(d.pairs) > maxPooledItems || cap(d.buf) > maxPooledItems*16 {
+	d.resetStacks()
+	d.buf = d.buf[:0]
+	if cap(d.items) > maxPooledItems || cap(d.pairs) > maxPooledItems || cap(d.buf) > maxPooledItems*16 ||
+		cap(d.spans) > maxPooledItems || cap(d.keySpans) > maxPooledItems || len(d.keySet) > maxPooledItems {
 		return
 	}
 	decoderPool.Put(d)
+}
+
+// resetStacks empties the stacks; the lazy path leaves keys on d.pairs.
+func (d *decoder) resetStacks() {
+	clear(d.pairs)
+	d.items, d.pairs = d.items[:0], d.pairs[:0]
+	d.spans, d.keySpans = d.spans[:0], d.keySpans[:0]
 }
 
 func (d *decoder) syntaxError(msg string, pos int) error {

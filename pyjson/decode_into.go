@@ -73,8 +73,8 @@ func hasNonFinite(v any, depth int) bool {
 			}
 		}
 	case *Dict:
-		for _, e := range x.entries {
-			if hasNonFinite(e.val, depth+1) {
+		for i := range x.entries {
+			if hasNonFinite(x.entries[i].value(), depth+1) {
 				return true
 			}
 		}

@@ -76,7 +76,7 @@ func (d *Dict) buildIndex() {
 // d.get(k) / k in d.
 func (d *Dict) Get(k string) (any, bool) {
 	if i := d.find(k); i >= 0 {
-		return d.entries[i].val, true
+		return d.entries[i].value(), true
 	}
 	return nil, false
 }
@@ -115,7 +115,7 @@ func (d *Dict) Pop(k string) (any, bool) {
 	if i < 0 {
 		return nil, false
 	}
-	v := d.entries[i].val
+	v := d.entries[i].value()
 	copy(d.entries[i:], d.entries[i+1:])
 	d.entries[len(d.entries)-1] = entry{} // let the GC have the value
 	d.entries = d.entries[:len(d.entries)-1]
@@ -157,8 +157,8 @@ func (d *Dict) Range(f func(k string, v any) bool) {
 	if d == nil {
 		return
 	}
-	for _, e := range d.entries {
-		if !f(e.key, e.val) {
+	for i := range d.entries {
+		if !f(d.entries[i].key, d.entries[i].value()) {
 			return
 		}
 	}
@@ -183,7 +183,14 @@ func cloneDict(d *Dict, depth int) *Dict {
 	}
 	c := &Dict{entries: make([]entry, len(d.entries))}
 	for i, e := range d.entries {
-		c.entries[i] = entry{e.key, cloneValue(e.val, depth+1)}
+		if r, ok := e.val.(*rawValue); ok {
+			if _, done := r.decoded(); !done {
+				// Undecoded text is immutable: the copy may share it.
+				c.entries[i] = entry{e.key, &rawValue{src: r.src, canon: r.canon, depth: r.depth}}
+				continue
+			}
+		}
+		c.entries[i] = entry{e.key, cloneValue(e.value(), depth+1)}
 	}
 	if d.index != nil {
 		c.buildIndex()

@@ -43,4 +43,20 @@
 // top level, NaN/Infinity/-Infinity, arbitrarily large ints (up to Python's
 // 4300-digit limit), the last duplicate key wins at the first key's position,
 // and errors carry CPython's message and position (see [SyntaxError]).
+//
+// # Values decoded when read
+//
+// When the top-level value is a dict, as session data always is, Unmarshal
+// decodes its keys and checks its whole text, but decodes each value only
+// when it is first read (Get, Range, Pop, Equal, Clone, Marshal...). Nothing
+// of this shows but the time it saves: an input is accepted or refused, with
+// the same error, exactly as if it had been decoded at once; a value read
+// later is the value the whole decode would have given; concurrent reads stay
+// safe. A request that reads two keys of a 8 KB session pays for validating
+// the text and decoding those two values only.
+//
+// A value nobody read whose text is exactly what Marshal writes for it (any
+// value Django or Marshal wrote, floats apart) is written back as that text,
+// so re-encoding a session after changing one key costs little more than a
+// copy of the others.
 package pyjson

@@ -180,7 +180,18 @@ func appendDict(dst []byte, d *Dict, depth int) ([]byte, error) {
 				return dst, err
 			}
 			dst = append(dst, ':')
-			if dst, err = appendValue(dst, e.val, depth+1); err != nil {
+			v := e.val
+			if r, ok := v.(*rawValue); ok {
+				var done bool
+				if v, done = r.decoded(); !done {
+					if r.canon && depth+int(r.depth)+1 < maxEncodeDepth {
+						dst = append(dst, r.src...) // what encoding it would write
+						continue
+					}
+					v = r.value()
+				}
+			}
+			if dst, err = appendValue(dst, v, depth+1); err != nil {
 				return dst, err
 			}
 		}

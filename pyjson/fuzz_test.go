@@ -7,14 +7,21 @@ import (
 	"unicode/utf8"
 )
 
-// FuzzUnmarshal: no input panics, and whatever decodes re-encodes to bytes
-// that decode to an Equal value and re-encode identically. The committed
+// FuzzUnmarshal: no input panics, whatever decodes re-encodes to bytes
+// that decode to an Equal value and re-encode identically, and the lazy
+// top-level values agree with the decoder. The committed
 // corpus is in testdata/fuzz/FuzzUnmarshal.
 func FuzzUnmarshal(f *testing.F) {
 	f.Add([]byte(`{"_auth_user_id":"1","cart":[{"id":1,"price":9.99}],"x":NaN}`))
 	f.Add([]byte(`"\ud83d\ude00\ud83d\u00e9\xc3"`))
+	f.Add([]byte(`{"a":{"b":[1,"\u00e9",null],"b":2},"f":1.50,"s":"x\/y","a":-0}`))
+	f.Add([]byte(` {"k": [ 1 ,{"x" :"\u00E9"}], "n":NaN} `))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		_, _ = unmarshal(data, true) // the encoding/json path must not panic either
+		// Lazy top-level values agree with the decoder, as a whole document
+		// and as a value inside a dict.
+		checkLazy(t, data)
+		checkLazy(t, append(append([]byte(`{"k":`), data...), '}'))
 		v, err := Unmarshal(data)
 		if err != nil {
 			return

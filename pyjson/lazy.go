@@ -1,0 +1,496 @@
+package pyjson
+
+import (
+	"fmt"
+	"hash/maphash"
+	"sync/atomic"
+	"unsafe"
+)
+
+// Lazy values.
+//
+// A session is decoded on every request but most requests read two or three
+// of its keys, so Unmarshal decodes a top-level dict's keys at once and each
+// value only when it is first read. The whole input is still checked before
+// Unmarshal returns, by a validator that accepts a subset of what the decoder
+// accepts (anything it is unsure of goes to the decoder, which then decides
+// and reports), so a value read later always decodes, and an invalid input
+// is refused with the same error as before.
+//
+// The validator also notes whether a value's text is exactly what Marshal
+// would write for it (as every value Django wrote is), so saving a session
+// copies the values nobody read instead of decoding and encoding them again.
+
+// A rawValue is a top-level value not decoded yet: its JSON text and, once
+// read, its decoded value. Reads may race (a Dict is safe for concurrent
+// reads), so the value is published atomically; two racing readers may both
+// decode, and both then return the one that was stored first.
+type rawValue struct {
+	src []byte // the value's text, in the Dict's own copy of the input
+	// canon reports that src is exactly what Marshal writes for the value,
+	// and depth how deeply it nests (for Marshal's depth limit).
+	canon bool
+	depth int32
+	v     atomic.Pointer[any]
+}
+
+// value returns the decoded value, decoding it on first use.
+func (r *rawValue) value() any {
+	if p := r.v.Load(); p != nil {
+		return *p
+	}
+	d := decoderPool.Get().(*decoder)
+	d.data, d.pos = r.src, 0
+	v, err := d.value(1)
+	d.release(err != nil)
+	if err != nil {
+		// The validator accepted src, and it accepts less than the decoder.
+		panic(fmt.Sprintf("pyjson: internal error: a validated value does not decode: %v", err))
+	}
+	r.v.CompareAndSwap(nil, &v)
+	return *r.v.Load()
+}
+
+// decoded returns the value if it has been decoded.
+func (r *rawValue) decoded() (any, bool) {
+	if p := r.v.Load(); p != nil {
+		return *p, true
+	}
+	return nil, false
+}
+
+// value returns the entry's value, decoding a lazy one.
+func (e *entry) value() any {
+	if r, ok := e.val.(*rawValue); ok {
+		return r.value()
+	}
+	return e.val
+}
+
+// A lazySpan is a pending top-level entry: its value is data[start:end],
+// its key data[keyStart:keyEnd] when the key has no escapes, else the
+// decoded string on d.pairs (keyStart < 0).
+type lazySpan struct {
+	keyStart, keyEnd int
+	start, end       int
+	canon            bool
+	depth            int32
+}
+
+// lazyDict reads the top-level dict at d.pos as object does, leaving the
+// values undecoded. ok is false when the validator does not accept the input
+// or a key repeats (rare, and left to the decoder's rules); the caller then
+// decodes it eagerly, which gives the value or the error.
+//
+// The dict's text is copied once; the values' text and the plain keys are
+// slices of that copy, which nothing ever writes to.
+func (d *decoder) lazyDict() (dict *Dict, ok bool) {
+	data := d.data
+	open := d.pos
+	if open >= len(data) || data[open] != '{' {
+		return nil, false
+	}
+	i := skipSpace(data, open+1)
+	if i < len(data) && data[i] == '}' {
+		d.pos = i + 1
+		return &Dict{}, true
+	}
+	for {
+		if i >= len(data) || data[i] != '"' {
+			return nil, false
+		}
+		span := lazySpan{keyStart: i + 1}
+		j := i + 1
+		for j < len(data) && strClass[data[j]] == clsPlain {
+			j++
+		}
+		var key string
+		if j < len(data) && data[j] == '"' {
+			span.keyEnd, d.pos = j, j+1
+		} else {
+			var err error
+			if key, err = d.strSlow(i+1, j); err != nil {
+				return nil, false
+			}
+			span.keyStart = -1
+		}
+		i = skipSpace(data, d.pos)
+		if i >= len(data) || data[i] != ':' {
+			return nil, false
+		}
+		span.start = skipSpace(data, i+1)
+		d.pos, d.depth = span.start, 1
+		canon, ok := d.skip(1)
+		if !ok {
+			return nil, false
+		}
+		span.end, span.canon, span.depth = d.pos, canon, d.depth-1
+		d.pairs = append(d.pairs, entry{key: key})
+		d.spans = append(d.spans, span)
+
+		i = skipSpace(data, d.pos)
+		if i < len(data) && data[i] == '}' {
+			break
+		}
+		if i >= len(data) || data[i] != ',' {
+			return nil, false
+		}
+		i = skipSpace(data, i+1)
+	}
+	d.pos = i + 1
+
+	// One copy of the text, one slab of rawValues, one entry slice.
+	text := make([]byte, d.pos-open)
+	copy(text, data[open:d.pos])
+	raws := make([]rawValue, len(d.spans))
+	dict = &Dict{entries: make([]entry, len(d.spans))}
+	for j, s := range d.spans {
+		key := d.pairs[j].key
+		if s.keyStart >= 0 && s.keyEnd > s.keyStart {
+			key = unsafe.String(&text[s.keyStart-open], s.keyEnd-s.keyStart)
+		}
+		raws[j] = rawValue{src: text[s.start-open : s.end-open : s.end-open], canon: s.canon, depth: s.depth}
+		dict.entries[j] = entry{key, &raws[j]}
+	}
+	if len(dict.entries) > indexThreshold {
+		dict.buildIndex()
+		if len(dict.index) != len(dict.entries) {
+			return nil, false // a repeated key
+		}
+	} else {
+		for a := 1; a < len(dict.entries); a++ {
+			for b := range a {
+				if dict.entries[a].key == dict.entries[b].key {
+					return nil, false
+				}
+			}
+		}
+	}
+	return dict, true
+}
+
+// skip validates the value at d.pos and moves past it. It accepts only what
+// value would decode without error (at this depth) and reports whether the
+// text is canonical: what Marshal would write for the decoded value. It
+// records in d.depth the deepest nesting it met.
+func (d *decoder) skip(depth int) (canon, ok bool) {
+	data, i := d.data, d.pos
+	if i >= len(data) {
+		return false, false
+	}
+	var lit string
+	switch data[i] {
+	case '"':
+		return d.skipString(i + 1)
+	case '{':
+		return d.skipObject(depth + 1)
+	case '[':
+		return d.skipArray(depth + 1)
+	case 'n':
+		lit = "null"
+	case 't':
+		lit = "true"
+	case 'f':
+		lit = "false"
+	case 'N':
+		lit = "NaN"
+	case 'I':
+		lit = "Infinity"
+	case '-':
+		if hasLiteral(data, i, "-Infinity") {
+			lit = "-Infinity"
+		}
+	}
+	if lit != "" {
+		if !hasLiteral(data, i, lit) {
+			return false, false
+		}
+		d.pos = i + len(lit)
+		return true, true
+	}
+	return d.skipNumber(i)
+}
+
+// skipNumber follows number's grammar. Only an int is canonical, and not
+// "-0" (Python writes 0); floats are left to the encoder, which writes repr.
+func (d *decoder) skipNumber(start int) (canon, ok bool) {
+	data, i := d.data, start
+	if data[i] == '-' {
+		i++
+		if i >= len(data) {
+			return false, false
+		}
+	}
+	digits := i
+	switch {
+	case '1' <= data[i] && data[i] <= '9':
+		i++
+		for i < len(data) && isDigit(data[i]) {
+			i++
+		}
+	case data[i] == '0':
+		i++
+	default:
+		return false, false
+	}
+	if i-digits > maxIntDigits {
+		return false, false
+	}
+	canon = !(i-start == 2 && data[start] == '-' && data[digits] == '0')
+	if i+1 < len(data) && data[i] == '.' && isDigit(data[i+1]) {
+		canon = false
+		i += 2
+		for i < len(data) && isDigit(data[i]) {
+			i++
+		}
+	}
+	if i+1 < len(data) && (data[i] == 'e' || data[i] == 'E') {
+		j := i + 1
+		if data[j] == '-' || data[j] == '+' {
+			j++
+		}
+		for j < len(data) && isDigit(data[j]) {
+			j++
+		}
+		if isDigit(data[j-1]) {
+			canon = false
+			i = j
+		}
+	}
+	d.pos = i
+	return canon, true
+}
+
+// Byte classes for skipString: what the decoder accepts, split by whether
+// Marshal writes the byte as itself (printable ASCII but '"' and '\\').
+const (
+	skipCanon    = iota
+	skipQuote    // closing '"'
+	skipEscape   // '\\'
+	skipControl  // 0x00–0x1F: refused
+	skipNonCanon // DEL and latin-1 0x80–0xFF: accepted, written as \u00XX
+)
+
+var skipClass = func() (t [256]byte) {
+	for c := 0; c < 0x20; c++ {
+		t[c] = skipControl
+	}
+	t['"'] = skipQuote
+	t['\\'] = skipEscape
+	for c := 0x7F; c < 0x100; c++ {
+		t[c] = skipNonCanon
+	}
+	return t
+}()
+
+// skipString validates a string whose body starts at start. An escape is
+// canonical when it is the one Marshal writes for its character: the short
+// forms for '"', '\\', \b \f \n \r \t, and \u with lower-case hex for every
+// other character outside printable ASCII (each half of a surrogate pair is
+// written as its own \u escape, so each can be judged alone).
+func (d *decoder) skipString(start int) (canon, ok bool) {
+	data := d.data
+	canon = true
+	for i := start; i < len(data); {
+		c := data[i]
+		switch skipClass[c] {
+		case skipCanon:
+			i++
+			continue
+		case skipNonCanon:
+			canon = false
+			i++
+			continue
+		case skipQuote:
+			d.pos = i + 1
+			return canon, true
+		case skipControl:
+			return false, false
+		}
+		if i+1 >= len(data) {
+			return false, false
+		}
+		switch data[i+1] {
+		case '"', '\\', 'b', 'f', 'n', 'r', 't':
+			i += 2
+		case '/':
+			canon = false
+			i += 2
+		case 'u':
+			if i+6 >= len(data) {
+				return false, false
+			}
+			r, ok := hex4(data[i+2 : i+6])
+			if !ok {
+				return false, false
+			}
+			for _, h := range data[i+2 : i+6] {
+				if 'A' <= h && h <= 'F' {
+					canon = false
+				}
+			}
+			switch {
+			case 0x20 <= r && r < 0x7F, r == '\b', r == '\f', r == '\n', r == '\r', r == '\t':
+				canon = false
+			}
+			i += 6
+		default:
+			return false, false
+		}
+	}
+	return false, false
+}
+
+func (d *decoder) enter(depth int) bool {
+	if depth > MaxDepth {
+		return false
+	}
+	if int32(depth) > d.depth {
+		d.depth = int32(depth)
+	}
+	return true
+}
+
+// skipArray validates a list; d.pos is at '['.
+func (d *decoder) skipArray(depth int) (canon, ok bool) {
+	if !d.enter(depth) {
+		return false, false
+	}
+	data := d.data
+	i := skipSpace(data, d.pos+1)
+	canon = i == d.pos+1
+	if i < len(data) && data[i] == ']' {
+		d.pos = i + 1
+		return canon, true
+	}
+	for {
+		d.pos = i
+		c, ok := d.skip(depth)
+		if !ok {
+			return false, false
+		}
+		canon = canon && c
+		if i = skipSpace(data, d.pos); i != d.pos {
+			canon = false
+		}
+		if i < len(data) && data[i] == ']' {
+			break
+		}
+		if i >= len(data) || data[i] != ',' {
+			return false, false
+		}
+		if j := skipSpace(data, i+1); j != i+1 {
+			canon, i = false, j
+		} else {
+			i = j
+		}
+	}
+	d.pos = i + 1
+	return canon, true
+}
+
+// skipObject validates a dict; d.pos is at '{'. A dict is canonical only if
+// its keys are distinct (the decoder folds repeated ones), which it checks on
+// the keys' text: canonical text is one-to-one with the string.
+func (d *decoder) skipObject(depth int) (canon, ok bool) {
+	if !d.enter(depth) {
+		return false, false
+	}
+	data := d.data
+	i := skipSpace(data, d.pos+1)
+	canon = i == d.pos+1
+	if i < len(data) && data[i] == '}' {
+		d.pos = i + 1
+		return canon, true
+	}
+	// The keys' spans, for the distinctness check: the first few on the
+	// stack, the rest (a big dict) on d.keySpans.
+	var small [indexThreshold][2]int32
+	n, base := 0, len(d.keySpans)
+	for {
+		if i >= len(data) || data[i] != '"' {
+			return false, false
+		}
+		c, ok := d.skipString(i + 1)
+		if !ok {
+			return false, false
+		}
+		keyEnd := d.pos
+		switch k := [2]int32{int32(i + 1), int32(keyEnd - 1)}; {
+		case n < len(small):
+			small[n] = k
+		case n == len(small):
+			d.keySpans = append(append(d.keySpans, small[:]...), k)
+		default:
+			d.keySpans = append(d.keySpans, k)
+		}
+		n++
+		canon = canon && c
+		j := skipSpace(data, keyEnd)
+		if j >= len(data) || data[j] != ':' {
+			return false, false
+		}
+		d.pos = skipSpace(data, j+1)
+		if j != keyEnd || d.pos != j+1 {
+			canon = false
+		}
+		if c, ok = d.skip(depth); !ok {
+			return false, false
+		}
+		canon = canon && c
+		if i = skipSpace(data, d.pos); i != d.pos {
+			canon = false
+		}
+		if i < len(data) && data[i] == '}' {
+			break
+		}
+		if i >= len(data) || data[i] != ',' {
+			return false, false
+		}
+		if j := skipSpace(data, i+1); j != i+1 {
+			canon, i = false, j
+		} else {
+			i = j
+		}
+	}
+	d.pos = i + 1
+	if canon {
+		keys := small[:min(n, len(small))]
+		if n > len(small) {
+			keys = d.keySpans[base:]
+		}
+		canon = d.distinctKeys(keys)
+	}
+	d.keySpans = d.keySpans[:base]
+	return canon, true
+}
+
+// distinctKeys reports whether the keys' texts are all different; when a
+// hash collides it answers no, which only costs a re-encoding.
+func (d *decoder) distinctKeys(keys [][2]int32) bool {
+	data := d.data
+	if len(keys) <= indexThreshold {
+		for a := 1; a < len(keys); a++ {
+			ka := data[keys[a][0]:keys[a][1]]
+			for _, b := range keys[:a] {
+				if string(ka) == string(data[b[0]:b[1]]) {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	if d.keySet == nil {
+		d.keySet = make(map[uint64]struct{}, 2*len(keys))
+		d.seed = maphash.MakeSeed()
+	}
+	defer clear(d.keySet)
+	for _, k := range keys {
+		h := maphash.Bytes(d.seed, data[k[0]:k[1]])
+		if _, seen := d.keySet[h]; seen {
+			return false
+		}
+		d.keySet[h] = struct{}{}
+	}
+	return true
+}
