@@ -70,7 +70,7 @@ type encoder struct {
 	framing    bool
 	frameStart int // offset of the current frame's header, or -1
 	memo       map[any]memoEntry
-	strMemo    map[string]memoEntry // strKey entries, kept apart to avoid boxing
+	strMemo    map[string]memoEntry // strings, kept apart to avoid boxing
 	memoLen    int
 	depth      int
 }
@@ -82,7 +82,6 @@ type memoEntry struct {
 
 // Memo keys: one Go type per identity rule.
 type (
-	strKey   string
 	bytesKey string
 	sliceKey struct {
 		first *any
@@ -159,12 +158,7 @@ func (e *encoder) writeLarge(header []byte, payload []byte) {
 func (e *encoder) memoize(key any) {
 	idx := e.memoLen
 	e.memoLen++
-	if k, ok := key.(strKey); ok {
-		if e.strMemo == nil {
-			e.strMemo = make(map[string]memoEntry, 16)
-		}
-		e.strMemo[string(k)] = memoEntry{idx: idx}
-	} else if key != nil {
+	if key != nil {
 		if e.memo == nil {
 			e.memo = make(map[any]memoEntry)
 		}
@@ -182,28 +176,27 @@ func (e *encoder) memoize(key any) {
 
 // fetch writes BINGET for key if it was memoized, and reports whether it did.
 func (e *encoder) fetch(key any) (bool, error) {
-	var m memoEntry
-	var ok bool
-	switch k := key.(type) {
-	case nil:
+	if key == nil {
 		return false, nil
-	case strKey:
-		m, ok = e.strMemo[string(k)]
-	default:
-		m, ok = e.memo[key]
 	}
+	m, ok := e.memo[key]
 	if !ok {
 		return false, nil
 	}
+	return true, e.writeGet(m)
+}
+
+// writeGet writes BINGET of a memoized object.
+func (e *encoder) writeGet(m memoEntry) error {
 	if m.active {
-		return true, encErr(ErrTooDeep, "value contains itself")
+		return encErr(ErrTooDeep, "value contains itself")
 	}
 	if m.idx < 256 {
 		e.write(opBinGet, byte(m.idx))
 	} else {
 		e.write(opLongBinGet, byte(m.idx), byte(m.idx>>8), byte(m.idx>>16), byte(m.idx>>24))
 	}
-	return true, nil
+	return nil
 }
 
 func (e *encoder) setActive(key any, active bool) {
@@ -247,9 +240,9 @@ func (e *encoder) save(v any) error {
 		e.write(opBinFloat)
 		e.out = binary.BigEndian.AppendUint64(e.out, math.Float64bits(x))
 	case string:
-		return e.saveStr(x, strKey(x))
+		return e.saveStr(x, true)
 	case freshStr:
-		return e.saveStr(string(x), nil)
+		return e.saveStr(string(x), false)
 	case Bytes:
 		return e.saveBytes(x, bytesKey(x))
 	case stateBytes:
@@ -331,9 +324,14 @@ func (e *encoder) saveLong(x *big.Int) {
 	e.write(b...)
 }
 
-func (e *encoder) saveStr(s string, key any) error {
-	if ok, err := e.fetch(key); ok {
-		return err
+// saveStr writes s; memo says that equal strings are one object (as the
+// keys and values of a decoded session are), so a repeat is a BINGET. The
+// string is passed as itself, not boxed into a key: this runs per string.
+func (e *encoder) saveStr(s string, memo bool) error {
+	if memo {
+		if m, ok := e.strMemo[s]; ok {
+			return e.writeGet(m)
+		}
 	}
 	if !utf8.ValidString(s) && !validWTF8([]byte(s)) {
 		return encErr(ErrUnsupported, "string is not UTF-8 (nor WTF-8)")
@@ -351,7 +349,13 @@ func (e *encoder) saveStr(s string, key any) error {
 	default:
 		e.writeLarge(binary.LittleEndian.AppendUint32([]byte{opBinUnicode}, uint32(n)), []byte(s))
 	}
-	e.memoize(key)
+	if memo {
+		if e.strMemo == nil {
+			e.strMemo = make(map[string]memoEntry, 16)
+		}
+		e.strMemo[s] = memoEntry{idx: e.memoLen}
+	}
+	e.memoize(nil)
 	return nil
 }
 
