@@ -127,13 +127,9 @@ func (d *decoder) syntaxError(msg string, pos int) error {
 
 // skipSpace skips Python's JSON whitespace: space, TAB, LF, CR (not FF or VT).
 func skipSpace(data []byte, i int) int {
-	for i < len(data) {
-		switch data[i] {
-		case ' ', '\t', '\n', '\r':
-			i++
-		default:
-			return i
-		}
+	// One comparison settles the common case: no whitespace at all.
+	for i < len(data) && data[i] <= ' ' && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+		i++
 	}
 	return i
 }

@@ -20,13 +20,17 @@ type entry struct {
 // Setting an existing key replaces its value in place and keeps its
 // position, as in Python; deleting and re-adding a key moves it to the end.
 // The zero value and a nil *Dict are empty dicts for reading; writing needs a
-// non-nil *Dict. Concurrent reads are safe (lookups never modify the Dict);
-// writes need the caller's synchronisation, as for a Go map.
+// non-nil *Dict. Concurrent reads are safe (a read changes nothing but, on
+// a Dict that Unmarshal made, the decoded value it stores atomically the
+// first time a value is read); writes need the caller's synchronisation, as
+// for a Go map.
 type Dict struct {
 	entries []entry
 	// index maps each key to its position in entries once the Dict has more
 	// than indexThreshold entries, and is nil below. It is kept up to date by
-	// every write, so reads never build it (and never race).
+	// every write, so reads never build it (and never race). A Dict that
+	// Unmarshal decoded starts without one (reads scan the keys) and gets it
+	// at its first write.
 	index map[string]int
 }
 
@@ -94,11 +98,12 @@ func (d *Dict) Set(k string, v any) {
 		d.entries[i].val = v
 		return
 	}
+	if d.index == nil && len(d.entries) >= indexThreshold {
+		d.buildIndex()
+	}
 	d.entries = append(d.entries, entry{k, v})
 	if d.index != nil {
 		d.index[k] = len(d.entries) - 1
-	} else if len(d.entries) > indexThreshold {
-		d.buildIndex()
 	}
 }
 

@@ -152,21 +152,45 @@ func (d *decoder) lazyDict() (dict *Dict, ok bool) {
 		raws[j] = rawValue{src: text[s.start-open : s.end-open : s.end-open], canon: s.canon, depth: s.depth}
 		dict.entries[j] = entry{key, &raws[j]}
 	}
-	if len(dict.entries) > indexThreshold {
-		dict.buildIndex()
-		if len(dict.index) != len(dict.entries) {
-			return nil, false // a repeated key
-		}
-	} else {
-		for a := 1; a < len(dict.entries); a++ {
+	// A repeated key (rare) is left to the decoder's rules. The Dict gets
+	// no index: reads scan its keys until a write builds one, and most
+	// requests read a few keys of a session, if any.
+	if !d.distinctStrings(dict.entries) {
+		return nil, false
+	}
+	return dict, true
+}
+
+// distinctStrings reports whether the entries' keys are all different; a
+// hash collision answers no, which only costs the eager decode.
+func (d *decoder) distinctStrings(entries []entry) bool {
+	if len(entries) <= indexThreshold {
+		for a := 1; a < len(entries); a++ {
 			for b := range a {
-				if dict.entries[a].key == dict.entries[b].key {
-					return nil, false
+				if entries[a].key == entries[b].key {
+					return false
 				}
 			}
 		}
+		return true
 	}
-	return dict, true
+	d.initKeySet()
+	defer clear(d.keySet)
+	for _, e := range entries {
+		h := maphash.String(d.seed, e.key)
+		if _, seen := d.keySet[h]; seen {
+			return false
+		}
+		d.keySet[h] = struct{}{}
+	}
+	return true
+}
+
+func (d *decoder) initKeySet() {
+	if d.keySet == nil {
+		d.keySet = make(map[uint64]struct{}, 64)
+		d.seed = maphash.MakeSeed()
+	}
 }
 
 // skip validates the value at d.pos and moves past it. It accepts only what
@@ -292,11 +316,14 @@ func (d *decoder) skipString(start int) (canon, ok bool) {
 	data := d.data
 	canon = true
 	for i := start; i < len(data); {
+		for i < len(data) && skipClass[data[i]] == skipCanon {
+			i++
+		}
+		if i >= len(data) {
+			break
+		}
 		c := data[i]
 		switch skipClass[c] {
-		case skipCanon:
-			i++
-			continue
 		case skipNonCanon:
 			canon = false
 			i++
@@ -480,10 +507,7 @@ func (d *decoder) distinctKeys(keys [][2]int32) bool {
 		}
 		return true
 	}
-	if d.keySet == nil {
-		d.keySet = make(map[uint64]struct{}, 2*len(keys))
-		d.seed = maphash.MakeSeed()
-	}
+	d.initKeySet()
 	defer clear(d.keySet)
 	for _, k := range keys {
 		h := maphash.Bytes(d.seed, data[k[0]:k[1]])
