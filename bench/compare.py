@@ -57,6 +57,28 @@ def run(cmd, **kw):
     return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw).stdout
 
 
+def machine(versions):
+    """One line on where the figures come from."""
+    cpu = "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as f:
+        mem = int(f.readline().split()[1]) / 1024 / 1024
+    pys = []
+    for v in versions:
+        try:
+            pys.append(run(["bash", os.path.join(ROOT, "fixtures", "python.sh"), v, "-c",
+                            "import sys, django; print('Django %s on Python %s' % "
+                            "(django.__version__, sys.version.split()[0]))"]).strip())
+        except subprocess.CalledProcessError:
+            pass
+    return "%s, %d CPUs, %.0f GB RAM, Linux %s; %s; %s" % (
+        cpu, os.cpu_count(), mem, os.uname().release, run(["go", "version"]).strip(), ", ".join(pys))
+
+
 # ---------------------------------------------------------------- codec
 
 def go_codec_round(bins, benchtime):
@@ -206,6 +228,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="djsbench")
     loads_seen = [loadavg()]
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    where = machine(sorted(set(versions + [args.store_django])))
     try:
         log("building")
         bins = {"bench": os.path.join(tmp, "bench.test"), "jsoncmp": os.path.join(tmp, "jsoncmp.test"),
@@ -253,7 +276,7 @@ def main():
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-    md, targets = report(args, versions, go, dj, mem, stores, trips, loads_seen, started)
+    md, targets = report(args, versions, go, dj, mem, stores, trips, loads_seen, started, where)
     with open(args.md, "w") as f:
         f.write(md)
     print(md)
@@ -261,7 +284,7 @@ def main():
     log("wrote %s and %s" % (args.md, args.png))
 
 
-def report(args, versions, go, dj, mem, stores, trips, loads_seen, started):
+def report(args, versions, go, dj, mem, stores, trips, loads_seen, started, where):
     L = []
     gm = lambda group, op, p: med(go[(group, op, p)])  # noqa: E731
     L.append("# djsession against Django: results\n")
@@ -272,6 +295,7 @@ def report(args, versions, go, dj, mem, stores, trips, loads_seen, started):
              "Times in µs per operation; a ratio is Django's median / Go's median (higher: Go faster).\n"
              % (args.rounds, started, os.cpu_count(), loads_seen[0], min(loads_seen), max(loads_seen),
                 args.rounds, args.benchtime))
+    L.append("Machine: %s.\n" % where)
 
     L.append("## Codec against Django and the floor\n")
     L.append("The floor (`BenchmarkFloor`, bench/floor_test.go) is the same work written directly on the "
