@@ -70,7 +70,7 @@ func loadSave(b *testing.B, ctx context.Context, st *Store, key string, i int) {
 }
 
 // BenchmarkLoadSave measures a load and an update of the sample session
-// (load = 1 request; update = Django's get-before-set + set = 2), and
+// (load = 1 request; update = 1: replace / SET XX), and
 // reports the requests each iteration sends, counted at a proxy.
 func BenchmarkLoadSave(b *testing.B) {
 	ctx := context.Background()

@@ -37,11 +37,14 @@ type Cache interface {
 	HasKey(ctx context.Context, key string) (bool, error)
 }
 
-// presence is implemented by the caches here: the "get(key) is not None"
-// check of the cache engine's update, with the request Django sends (a
-// get, never EXISTS) but without decoding the value.
-type presence interface {
-	present(ctx context.Context, key string) (bool, error)
+// replacer is implemented by the caches here: the cache engine's update in
+// one request. Django's update is a get (is a session still there?) then a
+// set; memcached's replace and Redis' SET ... XX store only over an existing
+// key, which is the same check made by the server, in the same request and
+// without the race between the two (a logout between them cannot be undone
+// by the set). replace reports whether there was a value to replace.
+type replacer interface {
+	replace(ctx context.Context, key string, value any, timeout int64) (bool, error)
 }
 
 // backendErr wraps a server or client failure.

@@ -122,15 +122,35 @@ func (m *Memcached) get(ctx context.Context, key string) (*memcache.Item, error)
 	})
 }
 
-func (m *Memcached) present(ctx context.Context, key string) (bool, error) {
+// HasKey is cache.has_key, which Django's memcached backends implement as
+// a full get.
+func (m *Memcached) HasKey(ctx context.Context, key string) (bool, error) {
 	item, err := m.get(ctx, key)
 	return item != nil, err
 }
 
-// HasKey is cache.has_key, which Django's memcached backends implement as
-// a full get.
-func (m *Memcached) HasKey(ctx context.Context, key string) (bool, error) {
-	return m.present(ctx, key)
+// replace is the session update (see replacer): a replace command with what
+// Set would send. NOT_STORED means no value was there; any other refusal
+// (a value too large) is handled as Set handles it.
+func (m *Memcached) replace(ctx context.Context, key string, value any, timeout int64) (bool, error) {
+	it, err := m.item(key, value, timeout)
+	if err != nil {
+		return false, err
+	}
+	return bounded(ctx, "memcached replace", func() (bool, error) {
+		err := m.client.Replace(it)
+		switch {
+		case err == nil:
+			return true, nil
+		case errors.Is(err, memcache.ErrNotStored):
+			return false, nil
+		case serverRefused(err):
+			if derr := m.client.Delete(it.Key); derr != nil && !errors.Is(derr, memcache.ErrCacheMiss) {
+				err = errors.Join(err, derr)
+			}
+		}
+		return false, memcachedErr("replace", err)
+	})
 }
 
 func (m *Memcached) item(key string, value any, timeout int64) (*memcache.Item, error) {

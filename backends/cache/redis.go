@@ -113,9 +113,11 @@ func (r *Redis) Key(key string) string { return r.opts.makeKey(key) }
 
 func (r *Redis) writer() redis.UniversalClient { return r.clients[0] }
 
+func (r *Redis) readsReplicas() bool { return len(r.clients) > 1 && !r.opts.ReadFromPrimary }
+
 func (r *Redis) reader() redis.UniversalClient {
-	if n := len(r.clients); n > 1 && !r.opts.ReadFromPrimary {
-		return r.clients[1+rand.IntN(n-1)]
+	if r.readsReplicas() {
+		return r.clients[1+rand.IntN(len(r.clients)-1)]
 	}
 	return r.clients[0]
 }
@@ -176,11 +178,6 @@ func (r *Redis) Get(ctx context.Context, key string) (any, bool, error) {
 	return v, true, nil
 }
 
-func (r *Redis) present(ctx context.Context, key string) (bool, error) {
-	b, err := r.getRaw(ctx, key)
-	return b != nil, err
-}
-
 // HasKey is cache.has_key: EXISTS on a reader.
 func (r *Redis) HasKey(ctx context.Context, key string) (bool, error) {
 	return r.exists(ctx, r.reader(), key)
@@ -197,16 +194,16 @@ func (r *Redis) exists(ctx context.Context, c redis.UniversalClient, key string)
 	})
 }
 
-// set sends SET key value [EX s | PX ms] [NX] to the primary and reports
-// whether it stored.
-func (r *Redis) set(ctx context.Context, key string, data []byte, unit string, ttl int64, nx bool) (bool, error) {
+// set sends SET key value [EX s | PX ms] [NX | XX] to the primary and
+// reports whether it stored; cond is "", "nx" or "xx".
+func (r *Redis) set(ctx context.Context, key string, data []byte, unit string, ttl int64, cond string) (bool, error) {
 	args := make([]any, 0, 6)
 	args = append(args, "set", r.Key(key), data)
 	if unit != "" {
 		args = append(args, unit, strconv.FormatInt(ttl, 10))
 	}
-	if nx {
-		args = append(args, "nx")
+	if cond != "" {
+		args = append(args, cond)
 	}
 	c := r.writer()
 	return bounded(ctx, "redis SET", func() (bool, error) {
@@ -233,8 +230,43 @@ func (r *Redis) Set(ctx context.Context, key string, value any, timeout int64) e
 	if ttl <= 0 {
 		return r.Delete(ctx, key)
 	}
-	_, err = r.set(ctx, key, data, unit, ttl, false)
+	_, err = r.set(ctx, key, data, unit, ttl, "")
 	return err
+}
+
+// replace is the session update (see replacer): SET ... XX with what Set
+// would send; where Set deletes (a timeout of 0 or less), DEL, whose count
+// says whether there was a value. With replicas to read from, Django's check
+// reads a replica (and a session the replica has not seen yet is "deleted"),
+// so that case keeps Django's get on a reader, then Set.
+func (r *Redis) replace(ctx context.Context, key string, value any, timeout int64) (bool, error) {
+	data, err := r.encode(value)
+	if err != nil {
+		return false, err
+	}
+	unit, ttl := r.ttl(timeout)
+	if r.readsReplicas() {
+		b, err := r.getRaw(ctx, key)
+		if err != nil || b == nil {
+			return false, err
+		}
+		if ttl <= 0 {
+			return true, r.Delete(ctx, key)
+		}
+		_, err = r.set(ctx, key, data, unit, ttl, "")
+		return true, err
+	}
+	if ttl > 0 {
+		return r.set(ctx, key, data, unit, ttl, "xx")
+	}
+	c, k := r.writer(), r.Key(key)
+	return bounded(ctx, "redis DEL", func() (bool, error) {
+		n, err := c.Del(ctx, k).Result()
+		if err != nil {
+			return false, backendErr("redis DEL", err)
+		}
+		return n > 0, nil
+	})
 }
 
 func (r *Redis) ttl(timeout int64) (string, int64) {
@@ -255,13 +287,13 @@ func (r *Redis) Add(ctx context.Context, key string, value any, timeout int64) (
 	}
 	unit, ttl := r.ttl(timeout)
 	if ttl > 0 {
-		return r.set(ctx, key, data, unit, ttl, true)
+		return r.set(ctx, key, data, unit, ttl, "nx")
 	}
 	if r.format == DjangoRedis {
 		exists, err := r.exists(ctx, r.writer(), key)
 		return !exists, err
 	}
-	ok, err := r.set(ctx, key, data, "", 0, true)
+	ok, err := r.set(ctx, key, data, "", 0, "nx")
 	if err != nil || !ok {
 		return ok, err
 	}

@@ -15,9 +15,13 @@ import (
 // itself is stored, pickled by the cache, under KeyPrefix + session key;
 // SESSION_SERIALIZER plays no part. It is safe for concurrent use.
 //
-// Its calls are Django's: Exists is has_key; a create is add; an update is
-// get, then set (a miss is ErrUpdate); Load is get; Delete is delete;
-// ClearExpired does nothing, the server expires entries itself. Every save
+// Its calls are Django's: Exists is has_key; a create is add; Load is get;
+// Delete is delete; ClearExpired does nothing, the server expires entries
+// itself. An update is Django's get, then set (a miss is ErrUpdate), made in
+// one request on memcached and Redis: replace, or SET ... XX, which store
+// only over an existing value (the same check, made by the server, without
+// the race between the two requests). Redis with replicas to read from keeps
+// Django's two requests, since Django's check reads a replica. Every save
 // passes the session's expiry age (django.Settings.ExpiryAge) as the
 // timeout, which the Cache converts as its Django backend does.
 type Store struct {
@@ -93,14 +97,20 @@ func (s *Store) Save(ctx context.Context, key string, session *pyjson.Dict, crea
 		}
 		return nil
 	}
-	var present bool
-	if p, ok := s.cache.(presence); ok {
-		present, err = p.present(ctx, ck)
-	} else {
-		_, present, err = s.cache.Get(ctx, ck)
-		if errors.Is(err, ErrBadValue) {
-			err = nil // a value is there; Django's own pickle.loads would read it
+	if r, ok := s.cache.(replacer); ok {
+		replaced, err := r.replace(ctx, ck, session, age)
+		if err != nil {
+			return fmt.Errorf("cache session update: %w", err)
 		}
+		if !replaced {
+			return django.ErrUpdate
+		}
+		return nil
+	}
+	// Another Cache: Django's own get, then set.
+	_, present, err := s.cache.Get(ctx, ck)
+	if errors.Is(err, ErrBadValue) {
+		err = nil // a value is there; Django's own pickle.loads would read it
 	}
 	if err != nil {
 		return fmt.Errorf("cache session update: %w", err)

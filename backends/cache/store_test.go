@@ -300,7 +300,7 @@ func TestWireCommands(t *testing.T) {
 		st.Delete(ctx, key)
 		cmds := memcachedCommands(p.TakeSent())
 		mk := runID + ":1:" + KeyPrefix + key
-		want := []string{"add " + mk + " 1 1209600 129", "gets " + mk, "set " + mk + " 1 ", "gets " + mk, "delete " + mk}
+		want := []string{"add " + mk + " 1 1209600 129", "replace " + mk + " 1 ", "gets " + mk, "delete " + mk}
 		if len(cmds) != len(want) {
 			t.Fatalf("%s sent %q", lib, cmds)
 		}
@@ -310,7 +310,7 @@ func TestWireCommands(t *testing.T) {
 			}
 		}
 		// the 60-day set carries an absolute Unix time
-		f := strings.Fields(cmds[2])
+		f := strings.Fields(cmds[1])
 		if f[3] < "1700000000" || len(f[3]) != 10 {
 			t.Errorf("60-day exptime %s is not an absolute time", f[3])
 		}
@@ -348,11 +348,11 @@ func TestWireCommands(t *testing.T) {
 		rk2 := runID + ":1:" + KeyPrefix + k2
 		var want []string
 		if f == DjangoRedisCache {
-			want = []string{"set " + rk + " <129 bytes> ex 1209600 nx", "get " + rk, "set " + rk + " <129 bytes> ex 1209600", "get " + rk, "exists " + rk,
-				"get " + rk, "del " + rk, "set " + rk2 + " <175 bytes> nx", "del " + rk2, "del " + rk}
+			want = []string{"set " + rk + " <129 bytes> ex 1209600 nx", "set " + rk + " <129 bytes> ex 1209600 xx", "get " + rk, "exists " + rk,
+				"del " + rk, "set " + rk2 + " <175 bytes> nx", "del " + rk2, "del " + rk}
 		} else {
-			want = []string{"set " + rk + " <129 bytes> px 1209600000 nx", "get " + rk, "set " + rk + " <129 bytes> px 1209600000", "get " + rk, "exists " + rk,
-				"get " + rk, "del " + rk, "exists " + rk2, "del " + rk}
+			want = []string{"set " + rk + " <129 bytes> px 1209600000 nx", "set " + rk + " <129 bytes> px 1209600000 xx", "get " + rk, "exists " + rk,
+				"del " + rk, "exists " + rk2, "del " + rk}
 		}
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {
 			t.Errorf("%s sent\n%s\nwant\n%s", f, strings.Join(got, "\n"), strings.Join(want, "\n"))
