@@ -39,7 +39,7 @@ FLOOR_OF = {"dumps": "dumps", "encode": "dumps", "loads": "loads", "loads_read_a
 # Django always decodes every value: its loads is the reference for ours
 # with every value read.
 DJ_OP = {"loads_read_all": "loads"}
-ENGINES = ["postgres", "sqlite", "memcached", "redis"]
+ENGINES = ["postgres", "mariadb", "sqlite", "memcached", "redis"]
 CONCS = [1, 16]
 BENCH_RE = re.compile(r"^Benchmark(\w+)/(\w+)/(\w+)-\d+\s+\d+\s+([\d.]+) ns/op(?:\s+[\d.]+ MB/s)?\s+(\d+) B/op\s+(\d+) allocs/op", re.M)
 
@@ -255,7 +255,8 @@ def main():
         if not args.no_stores:
             sqlite = os.path.join(tmp, "sessions.sqlite3")
             mc, mc_addr = start_memcached()
-            targets = {"postgres": "127.0.0.1:5432", "sqlite": "", "memcached": mc_addr, "redis": "127.0.0.1:6379"}
+            targets = {"postgres": "127.0.0.1:5432", "mariadb": "127.0.0.1:3306", "sqlite": "", "memcached": mc_addr,
+                       "redis": "127.0.0.1:6379"}
             try:
                 go_store(bins, "setup", "", sqlite, os.path.join(tmp, "x"))
                 for e in ENGINES:
@@ -383,7 +384,9 @@ def report(args, versions, go, dj, mem, stores, trips, loads_seen, started, wher
                  "Go: `Store.Load` + `Store.Save` (bench/store_test.go), goroutines; Django: "
                  "`SessionStore(session_key=k)`, `s['visits'] = i`, `s.save()` (bench/django_stores.py), "
                  "**threads** (one connection each, GIL-bound). Each worker has its own session; %.1f s per "
-                 "run. PostgreSQL: lib/pq `binary_parameters=yes` / psycopg2, database `djsbench`; SQLite: one "
+                 "run. PostgreSQL: lib/pq `binary_parameters=yes` / psycopg2, database `djsbench`; MariaDB: "
+                 "go-sql-driver/mysql `interpolateParams=true&clientFoundRows=true` / mysqlclient, database "
+                 "`djsbench`; SQLite: one "
                  "WAL file, busy timeout 5 s both sides, modernc.org/sqlite / Python's sqlite3; memcached (our "
                  "own, 2 threads): gomemcache as PyMemcache / PyMemcacheCache; Redis db 15: go-redis as "
                  "RedisCache / Django's RedisCache.\n" % args.store_seconds)
@@ -461,10 +464,11 @@ def report(args, versions, go, dj, mem, stores, trips, loads_seen, started, wher
         t("loads %s no slower than securecookie JSON" % p, "%.1f vs %.1f µs" % (lo / 1000, sj / 1000), lo <= sj)
         t("loads %s ≥ 3x securecookie gob" % p, "%.1fx" % (sg / lo), sg / lo >= 3)
     if stores:
-        for e in ("postgres", "sqlite"):
+        for e in ("postgres", "mariadb", "sqlite", "memcached", "redis"):
             rt = trips[e]["go"]
-            t("one %s per load and per save (%s)" % ("statement" if e == "sqlite" else "round trip", e),
-              "%s per cycle" % num(rt), abs(rt - 2) < 0.01)
+            what = {"sqlite": "statement", "memcached": "request", "redis": "request"}.get(e, "round trip")
+            t("one %s per load and per save (%s)" % (what, e),
+              "%s per cycle (Django %s)" % (num(rt), num(trips[e]["django"])), abs(rt - 2) < 0.01)
         for e in ENGINES:
             for c in CONCS:
                 g, d = stores.get(("go", e, c)), stores.get(("django", e, c))

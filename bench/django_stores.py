@@ -43,6 +43,15 @@ if args.engine == "postgres":
     conf["DATABASES"] = {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": "djsbench",
                                      "USER": "postgres", "HOST": host, "PORT": port}}
     conf["SESSION_ENGINE"] = "django.contrib.sessions.backends.db"
+elif args.engine == "mariadb":
+    try:
+        import MySQLdb  # noqa: F401  (mysqlclient, Debian's python3-mysqldb)
+    except ImportError:
+        import pymysql
+        pymysql.install_as_MySQLdb()
+    conf["DATABASES"] = {"default": {"ENGINE": "django.db.backends.mysql", "NAME": "djsbench",
+                                     "USER": "root", "HOST": host, "PORT": port}}
+    conf["SESSION_ENGINE"] = "django.contrib.sessions.backends.db"
 elif args.engine == "sqlite":
     conf["DATABASES"] = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": args.sqlite,
                                      "OPTIONS": {"timeout": 5}}}

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/bradfitz/gomemcache/memcache"
+	_ "github.com/go-sql-driver/mysql"
 	_ "github.com/lib/pq"
 	"github.com/redis/go-redis/v9"
 	_ "modernc.org/sqlite"
@@ -45,8 +46,8 @@ import (
 // rtproxy and counts the round trips there, from the difference between
 // a run of 0 cycles and one of DJS_COUNT_OPS.
 //
-// DJS_STORE=setup creates the PostgreSQL database djsbench and both
-// django_session tables (Django's schema, db.CreateTable).
+// DJS_STORE=setup creates the PostgreSQL and MariaDB databases djsbench
+// and the django_session tables (Django's schema, db.CreateTable).
 func TestStoreBench(t *testing.T) {
 	engine := os.Getenv("DJS_STORE")
 	if engine == "" {
@@ -84,6 +85,18 @@ func TestStoreBench(t *testing.T) {
 		sdb.SetMaxOpenConns(maxConc)
 		sdb.SetMaxIdleConns(maxConc)
 		store, err = db.New(sdb, db.Postgres, settings)
+		if err != nil {
+			t.Fatal(err)
+		}
+	case "mariadb":
+		sdb, err := sql.Open("mysql", "root@tcp("+addr+")/djsbench?interpolateParams=true&clientFoundRows=true")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sdb.Close()
+		sdb.SetMaxOpenConns(maxConc)
+		sdb.SetMaxIdleConns(maxConc)
+		store, err = db.New(sdb, db.MySQL, settings)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -241,6 +254,25 @@ func storeSetup(t *testing.T, ctx context.Context) {
 		}
 	}
 	pg.Exec("DELETE FROM django_session")
+
+	my, err := sql.Open("mysql", "root@tcp(127.0.0.1:3306)/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer my.Close()
+	if _, err := my.Exec("CREATE DATABASE IF NOT EXISTS djsbench"); err != nil {
+		t.Fatal(err)
+	}
+	mydb, err := sql.Open("mysql", "root@tcp(127.0.0.1:3306)/djsbench")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mydb.Close()
+	mydb.Exec("DROP TABLE IF EXISTS django_session")
+	if err := db.CreateTable(ctx, mydb, db.MySQL); err != nil {
+		t.Fatal(err)
+	}
+
 	path := os.Getenv("DJS_SQLITE")
 	os.Remove(path)
 	lite, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)")
