@@ -307,17 +307,17 @@ func (d *decoder) object(depth int) (any, error) {
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
-// number decodes a number at i with the grammar of CPython's
+// matchNumber matches a number at start with the grammar of CPython's
 // _match_number_unicode: a '.' or exponent not followed by digits is not part
-// of the number ("1." is 1 followed by extra data), and no digits at all is
-// "Expecting value" at the start.
-func (d *decoder) number(start int) (any, error) {
-	data, i := d.data, start
-	neg := data[i] == '-'
-	if neg {
+// of the number ("1." is 1 followed by extra data). It returns where the
+// number ends, where its integer part ends, and whether it is a float; ok is
+// false when no number starts at start ("Expecting value").
+func matchNumber(data []byte, start int) (end, intEnd int, isFloat, ok bool) {
+	i := start
+	if data[i] == '-' {
 		i++
 		if i >= len(data) {
-			return nil, d.syntaxError("Expecting value", start)
+			return 0, 0, false, false
 		}
 	}
 	switch {
@@ -329,10 +329,9 @@ func (d *decoder) number(start int) (any, error) {
 	case data[i] == '0':
 		i++
 	default:
-		return nil, d.syntaxError("Expecting value", start)
+		return 0, 0, false, false
 	}
-	intEnd := i
-	isFloat := false
+	intEnd = i
 	if i+1 < len(data) && data[i] == '.' && isDigit(data[i+1]) {
 		isFloat = true
 		i += 2
@@ -341,30 +340,37 @@ func (d *decoder) number(start int) (any, error) {
 		}
 	}
 	if i+1 < len(data) && (data[i] == 'e' || data[i] == 'E') {
-		expStart := i
-		i++
-		if data[i] == '-' || data[i] == '+' {
-			i++
+		j := i + 1
+		if data[j] == '-' || data[j] == '+' {
+			j++
 		}
-		for i < len(data) && isDigit(data[i]) {
-			i++
+		for j < len(data) && isDigit(data[j]) {
+			j++
 		}
-		if isDigit(data[i-1]) {
-			isFloat = true
-		} else {
-			i = expStart // "1e", "1e+": the number ends before the 'e'
+		if isDigit(data[j-1]) { // else "1e", "1e+": the number ends before the 'e'
+			isFloat, i = true, j
 		}
 	}
-	d.pos = i
+	return i, intEnd, isFloat, true
+}
+
+// number decodes the number at start (see matchNumber).
+func (d *decoder) number(start int) (any, error) {
+	data := d.data
+	end, intEnd, isFloat, ok := matchNumber(data, start)
+	if !ok {
+		return nil, d.syntaxError("Expecting value", start)
+	}
+	d.pos = end
 	if isFloat {
-		f, err := strconv.ParseFloat(string(data[start:i]), 64)
+		f, err := strconv.ParseFloat(string(data[start:end]), 64)
 		if err != nil && !isRangeError(err) {
 			// Unreachable: the grammar above only lets valid floats through.
 			return nil, d.syntaxError("Expecting value", start)
 		}
 		return f, nil // out of range: ±Inf or ±0, as Python's float()
 	}
-	return d.integer(start, intEnd, neg)
+	return d.integer(start, intEnd, data[start] == '-')
 }
 
 func isRangeError(err error) bool {

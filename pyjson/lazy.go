@@ -235,54 +235,24 @@ func (d *decoder) skip(depth int) (canon, ok bool) {
 	return d.skipNumber(i)
 }
 
-// skipNumber follows number's grammar. Only an int is canonical, and not
-// "-0" (Python writes 0); floats are left to the encoder, which writes repr.
+// skipNumber checks a number as number does. Only an int is canonical, and
+// not "-0" (Python writes 0); floats are left to the encoder, which writes
+// repr.
 func (d *decoder) skipNumber(start int) (canon, ok bool) {
-	data, i := d.data, start
-	if data[i] == '-' {
-		i++
-		if i >= len(data) {
-			return false, false
-		}
-	}
-	digits := i
-	switch {
-	case '1' <= data[i] && data[i] <= '9':
-		i++
-		for i < len(data) && isDigit(data[i]) {
-			i++
-		}
-	case data[i] == '0':
-		i++
-	default:
+	data := d.data
+	end, intEnd, isFloat, ok := matchNumber(data, start)
+	if !ok {
 		return false, false
 	}
-	if i-digits > maxIntDigits {
-		return false, false
+	digits := intEnd - start
+	if data[start] == '-' {
+		digits--
 	}
-	canon = !(i-start == 2 && data[start] == '-' && data[digits] == '0')
-	if i+1 < len(data) && data[i] == '.' && isDigit(data[i+1]) {
-		canon = false
-		i += 2
-		for i < len(data) && isDigit(data[i]) {
-			i++
-		}
+	if !isFloat && digits > maxIntDigits {
+		return false, false // the decoder's ErrIntTooLong
 	}
-	if i+1 < len(data) && (data[i] == 'e' || data[i] == 'E') {
-		j := i + 1
-		if data[j] == '-' || data[j] == '+' {
-			j++
-		}
-		for j < len(data) && isDigit(data[j]) {
-			j++
-		}
-		if isDigit(data[j-1]) {
-			canon = false
-			i = j
-		}
-	}
-	d.pos = i
-	return canon, true
+	d.pos = end
+	return !isFloat && string(data[start:end]) != "-0", true
 }
 
 // Byte classes for skipString: what the decoder accepts, split by whether
@@ -465,6 +435,7 @@ func (d *decoder) skipObject(depth int) (canon, ok bool) {
 			return false, false
 		}
 		canon = canon && c
+		// The same tail as skipArray's, inline: it runs once per item.
 		if i = skipSpace(data, d.pos); i != d.pos {
 			canon = false
 		}
