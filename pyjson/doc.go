@@ -52,7 +52,7 @@
 // of this shows but the time it saves: an input is accepted or refused, with
 // the same error, exactly as if it had been decoded at once; a value read
 // later is the value the whole decode would have given; concurrent reads stay
-// safe. A request that reads two keys of a 8 KB session pays for validating
+// safe. A request that reads two keys of an 8 KB session pays for validating
 // the text and decoding those two values only.
 //
 // A value nobody read whose text is exactly what Marshal writes for it (any
