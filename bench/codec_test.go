@@ -67,10 +67,7 @@ func BenchmarkCodec(b *testing.B) {
 		token, _ := ts.SignObject(v, true)
 		data, _ := codec.Encode(v)
 		cookie, _ := cookies.Encode(v)
-		ops := []struct {
-			op string
-			fn func() error
-		}{
+		ops := []benchOp{
 			{"dumps", func() error { _, err := ts.SignObject(v, true); return err }},
 			{"loads", func() error { _, err := ts.UnsignObject(token); return err }},
 			// loads then every value read (decoded), as Django's loads
@@ -80,16 +77,7 @@ func BenchmarkCodec(b *testing.B) {
 			{"decode", func() error { _, err := codec.Decode(data); return err }},
 			{"signed_cookies_load", func() error { _, err := cookies.Decode(cookie); return err }},
 		}
-		for _, o := range ops {
-			b.Run(o.op+"/"+name, func(b *testing.B) {
-				b.ReportAllocs()
-				for b.Loop() {
-					if err := o.fn(); err != nil {
-						b.Fatal(err)
-					}
-				}
-			})
-		}
+		runOps(b, name, ops)
 	}
 }
 
@@ -98,5 +86,25 @@ func BenchmarkCodec(b *testing.B) {
 func readAll(v any) {
 	if d, ok := v.(*pyjson.Dict); ok {
 		d.Range(func(string, any) bool { return true })
+	}
+}
+
+// A benchOp is one operation of a benchmark table, run as op/payload.
+type benchOp struct {
+	op string
+	fn func() error
+}
+
+// runOps runs each op as the sub-benchmark op/payload, with allocations.
+func runOps(b *testing.B, payload string, ops []benchOp) {
+	for _, o := range ops {
+		b.Run(o.op+"/"+payload, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := o.fn(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

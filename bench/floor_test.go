@@ -177,10 +177,7 @@ func BenchmarkFloor(b *testing.B) {
 		token, _ := f.dumps(v, 1700000000)
 		token = strings.Clone(token)
 		enc := b64.EncodeToString(z)
-		ops := []struct {
-			op string
-			fn func() error
-		}{
+		ops := []benchOp{
 			{"json_marshal", func() error { var err error; f.json, err = pyjson.AppendMarshal(f.json[:0], v); return err }},
 			{"json_unmarshal", func() error { _, err := pyjson.Unmarshal(js); return err }},
 			{"json_unmarshal_read_all", func() error { v, err := pyjson.Unmarshal(js); readAll(v); return err }},
@@ -203,15 +200,6 @@ func BenchmarkFloor(b *testing.B) {
 			{"loads", func() error { _, err := f.loads(token); return err }},
 			{"loads_read_all", func() error { v, err := f.loads(token); readAll(v); return err }},
 		}
-		for _, o := range ops {
-			b.Run(o.op+"/"+name, func(b *testing.B) {
-				b.ReportAllocs()
-				for b.Loop() {
-					if err := o.fn(); err != nil {
-						b.Fatal(err)
-					}
-				}
-			})
-		}
+		runOps(b, name, ops)
 	}
 }

@@ -43,9 +43,15 @@ func unmarshal(data []byte, utf8Input bool) (any, error) {
 		d.resetStacks()
 		d.pos = skipSpace(data, 0)
 	}
+	return d.decodeAll()
+}
+
+// decodeAll decodes the whole of d.data with the decoder alone, from d.pos
+// (leading whitespace skipped), and releases d.
+func (d *decoder) decodeAll() (any, error) {
 	v, err := d.value(0)
 	if err == nil {
-		if end := skipSpace(data, d.pos); end != len(data) {
+		if end := skipSpace(d.data, d.pos); end != len(d.data) {
 			v, err = nil, d.syntaxError("Extra data", end)
 		}
 	}
@@ -138,6 +144,33 @@ func hasLiteral(data []byte, i int, lit string) bool {
 	return len(data)-i >= len(lit) && string(data[i:i+len(lit)]) == lit
 }
 
+// literal matches the names json.loads knows at data[i] (the decoder and the
+// validator both read them here) and returns the value and the length; n is
+// 0 when there is none ('-' may then start a number).
+func literal(data []byte, i int) (v any, n int) {
+	var lit string
+	switch data[i] {
+	case 'n':
+		lit, v = "null", nil
+	case 't':
+		lit, v = "true", true
+	case 'f':
+		lit, v = "false", false
+	case 'N':
+		lit, v = "NaN", math.NaN()
+	case 'I':
+		lit, v = "Infinity", math.Inf(1)
+	case '-':
+		lit, v = "-Infinity", math.Inf(-1)
+	default:
+		return nil, 0
+	}
+	if !hasLiteral(data, i, lit) {
+		return nil, 0
+	}
+	return v, len(lit)
+}
+
 // value decodes the value starting at d.pos (whitespace already skipped),
 // the equivalent of CPython's scan_once; depth counts enclosing containers.
 func (d *decoder) value(depth int) (any, error) {
@@ -152,35 +185,10 @@ func (d *decoder) value(depth int) (any, error) {
 		return d.object(depth + 1)
 	case '[':
 		return d.array(depth + 1)
-	case 'n':
-		if hasLiteral(data, i, "null") {
-			d.pos = i + 4
-			return nil, nil
-		}
-	case 't':
-		if hasLiteral(data, i, "true") {
-			d.pos = i + 4
-			return true, nil
-		}
-	case 'f':
-		if hasLiteral(data, i, "false") {
-			d.pos = i + 5
-			return false, nil
-		}
-	case 'N':
-		if hasLiteral(data, i, "NaN") {
-			d.pos = i + 3
-			return math.NaN(), nil
-		}
-	case 'I':
-		if hasLiteral(data, i, "Infinity") {
-			d.pos = i + 8
-			return math.Inf(1), nil
-		}
-	case '-':
-		if hasLiteral(data, i, "-Infinity") {
-			d.pos = i + 9
-			return math.Inf(-1), nil
+	case 'n', 't', 'f', 'N', 'I', '-':
+		if v, n := literal(data, i); n > 0 {
+			d.pos = i + n
+			return v, nil
 		}
 	}
 	return d.number(i)

@@ -202,7 +202,6 @@ func (d *decoder) skip(depth int) (canon, ok bool) {
 	if i >= len(data) {
 		return false, false
 	}
-	var lit string
 	switch data[i] {
 	case '"':
 		return d.skipString(i + 1)
@@ -210,27 +209,11 @@ func (d *decoder) skip(depth int) (canon, ok bool) {
 		return d.skipObject(depth + 1)
 	case '[':
 		return d.skipArray(depth + 1)
-	case 'n':
-		lit = "null"
-	case 't':
-		lit = "true"
-	case 'f':
-		lit = "false"
-	case 'N':
-		lit = "NaN"
-	case 'I':
-		lit = "Infinity"
-	case '-':
-		if hasLiteral(data, i, "-Infinity") {
-			lit = "-Infinity"
+	case 'n', 't', 'f', 'N', 'I', '-':
+		if _, n := literal(data, i); n > 0 {
+			d.pos = i + n
+			return true, true // Marshal writes each name as it reads
 		}
-	}
-	if lit != "" {
-		if !hasLiteral(data, i, lit) {
-			return false, false
-		}
-		d.pos = i + len(lit)
-		return true, true
 	}
 	return d.skipNumber(i)
 }
@@ -265,15 +248,14 @@ const (
 	skipNonCanon // DEL and latin-1 0x80–0xFF: accepted, written as \u00XX
 )
 
+// skipClass is strClass (what the decoder accepts) with the bytes Marshal
+// would escape marked: DEL besides the latin-1 range.
 var skipClass = func() (t [256]byte) {
-	for c := 0; c < 0x20; c++ {
-		t[c] = skipControl
+	for c, cls := range strClass {
+		t[c] = [...]byte{clsPlain: skipCanon, clsQuote: skipQuote, clsBackslash: skipEscape,
+			clsControl: skipControl, clsHigh: skipNonCanon}[cls]
 	}
-	t['"'] = skipQuote
-	t['\\'] = skipEscape
-	for c := 0x7F; c < 0x100; c++ {
-		t[c] = skipNonCanon
-	}
+	t[0x7F] = skipNonCanon
 	return t
 }()
 

@@ -12,16 +12,8 @@ import (
 // agree with.
 func unmarshalEager(data []byte) (any, error) {
 	d := decoderPool.Get().(*decoder)
-	d.data = data
-	d.pos = skipSpace(data, 0)
-	v, err := d.value(0)
-	if err == nil {
-		if end := skipSpace(data, d.pos); end != len(data) {
-			v, err = nil, d.syntaxError("Extra data", end)
-		}
-	}
-	d.release(err != nil)
-	return v, err
+	d.data, d.utf8Input, d.pos = data, false, skipSpace(data, 0)
+	return d.decodeAll()
 }
 
 // checkLazy asserts that Unmarshal agrees with the eager decoder on data:

@@ -144,12 +144,8 @@ func (m *Memcached) replace(ctx context.Context, key string, value any, timeout 
 			return true, nil
 		case errors.Is(err, memcache.ErrNotStored):
 			return false, nil
-		case serverRefused(err):
-			if derr := m.client.Delete(it.Key); derr != nil && !errors.Is(derr, memcache.ErrCacheMiss) {
-				err = errors.Join(err, derr)
-			}
 		}
-		return false, memcachedErr("replace", err)
+		return false, memcachedErr("replace", m.dropRefused(it.Key, err))
 	})
 }
 
@@ -179,13 +175,20 @@ func (m *Memcached) Set(ctx context.Context, key string, value any, timeout int6
 		if err == nil {
 			return struct{}{}, nil
 		}
-		if serverRefused(err) {
-			if derr := m.client.Delete(it.Key); derr != nil && !errors.Is(derr, memcache.ErrCacheMiss) {
-				err = errors.Join(err, derr)
-			}
-		}
-		return struct{}{}, memcachedErr("set", err)
+		return struct{}{}, memcachedErr("set", m.dropRefused(it.Key, err))
 	})
+	return err
+}
+
+// dropRefused deletes key when the server refused to store a value under it
+// (Django's rule: no stale session survives a failed write) and returns the
+// write's error, with the delete's if that failed too.
+func (m *Memcached) dropRefused(key string, err error) error {
+	if serverRefused(err) {
+		if derr := m.client.Delete(key); derr != nil && !errors.Is(derr, memcache.ErrCacheMiss) {
+			err = errors.Join(err, derr)
+		}
+	}
 	return err
 }
 
