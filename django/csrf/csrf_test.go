@@ -169,3 +169,30 @@ func init() {
 	// The tests refuse many requests on purpose; keep their warnings quiet.
 	slog.SetDefault(slog.New(slog.DiscardHandler))
 }
+
+// TestNilRandIsCryptoRand: the token helpers take a nil random source as
+// crypto/rand, as Settings.Rand does, instead of panicking.
+func TestNilRandIsCryptoRand(t *testing.T) {
+	secret, err := NewSecret(nil)
+	if err != nil || !validFormat(secret) || len(secret) != SecretLength {
+		t.Fatalf("NewSecret(nil) = %q, %v", secret, err)
+	}
+	seen := map[string]bool{}
+	for range 20 {
+		tok, err := MaskSecret(secret, nil)
+		if err != nil {
+			t.Fatalf("MaskSecret(secret, nil): %v", err)
+		}
+		if !TokenMatches(tok, secret) {
+			t.Fatalf("%s does not match its secret", tok)
+		}
+		seen[tok[:SecretLength]] = true
+	}
+	// 20 masks drawn from crypto/rand: a repeat has probability ~ 20²/62³².
+	if len(seen) != 20 {
+		t.Errorf("%d distinct masks in 20 draws", len(seen))
+	}
+	if tok, err := newMaskedToken(nil); err != nil || len(tok) != TokenLength {
+		t.Errorf("newMaskedToken(nil) = %q, %v", tok, err)
+	}
+}

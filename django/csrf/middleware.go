@@ -2,7 +2,6 @@ package csrf
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/subtle"
 	"fmt"
 	"io"
@@ -102,12 +101,7 @@ func (s *Settings) version() django.Version {
 
 func (s *Settings) legacy() bool { return !s.version().AtLeast(4, 0) }
 
-func (s *Settings) rand() io.Reader {
-	if s.Rand != nil {
-		return s.Rand
-	}
-	return rand.Reader
-}
+func (s *Settings) rand() io.Reader { return source(s.Rand) }
 
 func (s *Settings) now() time.Time {
 	if s.Clock != nil {

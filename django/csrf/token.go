@@ -28,6 +28,7 @@
 package csrf
 
 import (
+	"crypto/rand"
 	"crypto/subtle"
 	"errors"
 	"fmt"
@@ -91,6 +92,15 @@ var charIndex = func() (t [256]int8) {
 	return t
 }()
 
+// source is the random source r stands for: nil means crypto/rand, for a
+// helper's argument as for Settings.Rand.
+func source(r io.Reader) io.Reader {
+	if r == nil {
+		return rand.Reader
+	}
+	return r
+}
+
 // randomString is get_random_string(n, CSRF_ALLOWED_CHARS): each
 // character takes one byte of r, keeps its top 6 bits and retries when
 // they are 62 or 63, so the choice is uniform. (Python's secrets.choice
@@ -98,6 +108,7 @@ var charIndex = func() (t [256]int8) {
 // tests replay Django's seeded vectors.) Bytes are read in order and none
 // is left over.
 func randomString(r io.Reader, n int) (string, error) {
+	r = source(r)
 	out := make([]byte, 0, n)
 	buf := make([]byte, n)
 	for len(out) < n {
@@ -115,12 +126,14 @@ func randomString(r io.Reader, n int) (string, error) {
 }
 
 // NewSecret returns a new random secret (_get_new_csrf_string): 32
-// characters of AllowedChars drawn from r.
+// characters of AllowedChars drawn from r (nil: crypto/rand).
 func NewSecret(r io.Reader) (string, error) { return randomString(r, SecretLength) }
 
 // MaskSecret is _mask_cipher_secret: a fresh 32-character mask from r,
 // then the secret's characters shifted by the mask's, modulo 62; the
 // token is mask + cipher. secret must be 32 characters of AllowedChars.
+// r is the mask's random source; nil means crypto/rand, as a nil
+// Settings.Rand does.
 func MaskSecret(secret string, r io.Reader) (string, error) {
 	if !validFormat(secret) || len(secret) != SecretLength {
 		return "", ErrInvalidToken
