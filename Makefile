@@ -6,6 +6,7 @@
 
 test: check services
 	bash fixtures/install-django.sh
+	bash fixtures/generate.sh --check
 	DJSESSION_LIVE=1 go test -race -count=1 -timeout 40m ./...
 	@if [ -f examples/sharedlogin/go.mod ]; then cd examples/sharedlogin && DJSESSION_LIVE=1 go test -count=1 -timeout 20m ./...; fi
 
@@ -20,7 +21,7 @@ check:
 services:
 	bash scripts/services.sh
 
-# Regenerate the golden vectors from real Django.
+# Regenerate the golden vectors from real Django (make test checks them with --check).
 fixtures:
 	bash fixtures/generate.sh
 
