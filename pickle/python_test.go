@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"math/big"
@@ -461,16 +462,56 @@ func TestPythonDifferential(t *testing.T) {
 	runDifferential(t, py, 400)
 }
 
-// TestPythonVersions repeats a shorter differential run with the other
-// CPython versions installed (pyenv), when present.
+// matrixDjangos are the Django series of the test matrix, the versions
+// fixtures/python.sh takes; each runs on its own CPython.
+var matrixDjangos = []string{"3.2", "4.2", "5.2", "6.1"}
+
+// TestPythonVersions repeats a shorter differential run with every CPython
+// the Django matrix runs on (once per interpreter), found by asking
+// fixtures/python.sh, so that it is the interpreter the live tests use.
+// Under CI=true an interpreter the matrix needs that cannot be run is a
+// failure; elsewhere it is skipped, and named.
 func TestPythonVersions(t *testing.T) {
-	for _, v := range []string{"3.12.1", "3.13.0"} {
-		exe := "/root/.pyenv/versions/" + v + "/bin/python3"
-		if _, err := os.Stat(exe); err != nil {
+	ci := os.Getenv("CI") == "true"
+	ran := map[string]bool{}
+	for _, dj := range matrixDjangos {
+		exe, version, err := matrixPython(dj)
+		if err != nil {
+			if ci {
+				t.Errorf("Django %s: %v (CI=true: every CPython the matrix needs must run)", dj, err)
+			} else {
+				t.Logf("Django %s: %v: not tested", dj, err)
+			}
 			continue
 		}
-		t.Run(v, func(t *testing.T) { runDifferential(t, startPython(t, exe), 100) })
+		if ran[exe] {
+			continue
+		}
+		ran[exe] = true
+		t.Run("python"+version, func(t *testing.T) { runDifferential(t, startPython(t, exe), 100) })
 	}
+	if len(ran) == 0 && !ci {
+		t.Skip("no CPython of the Django matrix is installed (fixtures/install-django.sh)")
+	}
+}
+
+// matrixPython returns the interpreter that fixtures/python.sh runs for
+// the Django series dj, and its version.
+func matrixPython(dj string) (exe, version string, err error) {
+	cmd := exec.Command("bash", "../fixtures/python.sh", dj, "-c", "import sys; print(sys.executable); print(sys.version.split()[0])")
+	out, err := cmd.Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) && len(ee.Stderr) > 0 {
+			return "", "", fmt.Errorf("fixtures/python.sh %s: %s", dj, strings.TrimSpace(string(ee.Stderr)))
+		}
+		return "", "", fmt.Errorf("fixtures/python.sh %s: %w", dj, err)
+	}
+	lines := strings.Fields(string(out))
+	if len(lines) != 2 {
+		return "", "", fmt.Errorf("fixtures/python.sh %s printed %q, not the interpreter and its version", dj, out)
+	}
+	return lines[0], lines[1], nil
 }
 
 func runDifferential(t *testing.T, py *python, n int) {
