@@ -1,6 +1,7 @@
 package pickle
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -52,11 +53,28 @@ func Unmarshal(data []byte) (any, error) { return UnmarshalOptions(data, Options
 
 // UnmarshalOptions is Unmarshal with explicit limits.
 func UnmarshalOptions(data []byte, o Options) (any, error) {
+	return UnmarshalContext(context.Background(), data, o)
+}
+
+// UnmarshalContext is UnmarshalOptions that gives up when ctx is done, so
+// that the decode of a value fetched within a deadline keeps to it. The
+// limits bound the work to the size of the input; ctx bounds its time. The
+// decoder looks at ctx every few thousand opcodes and values hashed, and
+// then returns an error that wraps ctx.Err() (so errors.Is(err,
+// context.DeadlineExceeded) works) and is not an *Error: the pickle was
+// not found wrong, only not read in time.
+func UnmarshalContext(ctx context.Context, data []byte, o Options) (any, error) {
 	o = o.withDefaults()
 	if int64(len(data)) > o.MaxSize {
 		return nil, &Error{Kind: ErrTooLarge, Offset: 0, Msg: fmt.Sprintf("input of %d bytes exceeds MaxSize %d", len(data), o.MaxSize)}
 	}
 	d := &decoder{data: data, opts: o}
+	if ctx.Done() != nil {
+		d.ctx, d.hash.ctx = ctx, ctx
+		if err := ctx.Err(); err != nil {
+			return nil, d.stopped(err)
+		}
+	}
 	return d.run()
 }
 
@@ -75,6 +93,27 @@ type decoder struct {
 	memo   []any
 	sparse map[uint32]any
 	items  int // elements added to containers so far
+
+	hash  hasher          // digests of set elements and dict keys, each object hashed once
+	ctx   context.Context // nil when it can never be done
+	steps int             // opcodes run and nodes resolved, for looking at ctx
+}
+
+// tick counts one step of work and, every ctxEvery steps, looks at ctx.
+func (d *decoder) tick() error {
+	d.steps++
+	if d.ctx == nil || d.steps%ctxEvery != 0 {
+		return nil
+	}
+	if err := d.ctx.Err(); err != nil {
+		return d.stopped(err)
+	}
+	return nil
+}
+
+// stopped is the error of a decode that ctx ended.
+func (d *decoder) stopped(err error) error {
+	return fmt.Errorf("pickle: decoding stopped at offset %d: %w", d.op, err)
 }
 
 func (d *decoder) fail(kind error, format string, args ...any) error {
@@ -231,6 +270,9 @@ func (d *decoder) run() (any, error) {
 			return d.finish(v)
 		}
 		if err := d.step(op); err != nil {
+			return nil, err
+		}
+		if err := d.tick(); err != nil {
 			return nil, err
 		}
 	}

@@ -1,13 +1,8 @@
 package pickle
 
 import (
-	"fmt"
 	"iter"
-	"math"
-	"math/big"
 	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/djsession/djsession/pyjson"
 )
@@ -27,11 +22,11 @@ import (
 // values can be keys: not lists, dicts, sets or bytearrays.
 type Map struct {
 	keys, vals []any
-	index      map[string]int
+	index      map[keyDigest]int
 }
 
 // NewMap returns an empty Map.
-func NewMap() *Map { return &Map{index: map[string]int{}} }
+func NewMap() *Map { return &Map{index: map[keyDigest]int{}} }
 
 // Len returns the number of entries.
 func (m *Map) Len() int {
@@ -45,23 +40,34 @@ func (m *Map) Len() int {
 // original key object, as in Python. It fails (ErrUnsupported) for an
 // unhashable key.
 func (m *Map) Set(k, v any) error {
-	h, ok := hashKey(k)
-	if !ok {
+	var h hasher
+	if !m.set(&h, k, v) {
 		return encErr(ErrUnsupported, "unhashable type: '%s'", TypeName(k))
 	}
-	if m.index == nil {
-		m.index = map[string]int{}
+	return nil
+}
+
+// set is Set with the caller's hasher, so that the decoder hashes each
+// object once however many keys share it; false when k is unhashable or
+// h's context is done (h.err).
+func (m *Map) set(h *hasher, k, v any) bool {
+	key, nan, ok := h.key(k)
+	if !ok {
+		return false
 	}
-	if h != "" {
-		if i, ok := m.index[h]; ok {
+	if m.index == nil {
+		m.index = map[keyDigest]int{}
+	}
+	if !nan {
+		if i, ok := m.index[key]; ok {
 			m.vals[i] = v
-			return nil
+			return true
 		}
-		m.index[h] = len(m.keys)
+		m.index[key] = len(m.keys)
 	}
 	m.keys = append(m.keys, k)
 	m.vals = append(m.vals, v)
-	return nil
+	return true
 }
 
 // Get returns m[k] and whether it is present.
@@ -69,11 +75,12 @@ func (m *Map) Get(k any) (any, bool) {
 	if m == nil {
 		return nil, false
 	}
-	h, ok := hashKey(k)
-	if !ok || h == "" {
+	var h hasher
+	key, nan, ok := h.key(k)
+	if !ok || nan {
 		return nil, false
 	}
-	i, ok := m.index[h]
+	i, ok := m.index[key]
 	if !ok {
 		return nil, false
 	}
@@ -100,104 +107,6 @@ func (m *Map) All() iter.Seq2[any, any] {
 			}
 		}
 	}
-}
-
-// hashKey returns a string that is equal for two values exactly when Python
-// would treat them as the same dict key or set element, and false for an
-// unhashable value. NaN gets "" (never equal, not even to itself).
-func hashKey(v any) (string, bool) {
-	var b strings.Builder
-	if !writeHashKey(&b, v, 0) {
-		return "", false
-	}
-	return b.String(), true
-}
-
-func writeHashKey(b *strings.Builder, v any, depth int) bool {
-	if depth > defaultMaxDepth {
-		return false
-	}
-	switch x := v.(type) {
-	case nil:
-		b.WriteString("N;")
-	case bool:
-		if x {
-			b.WriteString("i1;")
-		} else {
-			b.WriteString("i0;")
-		}
-	case int64:
-		b.WriteString("i")
-		b.WriteString(strconv.FormatInt(x, 10))
-		b.WriteString(";")
-	case *big.Int:
-		if x == nil {
-			return false
-		}
-		b.WriteString("i")
-		b.WriteString(x.String())
-		b.WriteString(";")
-	case float64:
-		switch {
-		case math.IsNaN(x):
-			if depth == 0 {
-				b.Reset()
-				return true
-			}
-			return false // a tuple holding NaN: no stable key, refuse
-		case !math.IsInf(x, 0) && x == math.Trunc(x):
-			bi, _ := big.NewFloat(x).Int(nil)
-			b.WriteString("i")
-			b.WriteString(bi.String())
-			b.WriteString(";")
-		default:
-			b.WriteString("f")
-			b.WriteString(strconv.FormatUint(math.Float64bits(x), 16))
-			b.WriteString(";")
-		}
-	case string:
-		writeLenPrefixed(b, 's', x)
-	case Bytes:
-		writeLenPrefixed(b, 'b', string(x))
-	case Decimal:
-		writeLenPrefixed(b, 'd', string(x))
-	case Tuple:
-		b.WriteString("t" + strconv.Itoa(len(x)) + "(")
-		for _, e := range x {
-			if !writeHashKey(b, e, depth+1) {
-				return false
-			}
-		}
-		b.WriteString(")")
-	case FrozenSet:
-		keys := make([]string, 0, len(x))
-		for _, e := range x {
-			k, ok := hashKey(e)
-			if !ok || k == "" {
-				return false
-			}
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		keys = slices.Compact(keys)
-		b.WriteString("z" + strconv.Itoa(len(keys)) + "(")
-		for _, k := range keys {
-			writeLenPrefixed(b, 'k', k)
-		}
-		b.WriteString(")")
-	case Datetime, Date, Time, Timedelta, UUID, Timezone, PytzUTC, PytzZone, ZoneInfo:
-		writeLenPrefixed(b, 'D', fmt.Sprintf("%#v", x))
-	default:
-		return false
-	}
-	return true
-}
-
-func writeLenPrefixed(b *strings.Builder, tag byte, s string) {
-	b.WriteByte(tag)
-	b.WriteString(strconv.Itoa(len(s)))
-	b.WriteByte(':')
-	b.WriteString(s)
 }
 
 // TypeName returns the Python type name of a value of the model, including

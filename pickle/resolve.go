@@ -51,6 +51,9 @@ func (d *decoder) resolveNode(n *node, depth int) (any, int, int, error) {
 	if depth+1 > d.opts.MaxDepth {
 		return nil, 0, 0, d.fail(ErrTooDeep, "nesting deeper than MaxDepth %d", d.opts.MaxDepth)
 	}
+	if err := d.tick(); err != nil {
+		return nil, 0, 0, err
+	}
 	n.state = stateResolving
 	height, size := 0, 1
 	for i, it := range n.items {
@@ -91,17 +94,17 @@ func (d *decoder) buildValue(n *node) (any, error) {
 		return d.dict(n.items)
 	}
 	// Sets: drop duplicates as Python's set() would, keeping first positions.
-	seen := make(map[string]bool, len(n.items))
+	seen := make(map[keyDigest]bool, len(n.items))
 	items := n.items[:0:0]
 	for _, it := range n.items {
-		h, ok := hashKey(it)
+		k, nan, ok := d.hash.key(it)
 		if !ok {
-			return nil, d.fail(ErrMalformed, "unhashable type: '%s'", TypeName(it))
+			return nil, d.unhashable(it)
 		}
-		if h != "" && seen[h] {
+		if !nan && seen[k] {
 			continue
 		}
-		seen[h] = true
+		seen[k] = true
 		items = append(items, it)
 	}
 	if n.kind == kSet {
@@ -128,9 +131,18 @@ func (d *decoder) dict(kv []any) (any, error) {
 	}
 	m := NewMap()
 	for i := 0; i < len(kv); i += 2 {
-		if err := m.Set(kv[i], kv[i+1]); err != nil {
-			return nil, d.fail(ErrMalformed, "unhashable type: '%s'", TypeName(kv[i]))
+		if !m.set(&d.hash, kv[i], kv[i+1]) {
+			return nil, d.unhashable(kv[i])
 		}
 	}
 	return m, nil
+}
+
+// unhashable is the error for a set element or dict key the hasher
+// refused: the context's, when that is why it stopped.
+func (d *decoder) unhashable(v any) error {
+	if d.hash.err != nil {
+		return d.stopped(d.hash.err)
+	}
+	return d.fail(ErrMalformed, "unhashable type: '%s'", TypeName(v))
 }
