@@ -60,7 +60,7 @@ func Decode(v any, target any) error {
 }
 
 func hasNonFinite(v any, depth int) bool {
-	if depth > maxEncodeDepth {
+	if depth > MaxDepth {
 		return false // Marshal will report the depth
 	}
 	switch x := v.(type) {

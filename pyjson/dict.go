@@ -175,9 +175,10 @@ func (d *Dict) All() iter.Seq2[string, any] {
 }
 
 // Clone returns a deep copy: nested dicts, lists and *big.Int values are
-// copied, strings and scalars are shared (they are immutable). Beyond 10000
-// levels of nesting (only possible for a value that contains itself) the rest
-// is shared rather than copied.
+// copied, strings and scalars are shared (they are immutable). Beyond
+// MaxDepth levels of nesting (a value that neither Marshal nor Unmarshal
+// accepts, such as one that contains itself) the rest is shared rather than
+// copied.
 func (d *Dict) Clone() *Dict {
 	return cloneDict(d, 0)
 }
@@ -208,7 +209,7 @@ func cloneDict(d *Dict, depth int) *Dict {
 func Clone(v any) any { return cloneValue(v, 0) }
 
 func cloneValue(v any, depth int) any {
-	if depth > maxEncodeDepth {
+	if depth > MaxDepth {
 		return v
 	}
 	switch x := v.(type) {

@@ -17,8 +17,9 @@ import (
 // Go types listed there; any other type is an error wrapping
 // ErrUnsupportedType. A string that is not UTF-8 (or WTF-8 for a lone
 // surrogate) is an error wrapping ErrInvalidUTF8, an int of more than 4300
-// digits wraps ErrIntTooLong, and nesting deeper than 10000 levels (a list or
-// dict that contains itself) wraps ErrTooDeep.
+// digits wraps ErrIntTooLong, and nesting deeper than MaxDepth levels (or a
+// list or dict that contains itself) wraps ErrTooDeep: Marshal writes only
+// what Unmarshal, and Python's json.loads in Django, read back.
 //
 // A Go string holding a surrogate pair as two WTF-8 halves is written as the
 // pair of escapes, which Python (like Unmarshal) reads back as one character
@@ -48,7 +49,7 @@ func appendValue(dst []byte, v any, depth int) ([]byte, error) {
 	case *Dict:
 		return appendDict(dst, x, depth)
 	case []any:
-		if depth >= maxEncodeDepth {
+		if depth >= MaxDepth {
 			return dst, errTooDeepEncode
 		}
 		dst = append(dst, '[')
@@ -80,7 +81,7 @@ func appendValue(dst []byte, v any, depth int) ([]byte, error) {
 	return appendGo(dst, v, depth)
 }
 
-var errTooDeepEncode = fmt.Errorf("%w: more than %d levels (circular reference?)", ErrTooDeep, maxEncodeDepth)
+var errTooDeepEncode = fmt.Errorf("%w: more than MaxDepth (%d) levels, which Go and Django would not read back (or a value that contains itself)", ErrTooDeep, MaxDepth)
 
 // appendGo handles the convenience Go types, kept apart so the model's types
 // stay at the top of the hot switch.
@@ -117,7 +118,7 @@ func appendGo(dst []byte, v any, depth int) ([]byte, error) {
 	case []float64:
 		return appendSlice(dst, x, func(dst []byte, f float64) ([]byte, error) { return appendFloat(dst, f), nil })
 	case map[string]any:
-		if depth >= maxEncodeDepth {
+		if depth >= MaxDepth {
 			return dst, errTooDeepEncode
 		}
 		return appendMap(dst, x, func(dst []byte, v any) ([]byte, error) { return appendValue(dst, v, depth+1) })
@@ -166,7 +167,7 @@ func appendMap[T any](dst []byte, m map[string]T, elem func([]byte, T) ([]byte, 
 }
 
 func appendDict(dst []byte, d *Dict, depth int) ([]byte, error) {
-	if depth >= maxEncodeDepth {
+	if depth >= MaxDepth {
 		return dst, errTooDeepEncode
 	}
 	dst = append(dst, '{')
@@ -184,7 +185,7 @@ func appendDict(dst []byte, d *Dict, depth int) ([]byte, error) {
 			if r, ok := v.(*rawValue); ok {
 				var done bool
 				if v, done = r.decoded(); !done {
-					if r.canon && depth+int(r.depth)+1 < maxEncodeDepth {
+					if r.canon && depth+int(r.depth)+1 < MaxDepth {
 						dst = append(dst, r.src...) // what encoding it would write
 						continue
 					}

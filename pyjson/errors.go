@@ -5,16 +5,19 @@ import (
 	"fmt"
 )
 
-// MaxDepth is the deepest nesting of lists and dicts that Unmarshal accepts.
-// CPython raises RecursionError a little below 1000 levels (996 when
-// json.loads is called from a script), so real Django payloads never exceed
-// it; the limit keeps hostile input from exhausting the stack.
-const MaxDepth = 1000
-
-// maxEncodeDepth bounds Marshal, Equal and Clone. Values built in Go can only
-// be this deep through a list or dict that contains itself, which Python
-// reports as "Circular reference detected".
-const maxEncodeDepth = 10000
+// MaxDepth is the deepest nesting of lists and dicts, in both directions:
+// Unmarshal refuses deeper input and Marshal refuses to write a deeper value
+// (or one that contains itself), both with ErrTooDeep. One limit for both
+// directions means Go never writes a session that Go could not read back.
+//
+// It is well below CPython's own limit so that Django can read whatever Go
+// writes. CPython 3.11 (the Python of Django 3.2 to 5.2 here) raises
+// RecursionError, in json.loads and json.dumps alike, at 1000 levels minus
+// the depth of the caller's stack: 992 from the top level of a script, 892
+// from 100 frames down. Django decodes a session lazily, at its first read,
+// which can be deep inside middleware, a view or a template; 500 leaves the
+// other half of the recursion limit to them. (CPython 3.13 allows 9998.)
+const MaxDepth = 500
 
 // maxIntDigits is CPython's default sys.get_int_max_str_digits() (3.11+, and
 // the 3.7–3.10 security releases): longer decimal ints raise ValueError in
@@ -28,11 +31,15 @@ var (
 
 	// ErrIntTooLong reports an integer of more than 4300 decimal digits, which
 	// Python refuses with ValueError ("Exceeds the limit (4300 digits) for
-	// integer string conversion") when loading and when dumping.
+	// integer string conversion") when loading and when dumping; Unmarshal
+	// and Marshal refuse it alike. Like ErrTooDeep, it reports a limit, not
+	// corrupt data.
 	ErrIntTooLong = errors.New("pyjson: exceeds the limit (4300 digits) for integer string conversion")
 
-	// ErrTooDeep reports nesting deeper than MaxDepth when decoding (Python's
-	// RecursionError), or a value that contains itself when encoding.
+	// ErrTooDeep reports nesting deeper than MaxDepth: input that Unmarshal
+	// refuses (Python's RecursionError), or a value that Marshal refuses to
+	// write, because it is deeper or contains itself. It means "beyond a
+	// limit", not "corrupt": the input may be valid JSON.
 	ErrTooDeep = errors.New("pyjson: nesting too deep")
 
 	// ErrUnsupportedType reports a Go value with no Python JSON meaning, as

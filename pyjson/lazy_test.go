@@ -57,8 +57,8 @@ func TestLazyAgreesWithDecoder(t *testing.T) {
 		`{"a":{"k1":1,"k2":2,"k3":3,"k4":4,"k5":5,"k6":6,"k7":7,"k8":8,"k9":9,"k1":10}}`,
 		`{"a":{"k1":1,"k2":2,"k3":3,"k4":4,"k5":5,"k6":6,"k7":7,"k8":8,"k9":9,"k10":10}}`,
 		`{"k1":1,"k2":2,"k3":3,"k4":4,"k5":5,"k6":6,"k7":7,"k8":8,"k9":9,"k1":10}`,
-		`{"a":` + strings.Repeat("[", 999) + strings.Repeat("]", 999) + `}`,
-		`{"a":` + strings.Repeat("[", 1000) + strings.Repeat("]", 1000) + `}`,
+		`{"a":` + strings.Repeat("[", MaxDepth-1) + strings.Repeat("]", MaxDepth-1) + `}`,
+		`{"a":` + strings.Repeat("[", MaxDepth) + strings.Repeat("]", MaxDepth) + `}`,
 		`{"a":` + strings.Repeat("9", 4300) + `}`, `{"a":` + strings.Repeat("9", 4301) + `}`,
 		`[1,2]`, `"x"`, `1`,
 	} {

@@ -64,11 +64,11 @@ func uint64ToValue(u uint64) any {
 //   - *Dict: same keys in the same order with Equal values.
 //
 // Values outside the value model are never equal (even to themselves), and
-// neither are values nested deeper than 10000 levels.
+// neither are values nested deeper than MaxDepth levels.
 func Equal(a, b any) bool { return equalValue(a, b, 0) }
 
 func equalValue(a, b any, depth int) bool {
-	if depth > maxEncodeDepth {
+	if depth > MaxDepth {
 		return false
 	}
 	switch x := a.(type) {
