@@ -2,9 +2,12 @@ package signing
 
 import (
 	"bytes"
+	"errors"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/djsession/djsession/pickle"
 	"github.com/djsession/djsession/pyjson"
 )
 
@@ -59,8 +62,10 @@ func Dumps(v any, o Options, compress bool) (string, error) {
 }
 
 // Loads is Django's signing.loads: it reverses Dumps, accepting a token of
-// any age. Failures match ErrBadSignature (not ours, or tampered) or
-// ErrMalformed (signed by us, but undecodable).
+// any age. Failures match exactly one of ErrBadSignature (not ours, or
+// tampered), ErrMalformed (signed by us, but undecodable) or ErrLimit
+// (signed by us, but beyond a limit: ErrTooLarge, or the serializer's, such
+// as pyjson.ErrTooDeep).
 func Loads(token string, o Options) (any, error) {
 	var t TimestampSigner
 	if err := t.s.init(o, "django.core.signing"); err != nil {
@@ -95,18 +100,30 @@ func (s *Signer) signObject(v any, compress, withTS bool) (string, error) {
 		data, err := ad.AppendDumps(buf.AvailableBuffer(), v)
 		if err != nil {
 			putBuf(buf)
-			return "", wrapErr(errSerialize, "serialize", err)
+			return "", serializeErr(err)
 		}
-		out := s.signPayload(data, compress, withTS)
+		out, err := s.signSerialized(data, compress, withTS)
 		if cap(data) > buf.Cap() { // keep the grown buffer for next time
 			buf = bytes.NewBuffer(data[:0])
 		}
 		putBuf(buf)
-		return out, nil
+		return out, err
 	}
 	data, err := s.serializer.Dumps(v)
 	if err != nil {
-		return "", wrapErr(errSerialize, "serialize", err)
+		return "", serializeErr(err)
+	}
+	return s.signSerialized(data, compress, withTS)
+}
+
+// signSerialized signs what the serializer wrote. It refuses data longer
+// than the limit that unsigning applies to inflated data, compressed or
+// not, so that a value signed here can be unsigned by a signer with the
+// same Options whether or not zlib shrank it.
+func (s *Signer) signSerialized(data []byte, compress, withTS bool) (string, error) {
+	if int64(len(data)) > s.maxSize {
+		return "", errorf(ErrTooLarge, "payload of "+strconv.Itoa(len(data))+
+			" bytes exceeds MaxDecompressedSize ("+strconv.FormatInt(s.maxSize, 10)+" bytes)")
 	}
 	return s.signPayload(data, compress, withTS), nil
 }
@@ -115,10 +132,33 @@ func (s *Signer) signObject(v any, compress, withTS bool) (string, error) {
 // caller's mistake, not bad input, so it matches no input sentinel.
 var errSerialize error = &sentinel{msg: "signing: cannot serialize value"}
 
+// serializeErr wraps a serializer's refusal to write: as ErrLimit when the
+// value is beyond a limit that the reading side applies too.
+func serializeErr(err error) error {
+	if IsLimit(err) {
+		return wrapErr(ErrLimit, "serialize", err)
+	}
+	return wrapErr(errSerialize, "serialize", err)
+}
+
+// IsLimit reports whether err, from this package or from a serializer it
+// calls, means a value beyond a limit rather than invalid data: ErrLimit
+// (ErrTooLarge), pyjson.ErrTooDeep and pyjson.ErrIntTooLong (the limits
+// that pyjson applies to Marshal and Unmarshal alike), pickle.ErrTooLarge
+// and pickle.ErrTooDeep. The errors this package returns already match
+// ErrLimit in these cases; IsLimit serves code that calls a Serializer
+// directly, as the pre-3.1 session format does.
+func IsLimit(err error) bool {
+	return errors.Is(err, ErrLimit) || errors.Is(err, pyjson.ErrTooDeep) || errors.Is(err, pyjson.ErrIntTooLong) ||
+		errors.Is(err, pickle.ErrTooLarge) || errors.Is(err, pickle.ErrTooDeep)
+}
+
 // signPayload is sign_object after serialization: compress, encode, sign.
+// Data longer than the limit that unsigning applies to inflated data is
+// never compressed: unsigning reads it back only uncompressed.
 func (s *Signer) signPayload(data []byte, compress, withTS bool) string {
 	dot := 0
-	if compress && len(data) >= compressMinLen {
+	if compress && len(data) >= compressMinLen && int64(len(data)) <= s.maxSize {
 		z := bufPool.Get().(*bytes.Buffer)
 		z.Reset()
 		zlibCompress(z, data)
@@ -181,6 +221,9 @@ func unsignObject(ser Serializer, payload string, max int64) (any, error) {
 func loadsPayload(ser Serializer, data []byte) (any, error) {
 	v, err := ser.Loads(data)
 	if err != nil {
+		if IsLimit(err) {
+			return nil, wrapErr(ErrLimit, "deserialize", err)
+		}
 		return nil, wrapErr(ErrMalformed, "deserialize", err)
 	}
 	return v, nil

@@ -30,14 +30,30 @@ var (
 	// ErrMalformed reports a value whose signature is valid, so it was made
 	// by a holder of the key, but whose content cannot be decoded: a missing
 	// timestamp, bad base62 or base64, a broken zlib stream, or data the
-	// serializer refuses. Django raises ValueError, binascii.Error,
-	// zlib.error or JSONDecodeError in these cases. Serializer errors are
-	// wrapped, so errors.Is also finds the serializer's own sentinels.
+	// serializer refuses as invalid. Django raises ValueError,
+	// binascii.Error, zlib.error or JSONDecodeError in these cases.
+	// Serializer errors are wrapped, so errors.Is also finds the
+	// serializer's own sentinels. A value beyond a limit is not malformed:
+	// see ErrLimit.
 	ErrMalformed error = &sentinel{msg: "signing: malformed signed value"}
 
-	// ErrTooLarge reports a compressed payload that inflates beyond
-	// Options.MaxDecompressedSize. It also matches ErrMalformed.
-	ErrTooLarge error = &sentinel{msg: "signing: decompressed payload too large", parent: ErrMalformed}
+	// ErrLimit reports a value refused because it exceeds one of the limits
+	// Go applies in both directions, not because it is corrupt: a signed
+	// payload that inflates past Options.MaxDecompressedSize (ErrTooLarge),
+	// JSON nested deeper than pyjson.MaxDepth (pyjson.ErrTooDeep), an integer
+	// longer than 4300 digits (pyjson.ErrIntTooLong), a pickle beyond
+	// pickle.Options (pickle.ErrTooLarge, pickle.ErrTooDeep), or any
+	// serializer error that matches ErrLimit (see IsLimit). Django may have
+	// read such a value fine, so a caller must never write over it as if it
+	// were garbage. When signing, the same errors refuse a value that Go
+	// could not read back.
+	ErrLimit error = &sentinel{msg: "signing: exceeds a limit"}
+
+	// ErrTooLarge reports a payload larger than Options.MaxDecompressedSize:
+	// a compressed payload that inflates beyond it when unsigning, or a
+	// serialized value longer than it when signing. It matches ErrLimit, and
+	// never ErrMalformed.
+	ErrTooLarge error = &sentinel{msg: "signing: payload too large", parent: ErrLimit}
 
 	// ErrNoKey reports Options without a Key. Django falls back to
 	// settings.SECRET_KEY; Go has no settings, so the key is required.

@@ -224,7 +224,9 @@ func (s *Signer) UnsignObject(signed string) (any, error) {
 
 // SignPayload signs already serialized bytes as SignObject would: data is
 // compressed if asked and if that saves at least two bytes, base64 encoded
-// and signed. Use it with a serializer of your own.
+// and signed. Use it with a serializer of your own. Data longer than
+// Options.MaxDecompressedSize is signed uncompressed, the only form in
+// which unsigning reads it back (SignObject refuses such a value).
 func (s *Signer) SignPayload(data []byte, compress bool) string {
 	return s.signPayload(data, compress, false)
 }

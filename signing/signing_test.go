@@ -273,8 +273,8 @@ func TestZipBomb(t *testing.T) {
 	z := zlibOf(make([]byte, 1<<20), 9)
 	tok := signedPayload(t, "."+B64Encode(z))
 	_, err := Loads(tok, Options{Key: testKey, MaxDecompressedSize: 1000})
-	if !errors.Is(err, ErrTooLarge) || !errors.Is(err, ErrMalformed) {
-		t.Fatalf("1 MiB bomb, bound 1000: %v", err)
+	if !errors.Is(err, ErrTooLarge) || !errors.Is(err, ErrLimit) || errors.Is(err, ErrMalformed) {
+		t.Fatalf("1 MiB bomb, bound 1000: %v, want ErrTooLarge and ErrLimit, not ErrMalformed", err)
 	}
 	if _, err := Loads(tok, Options{Key: testKey, MaxDecompressedSize: 1 << 20}); !errors.Is(err, pyjson.ErrSyntax) {
 		t.Fatalf("bound exactly the size: want the JSON error, got %v", err)

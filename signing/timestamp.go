@@ -128,7 +128,9 @@ func (t *TimestampSigner) UnsignObjectMaxAge(signed string, maxAge time.Duration
 // SignPayload signs already serialized bytes exactly as SignObject would
 // sign their value: compressed if asked and if that saves at least two
 // bytes, base64 encoded, timestamped and signed. It lets a caller with its
-// own serializer (pickle) share everything else.
+// own serializer (pickle) share everything else. Data longer than
+// Options.MaxDecompressedSize is signed uncompressed, the only form in
+// which unsigning reads it back (SignObject refuses such a value).
 func (t *TimestampSigner) SignPayload(data []byte, compress bool) string {
 	return t.s.signPayload(data, compress, true)
 }
