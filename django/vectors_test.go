@@ -6,14 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/djsession/djsession/internal/vectors"
 	"github.com/djsession/djsession/pyjson"
 	"github.com/djsession/djsession/signing"
 )
@@ -52,7 +51,21 @@ type sessionVectors struct {
 		After *string `json:"session_key_after_validation"`
 	} `json:"session_key_validation"`
 	Expiry []expiryVector `json:"expiry"`
+	// Legacy is Django 3.2's encode with DEFAULT_HASHING_ALGORITHM =
+	// "sha1" (3.2 only): the pre-3.1 format.
+	Legacy *struct {
+		Input       json.RawMessage `json:"input"`
+		Output      string          `json:"output"`
+		Independent string          `json:"independent_computation"`
+	} `json:"legacy_encode_with_DEFAULT_HASHING_ALGORITHM_sha1"`
+	KeyGeneration struct {
+		Alphabet string `json:"alphabet"`
+		Length   int    `json:"length"`
+		Example  string `json:"example_with_seeded_rng"`
+	} `json:"session_key_generation"`
 }
+
+const legacySection = "legacy_encode_with_DEFAULT_HASHING_ALGORITHM_sha1"
 
 type pyError struct {
 	Exception string `json:"exception"`
@@ -78,22 +91,15 @@ type expiryVector struct {
 
 func loadSessionVectors(t *testing.T) map[string]*sessionVectors {
 	t.Helper()
-	files, err := filepath.Glob("../fixtures/vectors/session-*.json")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no session vectors: %v", err)
-	}
 	out := map[string]*sessionVectors{}
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, f := range vectors.PerVersion(t, "session") {
 		var v sessionVectors
-		if err := json.Unmarshal(raw, &v); err != nil {
-			t.Fatalf("%s: %v", f, err)
+		f.Into(t, &v, "secret_key", "frozen_time_T0", "key_salts", "encode", "decode", "signed_cookies",
+			"session_key_generation", "session_key_validation", "expiry", "middleware")
+		if f.Version == "3.2" {
+			f.Raw(t, legacySection)
 		}
-		series := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "session-"), ".json")
-		out[series] = &v
+		out[f.Version] = &v
 	}
 	return out
 }
@@ -471,5 +477,78 @@ func TestExpiryDateWallInTheSkippedHour(t *testing.T) {
 	}
 	if got := wall.Format("2006-01-02 15:04:05"); got != "2024-03-10 02:30:00" {
 		t.Errorf("wall clock %s, Django stores 2024-03-10 02:30:00", got)
+	}
+}
+
+// Django 3.2 with DEFAULT_HASHING_ALGORITHM = "sha1" writes the pre-3.1
+// format (legacy.go): Go writes Django's bytes and reads them back, and a
+// 3.2 codec on the default sha256 still reads them, as 3.2 does.
+func TestVectorsLegacySHA1Encode(t *testing.T) {
+	for series, v := range loadSessionVectors(t) {
+		if series != "3.2" {
+			if v.Legacy != nil {
+				t.Errorf("%s has a %s section: only 3.2 has the setting", series, legacySection)
+			}
+			continue
+		}
+		t.Run(series, func(t *testing.T) {
+			row := v.Legacy
+			if row.Output != row.Independent {
+				t.Fatalf("the vector disagrees with itself: %s, %s", row.Output, row.Independent)
+			}
+			s := settingsFor(t, series, v)
+			s.DefaultHashingAlgorithm = "sha1"
+			codec, err := NewCodec(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := dictOf(t, row.Input)
+			got, err := codec.Encode(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != row.Output {
+				t.Errorf("Encode = %s, Django 3.2 (sha1) wrote %s", got, row.Output)
+			}
+			back, err := codec.Decode(row.Output)
+			if err != nil {
+				t.Fatalf("Decode(Django's data): %v", err)
+			}
+			sameDict(t, "Decode(Django's data)", back, row.Input)
+
+			sha256, err := NewCodec(settingsFor(t, series, v))
+			if err != nil {
+				t.Fatal(err)
+			}
+			back, err = sha256.Decode(row.Output)
+			if err != nil {
+				t.Fatalf("a sha256 3.2 codec reading the pre-3.1 format: %v", err)
+			}
+			sameDict(t, "sha256 codec, Decode(Django's data)", back, row.Input)
+			if enc, err := sha256.Encode(in); err != nil || enc == row.Output {
+				t.Errorf("sha256 3.2 codec wrote %s, %v: want the signing format", enc, err)
+			}
+		})
+	}
+}
+
+// Session keys: the alphabet and length Django uses, and with the vectors'
+// seeded generator the very key Django 3.2 to 6.1 drew (one character per
+// accepted try of choice(), as get_random_string draws them).
+func TestVectorsSessionKeyGeneration(t *testing.T) {
+	for series, v := range loadSessionVectors(t) {
+		t.Run(series, func(t *testing.T) {
+			g := v.KeyGeneration
+			if g.Alphabet != sessionKeyChars || g.Length != SessionKeyLength {
+				t.Errorf("Django: %d characters of %q; Go: %d of %q", g.Length, g.Alphabet, SessionKeyLength, sessionKeyChars)
+			}
+			got, err := NewSessionKey(vectors.NewPyRandom(1234).SessionKeyReader())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != g.Example {
+				t.Errorf("NewSessionKey(seed 1234) = %s, Django drew %s", got, g.Example)
+			}
+		})
 	}
 }

@@ -6,14 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf16"
 
+	"github.com/djsession/djsession/internal/vectors"
 	"github.com/djsession/djsession/pyjson"
 )
 
@@ -21,7 +20,11 @@ import (
 // signing-*.json file is read, so regenerated or added versions are picked
 // up without changing this file.
 
-type row map[string]json.RawMessage
+// row is one row of a section; t is the test that loaded it.
+type row struct {
+	m map[string]json.RawMessage
+	t testing.TB
+}
 
 type vectorFile struct {
 	name      string // "3.2", from signing-3.2.json
@@ -34,82 +37,89 @@ type vectorFile struct {
 
 func loadVectors(t testing.TB) []vectorFile {
 	t.Helper()
-	paths, err := filepath.Glob("../fixtures/vectors/signing-*.json")
-	if err != nil || len(paths) == 0 {
-		t.Fatalf("no signing vectors found: %v", err)
-	}
 	var out []vectorFile
-	for _, p := range paths {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
+	for _, f := range vectors.PerVersion(t, "signing") {
+		v := vectorFile{name: f.Version, sections: map[string]json.RawMessage{}}
+		for _, name := range f.Sections() {
+			v.sections[name], _ = f.Lookup(name)
 		}
-		var secs map[string]json.RawMessage
-		if err := json.Unmarshal(data, &secs); err != nil {
-			t.Fatalf("%s: %v", p, err)
+		f.Section(t, "secret_key", &v.secret)
+		if f.Has("secret_key_fallbacks") { // none before 4.1
+			f.Section(t, "secret_key_fallbacks", &v.fallbacks)
 		}
-		v := vectorFile{
-			name:     strings.TrimSuffix(strings.TrimPrefix(filepath.Base(p), "signing-"), ".json"),
-			sections: secs,
-		}
-		json.Unmarshal(secs["secret_key"], &v.secret)
-		json.Unmarshal(secs["secret_key_fallbacks"], &v.fallbacks)
 		var dv string
-		json.Unmarshal(secs["django_version"], &dv)
-		major, _ := strconv.Atoi(strings.SplitN(dv, ".", 2)[0])
-		v.legacy = major > 0 && major < 4
+		f.Section(t, "django_version", &dv)
+		major, err := strconv.Atoi(strings.SplitN(dv, ".", 2)[0])
+		if err != nil {
+			t.Fatalf("%s: django_version %q: %v", f.Name, dv, err)
+		}
+		v.legacy = major < 4
 		var t0 json.Number
-		json.Unmarshal(secs["frozen_time_T0"], &t0)
+		f.Section(t, "frozen_time_T0", &t0)
 		v.t0 = clockOf(t, t0)
 		out = append(out, v)
 	}
 	return out
 }
 
-// rows returns the rows of one section, each with a subtest name.
+// rows returns the rows of one section; a section that is missing or
+// empty fails the test (vectors.File.Raw).
 func (v vectorFile) rows(t *testing.T, section string) []row {
+	t.Helper()
 	raw, ok := v.sections[section]
-	if !ok {
-		t.Logf("%s: no section %q", v.name, section)
-		return nil
+	if !ok || vectors.Empty(raw) {
+		t.Fatalf("%s: no section %q", v.name, section)
 	}
-	var rs []row
-	if err := json.Unmarshal(raw, &rs); err != nil {
-		var one row
+	var ms []map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &ms); err != nil {
+		var one map[string]json.RawMessage
 		if err2 := json.Unmarshal(raw, &one); err2 != nil {
 			t.Fatalf("%s/%s: %v", v.name, section, err)
 		}
-		rs = []row{one}
+		ms = append(ms, one)
+	}
+	rs := make([]row, len(ms))
+	for i, m := range ms {
+		rs[i] = row{m: m, t: t}
 	}
 	return rs
 }
 
+// decode decodes cell k into dst; a cell that does not decode is a broken
+// vector, reported on the test that loaded the row (Errorf, which a
+// subtest may call on its parent).
+func (r row) decode(k string, dst any) {
+	raw, ok := r.m[k]
+	if !ok {
+		return
+	}
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	if err := d.Decode(dst); err != nil {
+		r.t.Errorf("vector cell %q = %s: %v", k, raw, err)
+	}
+}
+
 func (r row) has(k string) bool {
-	v, ok := r[k]
+	v, ok := r.m[k]
 	return ok && string(v) != "null"
 }
 
 func (r row) str(k string) string {
 	var s string
-	if raw, ok := r[k]; ok {
-		json.Unmarshal(raw, &s)
-	}
+	r.decode(k, &s)
 	return s
 }
 
 func (r row) num(k string) json.Number {
 	var n json.Number
-	if raw, ok := r[k]; ok {
-		d := json.NewDecoder(bytes.NewReader(raw))
-		d.UseNumber()
-		d.Decode(&n)
-	}
+	r.decode(k, &n)
 	return n
 }
 
 func (r row) boolean(k string) bool {
 	var b bool
-	json.Unmarshal(r[k], &b)
+	r.decode(k, &b)
 	return b
 }
 
@@ -121,7 +131,7 @@ func (r row) pyValue(t *testing.T, k string) (v any, ok bool) {
 		JSON json.RawMessage `json:"json"`
 		Repr string          `json:"python_repr"`
 	}
-	if err := json.Unmarshal(r[k], &cell); err != nil {
+	if err := json.Unmarshal(r.m[k], &cell); err != nil {
 		t.Fatalf("%s: %v", k, err)
 	}
 	if string(cell.JSON) == "null" && cell.Repr != "None" {
@@ -137,7 +147,7 @@ func (r row) pyValue(t *testing.T, k string) (v any, ok bool) {
 // rawValue decodes a cell holding plain JSON.
 func (r row) rawValue(t *testing.T, k string) any {
 	t.Helper()
-	v, err := pyjson.Unmarshal(asciiJSON(r[k]))
+	v, err := pyjson.Unmarshal(asciiJSON(r.m[k]))
 	if err != nil {
 		t.Fatalf("%s: %v", k, err)
 	}
@@ -174,7 +184,7 @@ func (r row) err() *pyError {
 		return nil
 	}
 	var e pyError
-	json.Unmarshal(r["error"], &e)
+	r.decode("error", &e)
 	return &e
 }
 
@@ -240,17 +250,19 @@ func maxAgeOf(t *testing.T, r row) (d time.Duration, ok bool, timedelta bool) {
 	if !r.has("max_age") {
 		return 0, false, false
 	}
-	n := r.num("max_age")
-	if n == "" {
+	var n json.Number
+	if raw := bytes.TrimSpace(r.m["max_age"]); len(raw) > 0 && raw[0] != '{' {
+		n = r.num("max_age")
+	} else {
 		var td struct {
 			S json.Number `json:"timedelta_seconds"`
 		}
-		json.Unmarshal(r["max_age"], &td)
+		r.decode("max_age", &td)
 		n, timedelta = td.S, true
 	}
 	f, err := n.Float64()
 	if err != nil {
-		t.Fatalf("max_age %s: %v", r["max_age"], err)
+		t.Fatalf("max_age %s: %v", r.m["max_age"], err)
 	}
 	return time.Duration(f * float64(time.Second)), true, timedelta
 }
@@ -366,7 +378,8 @@ func (v vectorFile) options(r row) Options {
 	o := Options{Key: v.secret, FallbackKeys: v.fallbacks, LegacySHA1: v.legacy, Now: fixedClock(v.t0)}
 	kw := r
 	if r.has("signer_kwargs") {
-		json.Unmarshal(r["signer_kwargs"], &kw)
+		kw = row{t: r.t}
+		r.decode("signer_kwargs", &kw.m)
 	}
 	if kw.has("key") {
 		o.Key = kw.str("key")
@@ -380,9 +393,9 @@ func (v vectorFile) options(r row) Options {
 	if kw.has("algorithm") {
 		o.Algorithm = Algorithm(kw.str("algorithm"))
 	}
-	if _, ok := kw["fallback_keys"]; ok {
+	if _, ok := kw.m["fallback_keys"]; ok {
 		o.FallbackKeys = nil
-		json.Unmarshal(kw["fallback_keys"], &o.FallbackKeys)
+		kw.decode("fallback_keys", &o.FallbackKeys)
 	}
 	if r.has("clock") {
 		o.Now = fixedClock(clockOf(nil, r.num("clock")))
@@ -622,7 +635,7 @@ func TestSignObjectVectors(t *testing.T) {
 			t.Run(v.name+"/"+strconv.Itoa(i)+"_"+r.str("signer"), func(t *testing.T) {
 				in := r.rawValue(t, "input")
 				var kw struct{ Compress bool }
-				json.Unmarshal(r["kwargs"], &kw)
+				r.decode("kwargs", &kw)
 				o := Options{Key: v.secret, Now: fixedClock(v.t0), Salt: "obj"}
 				var tok string
 				var back any
