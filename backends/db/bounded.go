@@ -3,40 +3,19 @@ package db
 import (
 	"context"
 	"database/sql"
+
+	runner "github.com/djsession/djsession/internal/bounded"
 )
 
-// Drivers honour a context only as far as their protocol lets them:
-// lib/pq, on cancellation, asks the server to cancel and then waits for
-// its answer, which never comes from a server that hangs. So every
-// statement runs on its own goroutine and the call returns when the
-// context is done, whichever comes first; an abandoned statement holds its
-// connection until the driver's own timeouts end it.
+// Every statement runs through internal/bounded: lib/pq waits for the
+// answer to its cancel request, which a hung server never sends, so only a
+// statement on its own goroutine returns at the deadline. Its errors (the
+// context's cause, a driver's panic) are wrapped by the callers in store.go
+// as the driver's own are.
 
-type result[T any] struct {
-	v   T
-	err error
-}
-
+// bounded runs f under ctx with internal/bounded.Call.
 func bounded[T any](ctx context.Context, f func() (T, error)) (T, error) {
-	if ctx.Done() == nil {
-		return f()
-	}
-	if err := ctx.Err(); err != nil {
-		var zero T
-		return zero, err
-	}
-	ch := make(chan result[T], 1)
-	go func() {
-		v, err := f()
-		ch <- result[T]{v, err}
-	}()
-	select {
-	case r := <-ch:
-		return r.v, r.err
-	case <-ctx.Done():
-		var zero T
-		return zero, context.Cause(ctx)
-	}
+	return runner.Call(ctx, f, nil)
 }
 
 // exec is ExecContext bounded by ctx.
