@@ -26,7 +26,7 @@ for i, p in enumerate(payloads):
         xs = [k + (j - (len(series) - 1) / 2) * width for k in range(len(ops))]
         ax.bar(xs, [vals[op][i] for op in ops], width, label=name, color=color)
     ax.set_xticks(range(len(ops)))
-    ax.set_xticklabels([o.replace("signed_cookies_load", "signed_cookies\nload").replace("loads_read_all", "loads +\nread all") for o in ops], fontsize=8)
+    ax.set_xticklabels([o.replace("signed_cookies_load", "signed_cookies\nload").replace("_read_all", " +\nread all") for o in ops], fontsize=7)
     ax.set_yscale("log")
     ax.set_ylabel("µs per operation (log, lower is better)")
     ax.set_title("codec, payload %s" % p)

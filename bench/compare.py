@@ -33,12 +33,16 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 PAYLOADS = ["user", "cart1K", "nest8K"]
-CODEC_OPS = ["dumps", "encode", "loads", "loads_read_all", "decode", "signed_cookies_load"]
+CODEC_OPS = ["dumps", "encode", "loads_read_all", "loads", "decode_read_all", "decode",
+             "signed_cookies_load_read_all", "signed_cookies_load"]
 FLOOR_OF = {"dumps": "dumps", "encode": "dumps", "loads": "loads", "loads_read_all": "loads_read_all",
-            "decode": "loads", "signed_cookies_load": "loads"}
-# Django always decodes every value: its loads is the reference for ours
-# with every value read.
-DJ_OP = {"loads_read_all": "loads"}
+            "decode": "loads", "decode_read_all": "loads_read_all", "signed_cookies_load": "loads",
+            "signed_cookies_load_read_all": "loads_read_all"}
+# Django always decodes every value: its loads, decode and signed_cookies
+# load are the reference for ours with every value read (the like-for-like
+# figures, the headline); the lazy ops (no value read) are shown beside them.
+DJ_OP = {"loads_read_all": "loads", "decode_read_all": "decode", "signed_cookies_load_read_all": "signed_cookies_load"}
+LAZY = {"loads", "decode", "signed_cookies_load"}
 ENGINES = ["postgres", "mariadb", "sqlite", "memcached", "redis"]
 CONCS = [1, 16]
 BENCH_RE = re.compile(r"^Benchmark(\w+)/(\w+)/(\w+)-\d+\s+\d+\s+([\d.]+) ns/op(?:\s+[\d.]+ MB/s)?\s+(\d+) B/op\s+(\d+) allocs/op", re.M)
@@ -303,12 +307,16 @@ def report(args, versions, go, dj, mem, stores, trips, loads_seen, started, wher
              "primitives with all state reused: pyjson Marshal/Unmarshal, klauspost zlib (writer and reader "
              "reset, default level, level 1 below 512 bytes as the library does), base64url, a pre-keyed "
              "HMAC-SHA256 on the derived key. dumps and encode are measured against the dumps floor, the "
-             "loads against the loads floor.\n")
+             "loads against the loads floor. The floor calls pyjson itself, so a ratio near 1 says the "
+             "signing, zlib and base64 around the JSON cost no more than the primitives; it cannot see a pyjson "
+             "slowdown, which moves the floor with it: pyjson's own speed is held by the JSON-alone targets "
+             "(against encoding/json and goccy/go-json in bench/jsoncmp).\n")
     L.append("pyjson decodes a session dict's keys at once and each value when it is first read (the whole "
              "input is validated before loads returns; a value nobody changed is written back as the very "
-             "text it came in). `loads`, `decode` and `signed_cookies_load` read no value; "
-             "`loads_read_all` then reads every value, the work Django's loads always does, and is set "
-             "against Django's loads.\n")
+             "text it came in). The `_read_all` ops read every value after loading, the work Django always "
+             "does: they are the like-for-like figures against Django. `loads`, `decode` and "
+             "`signed_cookies_load` read no value (ratio in parentheses, marked lazy): about what a handler "
+             "that reads two or three small keys pays, not a comparison with Django's full decode.\n")
     head = "| op | payload | Go µs | allocs (B) | floor µs | × floor |"
     sep = "|---|---|---|---|---|---|"
     for v in versions:
@@ -323,7 +331,8 @@ def report(args, versions, go, dj, mem, stores, trips, loads_seen, started, wher
                                                              med(go[k]) / med(go[fk]))
             for v in versions:
                 d = dj[v].get((DJ_OP.get(op, op), p))
-                row += " %s | %.1fx |" % (cell(d), med(d) / med(go[k])) if d else " – | – |"
+                fmt = " %s | (%.1fx lazy) |" if op in LAZY else " %s | %.1fx |"
+                row += fmt % (cell(d), med(d) / med(go[k])) if d else " – | – |"
             L.append(row)
     L.append("")
 
@@ -344,12 +353,13 @@ def report(args, versions, go, dj, mem, stores, trips, loads_seen, started, wher
 
     L.append("## gorilla/securecookie on the same payloads\n")
     L.append("securecookie v1.1.2, HMAC-SHA256, no encryption (Django signs and does not encrypt), "
-             "`MaxLength(0)`, the payload as the `map[string]any` encoding/json makes. Ratio: securecookie / djsession.\n")
-    L.append("| payload | djsession loads | securecookie JSON decode | ratio | gob decode | ratio | djsession dumps | JSON encode | ratio | gob encode | ratio |")
+             "`MaxLength(0)`, the payload as the `map[string]any` encoding/json makes. Ratio: securecookie / djsession. "
+             "securecookie decodes every value, so djsession's side is loads with every value read.\n")
+    L.append("| payload | djsession loads + every value read | securecookie JSON decode | ratio | gob decode | ratio | djsession dumps | JSON encode | ratio | gob encode | ratio |")
     L.append("|---|---|---|---|---|---|---|---|---|---|---|")
     for p in PAYLOADS:
-        lo, du = go[("Codec", "loads", p)], go[("Codec", "dumps", p)]
-        row = "| %s | %s, %d allocs |" % (p, cell(lo), mem[("Codec", "loads", p)][1])
+        lo, du = go[("Codec", "loads_read_all", p)], go[("Codec", "dumps", p)]
+        row = "| %s | %s, %d allocs |" % (p, cell(lo), mem[("Codec", "loads_read_all", p)][1])
         for c in ("json", "gob"):
             k = ("SecureCookie", c + "_decode", p)
             row += " %s, %d allocs | %.1fx |" % (cell(go[k]), mem[k][1], med(go[k]) / med(lo))
@@ -433,18 +443,22 @@ def report(args, versions, go, dj, mem, stores, trips, loads_seen, started, wher
         L.append("| %s | %s | %s |" % (name, fig, "yes" if ok else "**no**"))
 
     ref = "5.2" if "5.2" in dj else versions[0]
-    for ops, goals in ((("loads", "decode"), (3.5, 2, 1.5)), (("dumps", "encode"), (3.5, 2, 1.8))):
+    # Like for like: Django decodes every value, so ours are timed with
+    # every value read.
+    for ops, goals in ((("loads_read_all", "decode_read_all"), (3.5, 2, 1.5)), (("dumps", "encode"), (3.5, 2, 1.8))):
         for op in ops:
             for p, goal in zip(PAYLOADS, goals):
-                r = med(dj[ref][(op, p)]) / gm("Codec", op, p)
+                r = med(dj[ref][(DJ_OP.get(op, op), p)]) / gm("Codec", op, p)
                 t("%s %s ≥ %.1fx Django %s" % (op, p, goal, ref), "%.2fx" % r, r >= goal)
     for p in PAYLOADS:
-        r = med(dj[ref][("loads", p)]) / gm("Codec", "loads_read_all", p)
-        t("loads + every value read, %s, no slower than Django %s's loads" % (p, ref), "%.2fx" % r, r >= 1)
+        r = med(dj[ref][("signed_cookies_load", p)]) / gm("Codec", "signed_cookies_load_read_all", p)
+        t("signed_cookies_load_read_all %s no slower than Django %s" % (p, ref), "%.2fx" % r, r >= 1)
+    # The floor includes pyjson: these hold the signing, zlib and base64
+    # around it, not pyjson (held by the JSON-alone targets below).
     for p in PAYLOADS:
         for op in CODEC_OPS:
             r = gm("Codec", op, p) / gm("Floor", FLOOR_OF[op], p)
-            t("%s %s within 1.25x of its floor" % (op, p), "%.2fx" % r, r <= 1.25)
+            t("%s %s within 1.25x of its floor (pyjson inside it)" % (op, p), "%.2fx" % r, r <= 1.25)
     for mode, label in (("pyjson_unmarshal_lazy", "pyjson Unmarshal"),
                         ("pyjson_unmarshal", "pyjson Unmarshal + every value read")):
         for p in ("cart1K", "nest8K"):
@@ -455,14 +469,17 @@ def report(args, versions, go, dj, mem, stores, trips, loads_seen, started, wher
                   "%.1f vs %.1f µs (%.1fx)" % (py / 1000, o / 1000, o / py), py < o)
     a = mem[("Codec", "dumps", "user")][1]
     t("dumps user ≤ 4 allocs", "%d" % a, a <= 4)
+    for op, prim, label in (("loads", "json_unmarshal", "no value read yet"),
+                            ("loads_read_all", "json_unmarshal_read_all", "every value read")):
+        for p in PAYLOADS:
+            a, v = mem[("Codec", op, p)][1], mem[("Floor", prim, p)][1]
+            t("%s %s ≤ 2 allocs beyond the decoded value (%s)" % (op, p, label), "%d = %d + %d" % (a, v, a - v),
+              a - v <= 2)
     for p in PAYLOADS:
-        a, v = mem[("Codec", "loads", p)][1], mem[("Floor", "json_unmarshal", p)][1]
-        t("loads %s ≤ 2 allocs beyond the decoded value" % p, "%d = %d + %d" % (a, v, a - v), a - v <= 2)
-    for p in PAYLOADS:
-        lo = gm("Codec", "loads", p)
+        lo = gm("Codec", "loads_read_all", p)
         sj, sg = gm("SecureCookie", "json_decode", p), gm("SecureCookie", "gob_decode", p)
-        t("loads %s no slower than securecookie JSON" % p, "%.1f vs %.1f µs" % (lo / 1000, sj / 1000), lo <= sj)
-        t("loads %s ≥ 3x securecookie gob" % p, "%.1fx" % (sg / lo), sg / lo >= 3)
+        t("loads_read_all %s no slower than securecookie JSON" % p, "%.1f vs %.1f µs" % (lo / 1000, sj / 1000), lo <= sj)
+        t("loads_read_all %s ≥ 3x securecookie gob" % p, "%.1fx" % (sg / lo), sg / lo >= 3)
     if stores:
         for e in ("postgres", "mariadb", "sqlite", "memcached", "redis"):
             rt = trips[e]["go"]
