@@ -9,12 +9,21 @@
 // _session_expiry datetime, or SESSION_COOKIE_AGE after the file was last
 // written; a session whose _session_expiry is a number of seconds never
 // expires on the server (only its cookie does).
+//
+// Unlike Django, a session path is never followed through a symbolic link,
+// and one that is not a regular file (a named pipe, a directory, a device)
+// or is larger than MaxFileSize is refused before it is read, and left in
+// place by saves and deletes (ErrNotRegular, ErrTooLarge): anyone can plant
+// a file in the default directory, /tmp, and a planted pipe would block
+// the request, a link to /dev/zero would feed it without end.
 package file
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -23,7 +32,31 @@ import (
 
 	"github.com/djsession/djsession/django"
 	"github.com/djsession/djsession/pyjson"
+	"github.com/djsession/djsession/signing"
 )
+
+// Sessions are read only from regular files of a bounded size: a file
+// anyone can plant in a shared directory (the default, /tmp) must not
+// block a request (a named pipe), feed it without end (a link to
+// /dev/zero), or be written over or deleted by a save.
+var (
+	// ErrNotRegular reports a session path that is a symbolic link, a
+	// named pipe, a directory, a device or a socket: it is neither read,
+	// written over nor deleted. It is returned wrapped with
+	// django.ErrBackend.
+	ErrNotRegular = errors.New("file: not a regular file")
+	// ErrTooLarge reports a session file larger than MaxFileSize: it is
+	// neither read nor written over. It is returned wrapped with
+	// django.ErrBackend.
+	ErrTooLarge = errors.New("file: session file too large")
+)
+
+// MaxFileSize is the largest session file read: the signed session_data of
+// a payload of signing.DefaultMaxDecompressedSize bytes (the codec's limit
+// on a session's serialized size), base64-encoded, with room for the
+// compression flag, timestamp and signature. A larger file holds no session
+// the codec would decode, so it is refused before it is read.
+const MaxFileSize = int64((signing.DefaultMaxDecompressedSize+2)/3*4) + 1024
 
 // Store keeps sessions as files, as Django's file engine does. It is safe
 // for concurrent use; like Django it takes no locks, so of two concurrent
@@ -119,12 +152,12 @@ func (s *Store) load(key string) (session *pyjson.Dict, expired bool, err error)
 	if err != nil {
 		return pyjson.NewDict(0), false, django.ErrNotFound
 	}
-	raw, err := os.ReadFile(p)
+	raw, mtime, err := readSession(p)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrInvalid) {
 			return pyjson.NewDict(0), false, django.ErrNotFound
 		}
-		return pyjson.NewDict(0), false, fmt.Errorf("%w: %w", django.ErrBackend, err)
+		return pyjson.NewDict(0), false, err
 	}
 	if len(raw) == 0 {
 		// The placeholder of a create in progress: Django loads it as an
@@ -139,10 +172,7 @@ func (s *Store) load(key string) (session *pyjson.Dict, expired bool, err error)
 		}
 	}
 	session, decodeErr := s.codec.Decode(string(raw))
-	expiry, err := s.expiryOf(session, p)
-	if err != nil {
-		return pyjson.NewDict(0), false, err
-	}
+	expiry := s.expiryOf(session, mtime)
 	age, err := s.settings.ExpiryAgeOf(expiry, s.settings.Now())
 	if err != nil {
 		return pyjson.NewDict(0), false, err
@@ -158,18 +188,84 @@ func (s *Store) load(key string) (session *pyjson.Dict, expired bool, err error)
 
 // expiryOf is FileStore._expiry_date: _session_expiry when it is truthy,
 // else the file's modification time plus SESSION_COOKIE_AGE.
-func (s *Store) expiryOf(session *pyjson.Dict, path string) (any, error) {
+func (s *Store) expiryOf(session *pyjson.Dict, mtime time.Time) any {
 	if v, ok := session.Get(django.ExpiryKey); ok && pyjson.Truthy(v) {
-		return v, nil
-	}
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", django.ErrBackend, err)
+		return v
 	}
 	// datetime.fromtimestamp(st_mtime) keeps microseconds, rounding half
 	// to even.
-	mtime := st.ModTime().Round(time.Microsecond)
-	return mtime.Add(time.Duration(s.settings.SessionCookieAge) * time.Second), nil
+	return mtime.Round(time.Microsecond).Add(time.Duration(s.settings.SessionCookieAge) * time.Second)
+}
+
+// openRegular opens p for reading if it is a regular file of at most
+// MaxFileSize bytes, without following a link and without waiting on a
+// pipe; anything else is refused before a byte is read, with an error
+// naming what p is. A missing file is fs.ErrNotExist.
+func openRegular(p string) (*os.File, fs.FileInfo, error) {
+	f, err := os.OpenFile(p, os.O_RDONLY|openFlags, 0)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil, err
+		}
+		// O_NOFOLLOW fails with ELOOP on Linux, EMLINK on FreeBSD: ask
+		// the path itself.
+		if st, lerr := os.Lstat(p); lerr == nil && !st.Mode().IsRegular() {
+			return nil, nil, notRegular(p, st.Mode())
+		}
+		return nil, nil, fmt.Errorf("%w: %w", django.ErrBackend, err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("%w: %w", django.ErrBackend, err)
+	}
+	if !st.Mode().IsRegular() {
+		f.Close()
+		return nil, nil, notRegular(p, st.Mode())
+	}
+	if st.Size() > MaxFileSize {
+		f.Close()
+		return nil, nil, fmt.Errorf("%w: %w: %s holds %d bytes, more than any session read or written here (MaxFileSize, %d bytes)",
+			django.ErrBackend, ErrTooLarge, filepath.Base(p), st.Size(), MaxFileSize)
+	}
+	return f, st, nil
+}
+
+// notRegular is ErrNotRegular for p, naming what p is.
+func notRegular(p string, mode fs.FileMode) error {
+	what := "not a regular file"
+	switch {
+	case mode&fs.ModeSymlink != 0:
+		what = "a symbolic link (session files are not followed through links)"
+	case mode&fs.ModeNamedPipe != 0:
+		what = "a named pipe (FIFO)"
+	case mode.IsDir():
+		what = "a directory"
+	case mode&fs.ModeDevice != 0:
+		what = "a device"
+	case mode&fs.ModeSocket != 0:
+		what = "a socket"
+	}
+	return fmt.Errorf("%w: %w: %s is %s; it is neither read, written over nor deleted", django.ErrBackend, ErrNotRegular, filepath.Base(p), what)
+}
+
+// readSession reads the session file p through openRegular, at most
+// MaxFileSize bytes even if the file grows meanwhile, and returns its
+// modification time from the same open file.
+func readSession(p string) ([]byte, time.Time, error) {
+	f, st, err := openRegular(p)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	defer f.Close()
+	buf := bytes.NewBuffer(make([]byte, 0, st.Size()+bytes.MinRead))
+	if _, err := buf.ReadFrom(io.LimitReader(f, MaxFileSize+1)); err != nil {
+		return nil, time.Time{}, fmt.Errorf("%w: %w", django.ErrBackend, err)
+	}
+	if int64(buf.Len()) <= MaxFileSize {
+		return buf.Bytes(), st.ModTime(), nil
+	}
+	return nil, time.Time{}, fmt.Errorf("%w: %w: %s grew past MaxFileSize (%d bytes) while read", django.ErrBackend, ErrTooLarge, filepath.Base(p), MaxFileSize)
 }
 
 // Save writes session under key: with create, only if no file exists
@@ -185,12 +281,16 @@ func (s *Store) Save(ctx context.Context, key string, session *pyjson.Dict, crea
 		return err
 	}
 	// Django opens the final name first: O_CREAT|O_EXCL for a create,
-	// plain O_WRONLY for an update; the open decides the outcome.
-	flags := os.O_WRONLY
+	// plain O_WRONLY for an update; the open decides the outcome. An
+	// update opens for reading through openRegular instead: the rename
+	// replaces the file, so only its kind matters, and a link, a pipe or a
+	// file too large to have been read is not replaced.
+	var f *os.File
 	if create {
-		flags |= os.O_CREATE | os.O_EXCL
+		f, err = os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL|openFlags, 0o777)
+	} else {
+		f, _, err = openRegular(p)
 	}
-	f, err := os.OpenFile(p, flags, 0o777)
 	switch {
 	case err == nil:
 		f.Close()
@@ -198,6 +298,8 @@ func (s *Store) Save(ctx context.Context, key string, session *pyjson.Dict, crea
 		return fmt.Errorf("%w: %s", django.ErrCreate, filepath.Base(p))
 	case !create && errors.Is(err, fs.ErrNotExist):
 		return fmt.Errorf("%w: session file %s is gone", django.ErrUpdate, filepath.Base(p))
+	case errors.Is(err, django.ErrBackend):
+		return err
 	default:
 		return fmt.Errorf("%w: %w", django.ErrBackend, err)
 	}
@@ -234,10 +336,19 @@ func writeAtomic(p, data string) error {
 }
 
 // Delete removes the session file of key; a missing file is not an error.
+// A path that is not a regular file (ErrNotRegular) is left in place: it
+// holds no session this store wrote.
 func (s *Store) Delete(ctx context.Context, key string) error {
 	p, err := s.path(key)
 	if err != nil {
 		return nil
+	}
+	st, err := os.Lstat(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err == nil && !st.Mode().IsRegular() {
+		return notRegular(p, st.Mode())
 	}
 	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("%w: %w", django.ErrBackend, err)
@@ -264,7 +375,8 @@ func (s *Store) Exists(ctx context.Context, key string) (bool, error) {
 // ClearExpired removes every expired session file, as clearsessions does:
 // each file whose name starts with SESSION_COOKIE_NAME is loaded and, if
 // expired, deleted. As in Django, placeholders, leftover temporary files
-// and sessions with a numeric _session_expiry are kept.
+// and sessions with a numeric _session_expiry are kept; so are the paths
+// Load refuses (ErrNotRegular, ErrTooLarge), which are skipped.
 func (s *Store) ClearExpired(ctx context.Context) error {
 	entries, err := os.ReadDir(s.dir)
 	if err != nil {
@@ -282,7 +394,11 @@ func (s *Store) ClearExpired(ctx context.Context) error {
 		if !django.ValidSessionKey(key) || !django.ValidFileSessionKey(key) {
 			continue
 		}
-		if _, _, err := s.load(key); errors.Is(err, django.ErrBackend) {
+		_, _, err := s.load(key)
+		if errors.Is(err, ErrNotRegular) || errors.Is(err, ErrTooLarge) {
+			continue
+		}
+		if errors.Is(err, django.ErrBackend) {
 			return err
 		}
 	}
