@@ -4,13 +4,12 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/djsession/djsession/django"
+	"github.com/djsession/djsession/internal/vectors"
 )
 
 // The password_hashes vectors of fixtures/vectors/auth-<v>.json were made by
@@ -43,16 +42,22 @@ type hashVectors struct {
 func loadHashVectors(t testing.TB) map[django.Version]*hashVectors {
 	t.Helper()
 	out := map[django.Version]*hashVectors{}
-	for _, v := range django.Versions {
-		b, err := os.ReadFile(filepath.Join("..", "..", "..", "fixtures", "vectors", "auth-"+v.String()+".json"))
+	for _, f := range vectors.PerVersion(t, "auth") {
+		v, err := django.ParseVersion(f.Version)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var hv hashVectors
-		if err := json.Unmarshal(b, &hv); err != nil {
-			t.Fatal(err)
+		f.Into(t, &hv, "django_version", "password_hashes")
+		if len(hv.PasswordHashes.Cases) == 0 || hv.PasswordHashes.Password == "" {
+			t.Fatalf("%s: password_hashes has no cases", f.Name)
 		}
 		out[v] = &hv
+	}
+	for _, v := range django.Versions {
+		if out[v] == nil {
+			t.Fatalf("no auth vectors for Django %s", v)
+		}
 	}
 	return out
 }
