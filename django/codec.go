@@ -115,6 +115,14 @@ func sessionSerializer(s *Settings) (signing.Serializer, error) {
 // that saves at least two bytes. For the signed_cookies engine it returns
 // the cookie value. A 3.2 site with DEFAULT_HASHING_ALGORITHM = "sha1" gets
 // the pre-3.1 format, as Django 3.2 writes it in that mode.
+//
+// Encode writes only what Decode, and Django, read back: a session that the
+// serializer cannot write, or that is beyond a limit Decode applies, is an
+// error wrapping ErrNotSerializable. Beyond a limit, it also matches
+// signing.ErrLimit and the limit's own sentinel: signing.ErrTooLarge (more
+// than signing.DefaultMaxDecompressedSize bytes serialized),
+// pyjson.ErrTooDeep (nesting deeper than pyjson.MaxDepth),
+// pyjson.ErrIntTooLong, or pickle's ErrTooDeep.
 func (c *Codec) Encode(session *pyjson.Dict) (string, error) {
 	if session == nil {
 		session = pyjson.NewDict(0)
@@ -134,13 +142,23 @@ func (c *Codec) Encode(session *pyjson.Dict) (string, error) {
 // Like Django, Decode never makes the caller fail: when data does not
 // decode, the session is an empty dict, and Django's warning ("Session data
 // corrupted" on django.security.SuspiciousSession, for data not signed by
-// any configured key) goes to Settings.Logger. The error says why, so a
-// caller that must tell "empty" from "unreadable" can: it wraps
-// ErrSessionCorrupted and signing.ErrBadSignature for a bad signature,
-// signing.ErrMalformed for signed data that does not decode, and, for the
-// signed_cookies engine, signing.ErrSignatureExpired for a cookie older
-// than SESSION_COOKIE_AGE. Session data applies no age limit of its own:
-// the store's expiry decides.
+// any configured key) goes to Settings.Logger. The error says why, and
+// matches exactly one of three classes with errors.Is, so that a caller
+// can tell "not ours" from "corrupt" from "too big for Go":
+//
+//   - signing.ErrBadSignature, with ErrSessionCorrupted: data signed with
+//     none of the configured keys (another SECRET_KEY, or tampered data);
+//     for the signed_cookies engine, also signing.ErrSignatureExpired for a
+//     cookie older than SESSION_COOKIE_AGE. Session data applies no age
+//     limit of its own: the store's expiry decides.
+//   - signing.ErrMalformed: data signed with a configured key that does not
+//     decode (a broken zlib stream, invalid JSON, a value that is not a
+//     dict, a pickle outside the safe subset).
+//   - signing.ErrLimit: valid data signed with a configured key, beyond a
+//     limit that Go applies in both directions: signing.ErrTooLarge (it
+//     inflates past signing.DefaultMaxDecompressedSize), pyjson.ErrTooDeep,
+//     pyjson.ErrIntTooLong, pickle.ErrTooLarge or pickle.ErrTooDeep. Django
+//     may read it fine: it is not corrupt, and must never be written over.
 func (c *Codec) Decode(data string) (*pyjson.Dict, error) {
 	var v any
 	var err error
@@ -154,6 +172,11 @@ func (c *Codec) Decode(data string) (*pyjson.Dict, error) {
 			return d, nil
 		}
 		return pyjson.NewDict(0), fmt.Errorf("%w: session data is a %s, not a dict", signing.ErrMalformed, pyjson.TypeName(v))
+	}
+	if errors.Is(err, signing.ErrLimit) {
+		// It verified under a configured key, so it is not the pre-3.1
+		// format that Django 3.2 would try next, nor corrupt.
+		return pyjson.NewDict(0), err
 	}
 	if c.settings.Version() == Django32 && !c.signedCookies {
 		return c.legacyDecode(data, err)

@@ -36,7 +36,16 @@ func (c *Codec) legacyHash(serialized []byte) (string, error) {
 func (c *Codec) legacyEncode(session *pyjson.Dict) (string, error) {
 	serialized, err := c.serializer.Dumps(session)
 	if err != nil {
+		if signing.IsLimit(err) {
+			err = fmt.Errorf("%w: %w", signing.ErrLimit, err)
+		}
 		return "", fmt.Errorf("%w: %w", ErrNotSerializable, err)
+	}
+	// The current format's limit, so that a session saved in either format
+	// is one the other could hold too.
+	if len(serialized) > signing.DefaultMaxDecompressedSize {
+		return "", fmt.Errorf("%w: %w: session data of %d bytes exceeds %d bytes",
+			ErrNotSerializable, signing.ErrTooLarge, len(serialized), signing.DefaultMaxDecompressedSize)
 	}
 	h, err := c.legacyHash(serialized)
 	if err != nil {
@@ -85,7 +94,11 @@ func (c *Codec) legacyDecode(data string, signErr error) (*pyjson.Dict, error) {
 	}
 	v, err := c.serializer.Loads(serialized)
 	if err != nil {
-		return empty, fmt.Errorf("%w: pre-3.1 session data: %w", signing.ErrMalformed, err)
+		kind := signing.ErrMalformed
+		if signing.IsLimit(err) {
+			kind = signing.ErrLimit // valid, but beyond a limit: see Decode
+		}
+		return empty, fmt.Errorf("%w: pre-3.1 session data: %w", kind, err)
 	}
 	d, ok := v.(*pyjson.Dict)
 	if !ok {
