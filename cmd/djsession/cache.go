@@ -9,16 +9,19 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/djsession/djsession/backends/cache"
+	"github.com/djsession/djsession/django"
 )
 
-// openCache reads --cache, --cache-backend, --cache-key-prefix and
-// --cache-version.
-func (c *cli) openCache() (cache.Cache, func(), error) {
-	raw, ok := c.flags.get("cache")
+// openCache reads --cache (or $CACHE_URL, $REDIS_URL), --cache-backend,
+// --cache-key-prefix and --cache-version. The cache computes memcached's
+// absolute expiration times with the settings' clock, the one that stamps
+// the session (--now).
+func (c *cli) openCache(s django.Settings) (cache.Cache, func(), error) {
+	raw, source, ok := c.setting("cache", envCacheURL, envRedisURL)
 	if !ok || raw == "" {
-		return nil, nil, usagef("the cache engines need --cache memcached://host:port[,...] or redis://host:port/N[,...]")
+		return nil, nil, usagef("the cache engines need --cache (or $%s) memcached://host:port[,...] or redis://host:port/N[,...]", envCacheURL)
 	}
-	opts := cache.Options{}
+	opts := cache.Options{Clock: s.Clock}
 	opts.KeyPrefix, _ = c.flags.get("cache-key-prefix")
 	if v, ok := c.flags.get("cache-version"); ok {
 		n, err := strconv.Atoi(v)
@@ -43,7 +46,7 @@ func (c *cli) openCache() (cache.Cache, func(), error) {
 		}
 		sel, err := lib.Selector(location...)
 		if err != nil {
-			return nil, nil, usagef("--cache: %v", err)
+			return nil, nil, usagef("%s: %v", source, err)
 		}
 		return cache.NewMemcached(memcache.NewFromSelector(sel), lib, opts), func() {}, nil
 	case strings.HasPrefix(raw, "redis://") || strings.HasPrefix(raw, "rediss://"):
@@ -59,21 +62,22 @@ func (c *cli) openCache() (cache.Cache, func(), error) {
 		}
 		for _, part := range strings.Split(raw, ",") {
 			if _, err := url.Parse(part); err != nil {
-				return nil, nil, usagef("--cache: %v", err)
+				closeAll()
+				return nil, nil, usagef("%s %q: %v", source, redactURL(part), urlErr(err))
 			}
 			o, err := redis.ParseURL(part)
 			if err != nil {
 				closeAll()
-				return nil, nil, usagef("--cache: %v", err)
+				return nil, nil, usagef("%s %q: %v", source, redactURL(part), err)
 			}
 			clients = append(clients, redis.NewClient(o))
 		}
 		r, err := cache.NewRedis(format, cache.RedisOptions{Options: opts}, clients...)
 		if err != nil {
 			closeAll()
-			return nil, nil, usagef("--cache: %v", err)
+			return nil, nil, usagef("%s: %v", source, err)
 		}
 		return r, closeAll, nil
 	}
-	return nil, nil, usagef("--cache: unsupported URL %q (memcached:// or redis://)", raw)
+	return nil, nil, usagef("%s: unsupported URL %q (memcached:// or redis://)", source, redactURL(raw))
 }

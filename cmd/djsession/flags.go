@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"strings"
 )
 
@@ -15,20 +14,32 @@ type flagSet struct {
 	args   []string
 }
 
+// flagSpec is what help shows of a flag: arg is the placeholder of its
+// value ("" for a boolean flag), def its default as the user would write
+// it ("" when there is none worth showing).
 type flagSpec struct {
-	boolean bool
-	usage   string
+	arg   string
+	def   string
+	usage string
 }
+
+func (s flagSpec) boolean() bool { return s.arg == "" }
 
 func newFlagSet() *flagSet {
 	return &flagSet{specs: map[string]flagSpec{}, values: map[string][]string{}}
 }
 
-func (f *flagSet) define(name string, boolean bool, usage string) {
-	f.specs[name] = flagSpec{boolean: boolean, usage: usage}
+// define adds a flag that takes a value, shown in help as --name ARG.
+func (f *flagSet) define(name, arg, def, usage string) {
+	f.specs[name] = flagSpec{arg: arg, def: def, usage: usage}
 }
 
-// parse reads args; "--" ends the flags.
+// defineBool adds a flag that is true when present; --name=false also works.
+func (f *flagSet) defineBool(name, def, usage string) {
+	f.specs[name] = flagSpec{def: def, usage: usage}
+}
+
+// parse reads args; "--" ends the flags. Every error is a usage error.
 func (f *flagSet) parse(args []string) error {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
@@ -36,9 +47,13 @@ func (f *flagSet) parse(args []string) error {
 			f.args = append(f.args, args[i+1:]...)
 			return nil
 		}
+		if a == "-h" {
+			// The one short flag: what a user types first when lost.
+			a = "--help"
+		}
 		if !strings.HasPrefix(a, "--") || a == "-" {
 			if strings.HasPrefix(a, "-") && len(a) > 1 {
-				return fmt.Errorf("unknown flag %s", a)
+				return usagef("unknown flag %s", a)
 			}
 			f.args = append(f.args, a)
 			continue
@@ -46,9 +61,9 @@ func (f *flagSet) parse(args []string) error {
 		name, value, hasValue := strings.Cut(a[2:], "=")
 		spec, ok := f.specs[name]
 		if !ok {
-			return fmt.Errorf("unknown flag --%s", name)
+			return usagef("unknown flag --%s", name)
 		}
-		if spec.boolean {
+		if spec.boolean() {
 			if !hasValue {
 				value = "true"
 			}
@@ -58,11 +73,11 @@ func (f *flagSet) parse(args []string) error {
 			case "false", "0", "no", "off", "False":
 				value = "false"
 			default:
-				return fmt.Errorf("flag --%s takes true or false, not %q", name, value)
+				return usagef("--%s takes true or false, not %q", name, value)
 			}
 		} else if !hasValue {
 			if i+1 >= len(args) {
-				return fmt.Errorf("flag --%s needs a value", name)
+				return usagef("--%s needs a value (--%s %s)", name, name, spec.arg)
 			}
 			i++
 			value = args[i]

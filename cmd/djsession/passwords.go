@@ -65,6 +65,12 @@ func (c *cli) checkPassword() error {
 	if err != nil {
 		return err
 	}
+	if a[0] == "" {
+		// check_password answers False, but only because identify_hasher
+		// raised ValueError: like any hash no hasher reads, it is exit 2,
+		// not a password that does not match.
+		return usagef("check-password: the encoded password is empty; Django's identify_hasher finds no hasher for it")
+	}
 	opts, err := c.hasherOptions()
 	if err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/djsession/djsession/django"
+	"github.com/djsession/djsession/django/auth/hashers"
 	"github.com/djsession/djsession/signing"
 )
 
@@ -36,89 +37,139 @@ type cli struct {
 	stdin  io.Reader
 	stdout io.Writer
 	getenv func(string) string
+	cmd    *command // the command word's, once dispatch found it
 }
 
-// commandOrder lists the commands as usage shows them.
-var commandOrder = []string{"dumps", "loads", "encode", "decode", "get", "set", "delete", "clearsessions", "whois", "check-password", "make-password"}
-
-// usages are the synopses printed by --help and on a usage error.
-var usages = map[string]string{
-	"dumps":          "dumps [--salt S] [--compress] [--algorithm A] < value.json",
-	"loads":          "loads [--salt S] [--max-age N] [--algorithm A] TOKEN",
-	"encode":         "encode < session.json",
-	"decode":         "decode DATA",
-	"get":            "get KEY                       (store flags: --database, --cache, ...)",
-	"set":            "set KEY [--expiry N] < session.json",
-	"delete":         "delete KEY",
-	"clearsessions":  "clearsessions",
-	"whois":          "whois KEY [--user-table NAME]   (reads auth_user from --database)",
-	"check-password": "check-password ENCODED < password   (exit 0 match, 1 no match, 2 unreadable)",
-	"make-password":  "make-password [--hasher NAME] [--salt S] [--iterations N] < password",
+// command is one command word: what help says of it and what runs it.
+type command struct {
+	name    string
+	args    string // the synopsis after the flags
+	summary string // one line, for the list of commands
+	doc     string // what the command does, for its own help
+	argDocs [][2]string
+	flags   []string // its own flags, in help order
+	// override replaces, in this command's help, what a flag shared with
+	// other commands means here.
+	override map[string]flagSpec
+	groups   []flagGroup
+	run      func(*cli) error
 }
 
-// commandFunc returns the implementation of a command word.
-func commandFunc(name string) (func(*cli) error, bool) {
-	switch name {
-	case "dumps":
-		return (*cli).dumps, true
-	case "loads":
-		return (*cli).loads, true
-	case "encode":
-		return (*cli).encode, true
-	case "decode":
-		return (*cli).decode, true
-	case "get":
-		return (*cli).getSession, true
-	case "set":
-		return (*cli).setSession, true
-	case "delete":
-		return (*cli).deleteSession, true
-	case "clearsessions":
-		return (*cli).clearSessions, true
-	case "whois":
-		return (*cli).whois, true
-	case "check-password":
-		return (*cli).checkPassword, true
-	case "make-password":
-		return (*cli).makePassword, true
+// flagGroup is a set of flags that several commands share.
+type flagGroup struct {
+	title string
+	names []string
+}
+
+var (
+	signingSettings = flagGroup{"settings flags", []string{"secret-key", "fallback-key", "django-version", "now"}}
+	sessionSettings = flagGroup{"settings flags", []string{"secret-key", "fallback-key", "engine", "session-cookie-age", "now", "django-version", "session-serializer", "allow-pickle"}}
+	storeFlags      = flagGroup{"store flags", []string{"database", "use-tz", "time-zone", "cache", "cache-backend", "cache-key-prefix", "cache-version", "session-file-path", "session-cookie-name"}}
+	hasherFlags     = flagGroup{"hasher flags", []string{"django-version", "password-hashers", "max-iterations", "max-bcrypt-cost"}}
+)
+
+// commands are the command words, in the order help lists them.
+var commands = []command{
+	{name: "dumps", args: "< value.json", summary: "stdin JSON value -> signing.dumps token",
+		doc:   "Reads a JSON value on stdin and prints django.core.signing.dumps(value): a signed, timestamped token.",
+		flags: []string{"salt", "compress", "algorithm"}, groups: []flagGroup{signingSettings}, run: (*cli).dumps},
+	{name: "loads", args: "TOKEN", summary: "signing.dumps token -> its JSON value",
+		doc:     "Prints the JSON value of a token, as django.core.signing.loads reads it (exit 3 BadSignature or Malformed, 4 SignatureExpired).",
+		argDocs: [][2]string{{"TOKEN", "a signing.dumps token"}},
+		flags:   []string{"salt", "max-age", "algorithm"}, groups: []flagGroup{signingSettings}, run: (*cli).loads},
+	{name: "encode", args: "< session.json", summary: "stdin JSON object -> SessionStore.encode",
+		doc:   "Reads the session dict as a JSON object on stdin and prints SessionStore.encode(dict) of the engine: the session_data of db, cache and file, the cookie of signed_cookies.",
+		flags: nil, groups: []flagGroup{sessionSettings}, run: (*cli).encode},
+	{name: "decode", args: "DATA", summary: "session data -> the session dict as JSON",
+		doc:     "Prints the session dict that SessionStore.decode reads from DATA as JSON. Where Django would quietly read {}, the command says why (exit 3).",
+		argDocs: [][2]string{{"DATA", "session_data, or the cookie of signed_cookies"}},
+		groups:  []flagGroup{sessionSettings}, run: (*cli).decode},
+	{name: "get", args: "KEY", summary: "print a stored session",
+		doc:     "Prints the session stored under KEY in the engine's store as JSON (exit 1 when it is missing or expired).",
+		argDocs: [][2]string{{"KEY", "the session key (the cookie's value)"}},
+		groups:  []flagGroup{sessionSettings, storeFlags}, run: (*cli).getSession},
+	{name: "set", args: "KEY < session.json", summary: "store a session",
+		doc:     "Makes the session under KEY exactly the JSON object on stdin, saved as SessionStore.save saves it (a create when KEY is absent).",
+		argDocs: [][2]string{{"KEY", "the session key: 8 or more characters ([a-z0-9] for the file engine)"}},
+		flags:   []string{"expiry"}, groups: []flagGroup{sessionSettings, storeFlags}, run: (*cli).setSession},
+	{name: "delete", args: "KEY", summary: "delete a stored session",
+		doc:     "Deletes the session stored under KEY; a missing session is not an error.",
+		argDocs: [][2]string{{"KEY", "the session key"}},
+		groups:  []flagGroup{sessionSettings, storeFlags}, run: (*cli).deleteSession},
+	{name: "clearsessions", summary: "delete expired sessions",
+		doc:    "Deletes the expired sessions of the engine's store, as manage.py clearsessions does.",
+		groups: []flagGroup{sessionSettings, storeFlags}, run: (*cli).clearSessions},
+	{name: "whois", args: "KEY", summary: "who a session belongs to",
+		doc:     "Prints the user a session is logged in as (user_id, backend, whether the session auth hash is valid, is_active), reading the user table from --database. It only reads.",
+		argDocs: [][2]string{{"KEY", "the session key, or the cookie of signed_cookies"}},
+		flags:   []string{"user-table"}, groups: []flagGroup{sessionSettings, storeFlags}, run: (*cli).whois},
+	{name: "check-password", args: "ENCODED < password", summary: "check_password(stdin, ENCODED)",
+		doc:     "Checks the password on stdin, byte for byte (use printf, not echo), against an encoded password: exit 0 match, 1 no match, 2 a hash no enabled hasher reads or one refused for its work factor.",
+		argDocs: [][2]string{{"ENCODED", "the stored password, such as auth_user.password"}},
+		groups:  []flagGroup{hasherFlags}, run: (*cli).checkPassword},
+	{name: "make-password", args: "< password", summary: "make_password(stdin)",
+		doc:      "Prints make_password(password) for the password on stdin, byte for byte.",
+		flags:    []string{"hasher", "salt", "iterations"},
+		override: map[string]flagSpec{"salt": {arg: "S", def: "a random one", usage: "the hasher's salt"}},
+		groups:   []flagGroup{hasherFlags}, run: (*cli).makePassword},
+	{name: "help", args: "[COMMAND]", summary: "this help, or a command's",
+		doc:     "Prints the list of commands, or what COMMAND does, its arguments and its flags with their defaults.",
+		argDocs: [][2]string{{"COMMAND", "a command word"}}},
+}
+
+func init() {
+	// Set here: help reads commands, which would make the table's
+	// initialization depend on itself.
+	h, _ := lookup("help")
+	h.run = (*cli).help
+}
+
+// lookup returns the command a word names.
+func lookup(name string) (*command, bool) {
+	for i := range commands {
+		if commands[i].name == name {
+			return &commands[i], true
+		}
 	}
 	return nil, false
 }
 
 func newFlags() *flagSet {
 	f := newFlagSet()
+	d := django.DefaultSettings("")
+	limits := hashers.DefaultLimits
 	// Settings flags.
-	f.define("secret-key", false, "SECRET_KEY (default $DJANGO_SECRET_KEY)")
-	f.define("fallback-key", false, "a SECRET_KEY_FALLBACKS entry (repeatable, in order)")
-	f.define("engine", false, "SESSION_ENGINE: db, cache, cached_db, file, signed_cookies or a dotted path")
-	f.define("session-cookie-age", false, "SESSION_COOKIE_AGE in seconds")
-	f.define("now", false, "the clock, as Unix seconds")
-	f.define("django-version", false, "3.2, 4.2, 5.2 or 6.1 (default: newest)")
-	f.define("session-serializer", false, "json (default) or pickle (Django 3.2/4.2; needs --allow-pickle)")
-	f.define("allow-pickle", true, "allow SESSION_SERIALIZER = PickleSerializer (see the README's security notes)")
+	f.define("secret-key", "KEY", "$"+envSecretKey, "SECRET_KEY")
+	f.define("fallback-key", "KEY", "$"+envFallbacks+", comma-separated", "a SECRET_KEY_FALLBACKS entry (repeatable, in order; replaces the environment's)")
+	f.define("engine", "NAME", "db", "SESSION_ENGINE: db, cache, cached_db, file, signed_cookies or a dotted path")
+	f.define("session-cookie-age", "N", strconv.FormatInt(d.SessionCookieAge, 10), "SESSION_COOKIE_AGE in seconds")
+	f.define("now", "UNIX", "the system clock", "the clock, as Unix seconds: signing timestamps, expiry, memcached's absolute expiration times")
+	f.define("django-version", "V", django.LatestVersion.String(), "the Django version to follow: 3.2, 4.2, 5.2 or 6.1")
+	f.define("session-serializer", "NAME", "json", "SESSION_SERIALIZER: json or pickle (Django 3.2/4.2; needs --allow-pickle)")
+	f.defineBool("allow-pickle", "false", "allow SESSION_SERIALIZER = PickleSerializer (see the README's security notes)")
 	// Command flags.
-	f.define("salt", false, "signing salt")
-	f.define("compress", true, "zlib-compress when it saves at least 2 bytes")
-	f.define("algorithm", false, "hashlib name of the HMAC hash")
-	f.define("max-age", false, "maximum token age in seconds")
+	f.define("salt", "S", "django.core.signing", "signing salt")
+	f.defineBool("compress", "false", "zlib-compress when it saves at least 2 bytes")
+	f.define("algorithm", "A", "sha256", "hashlib name of the HMAC hash")
+	f.define("max-age", "N", "none", "maximum token age in seconds")
 	// Store flags (dj-database-url style).
-	f.define("database", false, "postgres://user:pass@host:port/name, mysql://..., sqlite:////abs/path")
-	f.define("use-tz", true, "USE_TZ (default true)")
-	f.define("time-zone", false, "TIME_ZONE (default UTC)")
-	f.define("cache", false, "memcached://host:port[,host:port...] or redis://host:port/N[,redis://...]")
-	f.define("cache-backend", false, "pymemcache, pylibmc, python-memcached, redis or django-redis")
-	f.define("cache-key-prefix", false, "CACHES KEY_PREFIX")
-	f.define("cache-version", false, "CACHES VERSION (default 1)")
-	f.define("session-file-path", false, "SESSION_FILE_PATH (default the OS temp dir)")
-	f.define("session-cookie-name", false, "SESSION_COOKIE_NAME (default sessionid)")
-	f.define("expiry", false, "set: _session_expiry in seconds")
-	f.define("user-table", false, "whois: the user model's table (default auth_user)")
-	f.define("hasher", false, "make-password: the hasher's algorithm name (default pbkdf2_sha256)")
-	f.define("iterations", false, "make-password: PBKDF2 iterations (default: the Django version's)")
-	f.define("password-hashers", false, "PASSWORD_HASHERS as algorithm names, comma-separated (default: all the version has)")
-	f.define("max-iterations", false, "check-password: refuse PBKDF2 hashes above this many iterations (default 10000000)")
-	f.define("max-bcrypt-cost", false, "check-password: refuse bcrypt hashes above this cost (default 16)")
-	f.define("help", true, "show usage")
+	f.define("database", "URL", "$"+envDatabaseURL+", else "+defaultDatabase, "postgres://user:pass@host:port/name, mysql://..., sqlite:////abs/path")
+	f.defineBool("use-tz", strconv.FormatBool(d.UseTZ), "USE_TZ")
+	f.define("time-zone", "NAME", d.TimeZone, "TIME_ZONE")
+	f.define("cache", "URL", "$"+envCacheURL+", else $"+envRedisURL, "memcached://host:port[,host:port...] or redis://host:port/N[,redis://...]")
+	f.define("cache-backend", "NAME", "pymemcache or redis", "pymemcache, pylibmc, python-memcached, redis or django-redis")
+	f.define("cache-key-prefix", "S", `""`, "CACHES KEY_PREFIX")
+	f.define("cache-version", "N", "1", "CACHES VERSION")
+	f.define("session-file-path", "DIR", "the OS temp dir", "SESSION_FILE_PATH")
+	f.define("session-cookie-name", "NAME", d.SessionCookieName, "SESSION_COOKIE_NAME")
+	f.define("expiry", "N", "SESSION_COOKIE_AGE", "_session_expiry in seconds")
+	f.define("user-table", "NAME", "auth_user", "the user model's table")
+	f.define("hasher", "NAME", hashers.PBKDF2SHA256, "the hasher's algorithm name")
+	f.define("iterations", "N", "the Django version's", "PBKDF2 iterations")
+	f.define("password-hashers", "LIST", "all the version has", "PASSWORD_HASHERS as algorithm names, comma-separated")
+	f.define("max-iterations", "N", strconv.FormatUint(limits.PBKDF2Iterations, 10), "refuse PBKDF2 hashes above this many iterations")
+	f.define("max-bcrypt-cost", "N", strconv.Itoa(limits.BcryptCost), "refuse bcrypt hashes above this cost")
+	f.defineBool("help", "", "show help (also -h)")
 	return f
 }
 
@@ -126,26 +177,41 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	c := &cli{flags: newFlags(), stdin: stdin, stdout: stdout, getenv: getenv}
 	err := c.flags.parse(args)
 	if err == nil {
-		if c.flags.boolean("help") || len(c.flags.args) == 0 {
-			printUsage(stderr)
-			if c.flags.boolean("help") {
-				return exitOK
-			}
-			return exitUsage
-		}
-		if fn, ok := commandFunc(c.flags.args[0]); !ok {
-			err = usagef("unknown command %q", c.flags.args[0])
-		} else {
-			err = fn(c)
-		}
+		err = c.dispatch(stderr)
 	}
 	if err == nil {
 		return exitOK
 	}
 	code, msg := describe(err)
-	fmt.Fprintln(stderr, strings.ReplaceAll(msg, "\n", " "))
+	fmt.Fprintln(stderr, c.redact(strings.ReplaceAll(msg, "\n", " ")))
 	return code
 }
+
+// dispatch runs the command word, or prints the help asked for: help goes
+// to stdout when asked for, to stderr (exit 2) when the command is missing.
+func (c *cli) dispatch(stderr io.Writer) error {
+	args := c.flags.args
+	help := c.flags.boolean("help")
+	if len(args) == 0 {
+		if help {
+			return printUsage(c.stdout)
+		}
+		printUsage(stderr)
+		return errNoCommand
+	}
+	cmd, ok := lookup(args[0])
+	if !ok {
+		return usagef("unknown command %q (djsession help lists them)", args[0])
+	}
+	if help {
+		return cmd.printHelp(c.stdout, c.flags)
+	}
+	c.cmd = cmd
+	return cmd.run(c)
+}
+
+// errNoCommand is exit 2 after the usage was printed.
+var errNoCommand = usageError{"no command given"}
 
 // describe maps an error to the exit status and the one line the contract
 // promises: BadSignature, SignatureExpired and Malformed start their line.
@@ -175,36 +241,33 @@ type notFound struct{ msg string }
 
 func (e notFound) Error() string { return e.msg }
 
-func printUsage(w io.Writer) {
-	fmt.Fprintln(w, "usage: djsession [settings flags] COMMAND [flags] [ARGS]")
-	for _, name := range commandOrder {
-		fmt.Fprintln(w, "  djsession "+usages[name])
-	}
-	fmt.Fprintln(w, "settings flags: --secret-key KEY --fallback-key KEY --engine NAME --session-cookie-age N --now UNIX --django-version V")
-	fmt.Fprintln(w, "store flags: --database URL --use-tz=BOOL --time-zone NAME --cache URL --cache-backend NAME --cache-key-prefix S --cache-version N --session-file-path DIR --session-cookie-name NAME")
-}
-
 // positional returns the command's arguments after the command word,
 // requiring exactly n.
 func (c *cli) positional(n int) ([]string, error) {
 	a := c.flags.args[1:]
 	if len(a) != n {
-		return nil, usagef("%s takes %d argument(s); usage: djsession %s", c.flags.args[0], n, usages[c.flags.args[0]])
+		return nil, usagef("%s takes %d argument(s); usage: %s", c.cmd.name, n, c.cmd.synopsis())
 	}
 	return a, nil
 }
 
 // settings builds Django's settings from the flags.
 func (c *cli) settings() (django.Settings, error) {
-	key, ok := c.flags.get("secret-key")
-	if !ok {
-		key = c.getenv("DJANGO_SECRET_KEY")
-	}
+	key, _, _ := c.setting("secret-key", envSecretKey)
 	if key == "" {
-		return django.Settings{}, usagef("no secret key: give --secret-key or set DJANGO_SECRET_KEY")
+		return django.Settings{}, usagef("no secret key: give --secret-key or set %s", envSecretKey)
 	}
 	s := django.DefaultSettings(key)
-	s.SecretKeyFallbacks = c.flags.all("fallback-key")
+	if c.flags.isSet("fallback-key") {
+		s.SecretKeyFallbacks = c.flags.all("fallback-key")
+	} else if v := c.getenv(envFallbacks); v != "" {
+		for _, k := range strings.Split(v, ",") {
+			// An empty entry is a stray comma, not a key anyone signs with.
+			if k != "" {
+				s.SecretKeyFallbacks = append(s.SecretKeyFallbacks, k)
+			}
+		}
+	}
 	if v, ok := c.flags.get("django-version"); ok {
 		ver, err := django.ParseVersion(v)
 		if err != nil {
@@ -224,10 +287,10 @@ func (c *cli) settings() (django.Settings, error) {
 		return s, usagef("--session-serializer takes json or pickle, not %q", v)
 	}
 	if e, ok := c.flags.get("engine"); ok {
-		if e == "" {
-			return s, usagef("--engine must not be empty")
-		}
 		s.SessionEngine = django.EngineName(e)
+		if !isDottedPath(s.SessionEngine) {
+			return s, usagef("--engine %q: give db, cache, cached_db, file, signed_cookies or a dotted module path", e)
+		}
 	}
 	if v, ok := c.flags.get("session-cookie-age"); ok {
 		n, err := strconv.ParseInt(v, 10, 64)
@@ -255,4 +318,25 @@ func durationFlag(name, v string) (time.Duration, error) {
 		return 0, usagef("--%s takes seconds, not %q", name, v)
 	}
 	return time.Duration(math.Round(f * 1e9)), nil
+}
+
+// isDottedPath reports whether s reads as a Python module path with at
+// least one dot (SESSION_ENGINE names a module, "myapp.sessions"): a word
+// that is neither that nor a short engine name is a typo, not an engine.
+func isDottedPath(s string) bool {
+	parts := strings.Split(s, ".")
+	if len(parts) < 2 {
+		return false
+	}
+	for _, p := range parts {
+		if p == "" || ('0' <= p[0] && p[0] <= '9') {
+			return false
+		}
+		for _, r := range p {
+			if !(r == '_' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9') {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -77,7 +77,7 @@ func (c *cli) openStore(s django.Settings) (django.Store, func(), error) {
 		closers = append(closers, func() { sqlDB.Close() })
 	}
 	if s.SessionEngine == django.EngineCache || s.SessionEngine == django.EngineCachedDB {
-		cc, closeCache, err := c.openCache()
+		cc, closeCache, err := c.openCache(s)
 		if err != nil {
 			closeAll()
 			return nil, nil, err
@@ -95,11 +95,11 @@ func (c *cli) openStore(s django.Settings) (django.Store, func(), error) {
 
 // openDatabase opens --database, a dj-database-url style URL.
 func (c *cli) openDatabase() (*sql.DB, db.Dialect, error) {
-	raw, ok := c.flags.get("database")
+	raw, source, ok := c.setting("database", envDatabaseURL)
 	if !ok {
-		raw = defaultDatabase
+		raw, source = defaultDatabase, "the default database"
 	}
-	driver, dsn, dialect, err := parseDatabaseURL(raw)
+	driver, dsn, dialect, err := parseDatabaseURL(source, raw)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -112,11 +112,12 @@ func (c *cli) openDatabase() (*sql.DB, db.Dialect, error) {
 
 // parseDatabaseURL turns postgres://, mysql:// and sqlite:// URLs into a
 // driver name and DSN, with the options the README recommends (one round
-// trip per statement).
-func parseDatabaseURL(raw string) (driver, dsn string, dialect db.Dialect, err error) {
+// trip per statement). Errors name the source (the flag or the variable)
+// and never show the password.
+func parseDatabaseURL(source, raw string) (driver, dsn string, dialect db.Dialect, err error) {
 	u, perr := url.Parse(raw)
 	if perr != nil {
-		return "", "", 0, usagef("--database: %v", perr)
+		return "", "", 0, usagef("%s %q: %v", source, redactURL(raw), urlErr(perr))
 	}
 	switch u.Scheme {
 	case "postgres", "postgresql", "pgsql":
@@ -150,12 +151,12 @@ func parseDatabaseURL(raw string) (driver, dsn string, dialect db.Dialect, err e
 		path := strings.TrimPrefix(raw[len(u.Scheme)+len("://"):], "/")
 		path, _, _ = strings.Cut(path, "?")
 		if path == "" || path == ":memory:" {
-			return "", "", 0, usagef("--database: a sqlite URL needs a file path")
+			return "", "", 0, usagef("%s: a sqlite URL needs a file path", source)
 		}
 		path = filepath.Clean(path)
 		return "sqlite", "file:" + path + "?_pragma=busy_timeout(5000)", db.SQLite, nil
 	}
-	return "", "", 0, usagef("--database: unsupported scheme %q (postgres, mysql, sqlite)", u.Scheme)
+	return "", "", 0, usagef("%s: unsupported scheme %q (postgres, mysql, sqlite)", source, u.Scheme)
 }
 
 // withStore opens the configured store, runs f with a bounded context,
