@@ -2,10 +2,19 @@ package django
 
 import (
 	"bufio"
+	"errors"
 	"net"
 	"net/http"
 	"sync"
 )
+
+// ErrHijackRefused is returned by HookWriter.Hijack when the hook has
+// already answered the request itself (a 500 or 400 error page whose
+// headers have left): hijacking then would send the handler's "101
+// Switching Protocols" after that answer, on a connection the client has
+// already read as failed. The connection is not hijacked; a websocket
+// upgrader gives up, as it does on any Hijack error.
+var ErrHijackRefused = errors.New("django: hijack refused: the middleware already answered the request with an error")
 
 // HookWriter is a ResponseWriter that runs a hook once, just before the
 // response headers leave: at the first WriteHeader, Write, Flush or
@@ -66,8 +75,13 @@ func (w *HookWriter) Flush() {
 	}
 }
 
-// Hijack runs the hook, then hijacks the connection.
+// Hijack runs the hook, then hijacks the connection. When the hook
+// answered the request (now or at an earlier write), it fails with
+// ErrHijackRefused and leaves the connection to net/http.
 func (w *HookWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	w.run(http.StatusSwitchingProtocols)
+	if w.discard {
+		return nil, nil, ErrHijackRefused
+	}
 	return http.NewResponseController(w.ResponseWriter).Hijack()
 }
