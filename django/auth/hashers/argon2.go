@@ -140,11 +140,11 @@ func (h *argon2Hasher) limit(m, t, p uint32) error {
 	l := h.c.limits
 	switch {
 	case m > l.Argon2MemoryKiB:
-		return tooHigh(Argon2, "memory (KiB)", uint64(m), uint64(l.Argon2MemoryKiB))
+		return tooHigh(Argon2, "memory (KiB)", "Argon2MemoryKiB", uint64(m), uint64(l.Argon2MemoryKiB))
 	case t > l.Argon2Time:
-		return tooHigh(Argon2, "time", uint64(t), uint64(l.Argon2Time))
+		return tooHigh(Argon2, "time", "Argon2Time", uint64(t), uint64(l.Argon2Time))
 	case p > l.Argon2Parallelism:
-		return tooHigh(Argon2, "parallelism", uint64(p), uint64(l.Argon2Parallelism))
+		return tooHigh(Argon2, "parallelism", "Argon2Parallelism", uint64(p), uint64(l.Argon2Parallelism))
 	}
 	return nil
 }

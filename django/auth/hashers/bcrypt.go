@@ -68,7 +68,7 @@ func (h *bcryptHasher) Encode(password, salt string) (string, error) {
 		return "", fmt.Errorf("%w: %s: invalid salt", ErrInvalidArgument, h.alg)
 	}
 	if s.cost > h.c.limits.BcryptCost {
-		return "", tooHigh(h.alg, "cost", uint64(s.cost), uint64(h.c.limits.BcryptCost))
+		return "", tooHigh(h.alg, "cost", "BcryptCost", uint64(s.cost), uint64(h.c.limits.BcryptCost))
 	}
 	return h.alg + "$" + s.hash(in), nil
 }
@@ -170,7 +170,7 @@ func (h *bcryptHasher) Verify(password, encoded string) (bool, error) {
 		return false, malformed(h.alg, err.Error())
 	}
 	if s.cost > h.c.limits.BcryptCost {
-		return false, tooHigh(h.alg, "cost", uint64(s.cost), uint64(h.c.limits.BcryptCost))
+		return false, tooHigh(h.alg, "cost", "BcryptCost", uint64(s.cost), uint64(h.c.limits.BcryptCost))
 	}
 	in := h.input(password)
 	if strings.IndexByte(string(in), 0) >= 0 {

@@ -50,16 +50,23 @@
 //
 // A stored hash carries its own cost. Check refuses, with
 // ErrWorkFactorTooHigh and before computing anything, a hash whose cost is
-// beyond Limits (WithLimits); Make refuses to write one. DefaultLimits:
+// beyond Limits (WithLimits); Make refuses to write one. The error names
+// the Limits field that refused it. DefaultLimits keep one check within
+// about four times the work of Django's own default, so that a stored hash
+// written by whoever can write the password column cannot pin a CPU for
+// minutes:
 //
-//	PBKDF2 iterations        ≤ 10 000 000         (Django 6.1 uses 1 500 000)
-//	bcrypt cost              ≤ 16                 (Django: 12)
-//	argon2 memory            ≤ 1 GiB (1048576 KiB) (Django: 100 MiB)
-//	argon2 time              ≤ 20                 (Django: 2)
-//	argon2 parallelism       ≤ 64                 (Django: 8)
+//	PBKDF2 iterations        ≤ 6 000 000          (Django 6.1 uses 1 500 000)
+//	bcrypt cost              ≤ 14                 (Django: 12, in every version)
+//	argon2 memory            ≤ 200 MiB (204800 KiB) (Django: 102400 KiB)
+//	argon2 time              ≤ 4                  (Django: 2)
+//	argon2 parallelism       ≤ 32                 (Django: 8)
 //	scrypt memory            ≤ 32 MiB, counted as OpenSSL does:
 //	                           128·r·(N+2) + 128·r·p bytes (Django: 16 MiB)
-//	scrypt work N·r·p        ≤ 2^24               (Django 5.2+: 655360)
+//	scrypt work N·r·p        ≤ 2 621 440          (Django 5.2+: 655360)
+//
+// A site that raised its hashers' parameters beyond these raises the
+// matching field with WithLimits (a zero field keeps its default).
 //
 // The scrypt memory limit is not only a safety margin: Django calls
 // hashlib.scrypt with maxmem=0, which OpenSSL reads as 32 MiB, so Django

@@ -293,8 +293,11 @@ func malformed(alg, why string) error {
 	return fmt.Errorf("%w: %s: %s", ErrMalformedHash, alg, why)
 }
 
-func tooHigh(alg, what string, got, limit uint64) error {
-	return fmt.Errorf("%w: %s %s %d > %d", ErrWorkFactorTooHigh, alg, what, got, limit)
+// tooHigh names the cap that refused the work factor (field is the Limits
+// field) and how to raise it, since the fix is a configuration change.
+func tooHigh(alg, what, field string, got, limit uint64) error {
+	return fmt.Errorf("%w: %s %s %d > %d (the cap is Limits.%s; raise it with hashers.WithLimits)",
+		ErrWorkFactorTooHigh, alg, what, got, limit, field)
 }
 
 // checkSalt is BasePasswordHasher._check_encode_args for the salt.

@@ -28,7 +28,7 @@ func (h *pbkdf2Hasher) Encode(password, salt string) (string, error) {
 	}
 	n := h.c.pbkdf2Iterations()
 	if n > h.c.limits.PBKDF2Iterations {
-		return "", tooHigh(h.alg, "iterations", n, h.c.limits.PBKDF2Iterations)
+		return "", tooHigh(h.alg, "iterations", "PBKDF2Iterations", n, h.c.limits.PBKDF2Iterations)
 	}
 	return h.encode(password, salt, n)
 }
@@ -77,7 +77,7 @@ func (h *pbkdf2Hasher) Verify(password, encoded string) (bool, error) {
 	case it.neg:
 		return false, malformed(h.alg, "negative iterations")
 	case it.big || it.val > h.c.limits.PBKDF2Iterations:
-		return false, tooHigh(h.alg, "iterations", it.val, h.c.limits.PBKDF2Iterations)
+		return false, tooHigh(h.alg, "iterations", "PBKDF2Iterations", it.val, h.c.limits.PBKDF2Iterations)
 	case it.val == 0 || !it.canonical:
 		// Django re-encodes 0 with the default count, and any number as
 		// "%d": neither can equal this string.

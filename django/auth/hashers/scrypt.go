@@ -40,12 +40,14 @@ func (h *scryptHasher) limit(n, r, p uint64) error {
 	lim := h.c.limits
 	hi, v := bits.Mul64(128*r, n+2) // r < 2^30 here
 	if hi != 0 || v+128*r*p < v || v+128*r*p > lim.ScryptMemoryBytes {
-		return fmt.Errorf("%w: scrypt N=%d r=%d p=%d needs more than %d bytes", ErrWorkFactorTooHigh, n, r, p, lim.ScryptMemoryBytes)
+		return fmt.Errorf("%w: scrypt N=%d r=%d p=%d needs more than %d bytes (the cap is Limits.ScryptMemoryBytes; raise it with hashers.WithLimits)",
+			ErrWorkFactorTooHigh, n, r, p, lim.ScryptMemoryBytes)
 	}
 	hi, nr := bits.Mul64(n, r)
 	hi2, w := bits.Mul64(nr, p)
 	if hi != 0 || hi2 != 0 || w > lim.ScryptWork {
-		return fmt.Errorf("%w: scrypt N·r·p = %d·%d·%d > %d", ErrWorkFactorTooHigh, n, r, p, lim.ScryptWork)
+		return fmt.Errorf("%w: scrypt N·r·p = %d·%d·%d > %d (the cap is Limits.ScryptWork; raise it with hashers.WithLimits)",
+			ErrWorkFactorTooHigh, n, r, p, lim.ScryptWork)
 	}
 	return nil
 }
