@@ -88,8 +88,11 @@ func NewCodecForClass(s Settings, qualname string) (*Codec, error) {
 }
 
 // sessionSerializer returns SESSION_SERIALIZER, refusing pickle unless it
-// was explicitly allowed, for a Django version that has it, and for an
-// engine that does not keep the session in the cookie.
+// was explicitly allowed and the Django version has it (3.2 and 4.2).
+// Every engine takes it then, signed_cookies included, as in Django: the
+// cookie's pickle is signed with SECRET_KEY like any engine's session_data,
+// and Go's decoder reads only the safe subset and executes nothing, so the
+// opt-in exposes Go to nothing more than the data itself.
 func sessionSerializer(s *Settings) (signing.Serializer, error) {
 	switch s.SessionSerializer {
 	case "", JSONSerializer:
@@ -101,8 +104,6 @@ func sessionSerializer(s *Settings) (signing.Serializer, error) {
 				"(in Django, a leaked SECRET_KEY with PickleSerializer is remote code execution)", ErrImproperlyConfigured)
 		case s.Version().AtLeast(5, 0):
 			return nil, fmt.Errorf("%w: Django %s has no PickleSerializer (removed in 5.0)", ErrImproperlyConfigured, s.Version())
-		case s.isSignedCookies():
-			return nil, fmt.Errorf("%w: PickleSerializer with the signed_cookies engine is refused: the pickle would come from the cookie alone", ErrImproperlyConfigured)
 		}
 		return pickle.Serializer{}, nil
 	}
@@ -190,5 +191,14 @@ func (c *Codec) Decode(data string) (*pyjson.Dict, error) {
 
 // logCorrupted logs what Django logs when it gives up on session data.
 func (c *Codec) logCorrupted() {
-	c.settings.logger().Warn("Session data corrupted", "logger", "django.security.SuspiciousSession")
+	c.settings.Log().Warn("Session data corrupted", "logger", "django.security.SuspiciousSession")
+}
+
+// SignedAt returns when data (what Encode returned) was signed: Django's
+// TimestampSigner puts the time in every session_data it writes, which
+// tells when a session was last saved whatever a column says. The pre-3.1
+// format that Django 3.2 writes with DEFAULT_HASHING_ALGORITHM = "sha1"
+// has no time, and neither has data that does not verify: both are errors.
+func (c *Codec) SignedAt(data string) (time.Time, error) {
+	return c.signer.Timestamp(data)
 }

@@ -28,4 +28,21 @@ var (
 	// written by the session serializer (for example a datetime expiry
 	// with JSON on Django 3.2).
 	ErrNotSerializable = errors.New("django: value is not serializable")
+
+	// ErrUnreadable means the store holds data under the session key that
+	// this service could not use: signed with none of its keys, in a
+	// serializer it does not expect, beyond its limits, a pickle its safe
+	// decoder refuses, or live by its own timestamp while expired by this
+	// service's reading of expire_date. Session.Err wraps it with the likely
+	// cause and the setting to look at. A wrong setting (SECRET_KEY,
+	// SESSION_SERIALIZER, USE_TZ) makes every session look like this, so
+	// by default nothing is written over, deleted or flushed because of it
+	// (see Settings.DiscardUnreadable).
+	ErrUnreadable = errors.New("django: session data could not be used")
+
+	// ErrExpiryMismatch is a store's report that a session it judged
+	// expired is live by its own data: the row's expire_date disagrees with
+	// the time its session_data was signed (TimestampSigner) plus its age,
+	// as it does when USE_TZ or TIME_ZONE differ from Django's.
+	ErrExpiryMismatch = errors.New("django: expire_date disagrees with when the session was written")
 )

@@ -71,14 +71,32 @@ func (w *responseWriter) commit(status int) bool {
 func (w *responseWriter) process(status int) error {
 	s, st := w.sess, w.settings
 	accessed, modified, empty := s.Accessed(), s.Modified(), s.IsEmpty()
+	s.mu.Lock()
+	missing := s.missing
+	s.mu.Unlock()
 	h := w.Header()
 	vary := false
-	if w.cookieSent && empty {
+	switch {
+	case w.cookieSent && empty && missing && !modified && !st.DiscardUnreadable:
+		// Django deletes the cookie of a session it did not find. A
+		// setting that differs from Django's (KEY_PREFIX, the Redis db,
+		// USE_TZ) makes every session look missing, so the cookie is
+		// left; a value that cannot be a key, or a session the request
+		// emptied itself (Flush, Clear), is deleted as Django does.
+		vary = accessed
+		st.Log().Debug("session not found; its cookie is left as it is (when every session is missing, a setting differs from Django's)",
+			"logger", "djsession", "setting", "SECRET_KEY, KEY_PREFIX, VERSION, the cache LOCATION (Redis db), USE_TZ, TIME_ZONE")
+	case w.cookieSent && empty:
 		h.Add("Set-Cookie", DeleteCookieHeader(st.SessionCookieName, CookieOptions{
 			Path: st.SessionCookiePath, Domain: st.SessionCookieDomain, SameSite: st.SessionCookieSameSite,
 		}))
 		vary = true
-	} else {
+	case !modified && s.Err() != nil:
+		// SESSION_SAVE_EVERY_REQUEST over a session that failed to load:
+		// nothing to write that was not there, and nothing may be
+		// written over it (the load already logged why).
+		vary = accessed
+	default:
 		vary = accessed
 		if (modified || st.SessionSaveEveryRequest) && !empty {
 			o := CookieOptions{
@@ -117,7 +135,7 @@ func (w *responseWriter) process(status int) error {
 // fail answers in place of the handler: 400 for a session deleted during
 // the request (Django's SessionInterrupted), 500 for anything else.
 func (w *responseWriter) fail(err error) {
-	logger := w.settings.logger()
+	logger := w.settings.Log()
 	status, body := http.StatusInternalServerError, "Internal Server Error"
 	if errors.Is(err, ErrUpdate) {
 		status, body = http.StatusBadRequest, SessionInterruptedMessage

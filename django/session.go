@@ -8,9 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/djsession/djsession/pickle"
 	"github.com/djsession/djsession/pyjson"
-	"github.com/djsession/djsession/signing"
 )
 
 // TestCookieName and TestCookieWorked are what set_test_cookie stores.
@@ -46,6 +44,9 @@ type Session struct {
 	accessed bool
 	modified bool
 	loadErr  error
+	// missing: the load found no session under the key, which a setting
+	// unlike Django's (KEY_PREFIX, the Redis db, USE_TZ) also causes.
+	missing bool
 }
 
 // NewSession is SessionStore(session_key=key): key is the cookie's value,
@@ -80,8 +81,12 @@ func (s *Session) Modified() bool {
 	return s.modified
 }
 
-// Err returns the error of the lazy load, if it failed for a reason other
-// than a missing or expired session (a server down, a refused pickle).
+// Err returns the error of the lazy load, if it found anything but a
+// session or its absence: a server down (wrapping ErrBackend), or data it
+// could not use (wrapping ErrUnreadable and the store's error, with the
+// likely cause and the setting to look at, as "signed with none of the
+// configured keys: is SECRET_KEY the one Django uses?"). A missing or
+// expired session is not an error.
 func (s *Session) Err() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -108,7 +113,9 @@ func (s *Session) session() *pyjson.Dict {
 	return s.data
 }
 
-// load is the backend's load(), with Django's reactions to each outcome.
+// load is the backend's load(), with Django's reactions to each outcome
+// where a wrong setting could not have caused it, and the rules of
+// unreadable.go where it could.
 func (s *Session) load() *pyjson.Dict {
 	if s.key == "" {
 		return pyjson.NewDict(0)
@@ -118,31 +125,43 @@ func (s *Session) load() *pyjson.Dict {
 		ctx = context.Background()
 	}
 	d, err := s.store.Load(ctx, s.key)
-	switch {
-	case err == nil:
-		return d
-	case errors.Is(err, ErrNotFound):
-		if _, ok := s.store.(CookieStore); ok {
-			// signed_cookies: load() calls create(), which only marks
-			// the session modified; the (invalid) cookie value stays
-			// the key, so the response carries a fresh cookie.
-			s.modified = true
-		} else {
-			s.key = ""
-		}
-		return pyjson.NewDict(0)
-	case errors.Is(err, pickle.ErrRefused):
-		// A pickle the safe decoder refuses is not an empty session: saving
-		// {} over it would destroy what Django stored.
-	case errors.Is(err, ErrSessionCorrupted) || errors.Is(err, signing.ErrMalformed):
-		// Django decodes unreadable session_data as {} and keeps the key:
-		// the next save replaces the stored data.
-		if d == nil {
-			d = pyjson.NewDict(0)
-		}
+	if err == nil {
 		return d
 	}
-	s.loadErr = err
+	_, cookie := s.store.(CookieStore)
+	u, data := classify(err)
+	switch {
+	case !data && errors.Is(err, ErrNotFound):
+		return s.notFound(cookie)
+	case !data:
+		s.loadErr = err // an outage: not an empty session either
+		return pyjson.NewDict(0)
+	}
+	if s.settings.DiscardUnreadable && u.djangoToo {
+		if cookie || errors.Is(err, ErrExpiryMismatch) {
+			return s.notFound(cookie)
+		}
+		// Django decodes unreadable session_data as {} and keeps the
+		// key: the next save replaces the stored data.
+		return pyjson.NewDict(0)
+	}
+	s.loadErr = u.wrap(err)
+	s.settings.Log().Warn("session data left as it is: "+u.cause,
+		"logger", "djsession", "setting", u.setting, "err", err)
+	return pyjson.NewDict(0)
+}
+
+// notFound is Django's reaction to a session that does not exist.
+func (s *Session) notFound(cookie bool) *pyjson.Dict {
+	s.missing = true
+	if cookie {
+		// signed_cookies: load() calls create(), which only marks the
+		// session modified; the (invalid) cookie value stays the key, so
+		// the response carries a fresh cookie.
+		s.modified = true
+	} else {
+		s.key = ""
+	}
 	return pyjson.NewDict(0)
 }
 
@@ -354,7 +373,7 @@ func (s *Session) Save(ctx context.Context) error {
 
 func (s *Session) save(ctx context.Context, mustCreate bool) error {
 	if s.loadErr != nil {
-		return fmt.Errorf("django: not saving a session that failed to load: %w", s.loadErr)
+		return fmt.Errorf("django: not writing over a session that failed to load: %w", s.loadErr)
 	}
 	data := s.data
 	if data == nil {
@@ -363,7 +382,7 @@ func (s *Session) save(ctx context.Context, mustCreate bool) error {
 		} else {
 			data = s.session()
 			if s.loadErr != nil {
-				return fmt.Errorf("django: not saving a session that failed to load: %w", s.loadErr)
+				return fmt.Errorf("django: not writing over a session that failed to load: %w", s.loadErr)
 			}
 		}
 	}
@@ -398,18 +417,26 @@ func (s *Session) create(ctx context.Context, data *pyjson.Dict) error {
 }
 
 // CycleKey is cycle_key(): the same data under a new key, the old stored
-// session deleted. Call it at login, against session fixation.
+// session deleted. Call it at login, against session fixation. Over a
+// session whose data could not be used (Err wraps ErrUnreadable) it starts
+// an empty session under a new key and leaves the stored one as it is:
+// what could not be read is not deleted.
 func (s *Session) CycleKey(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	data := s.session()
+	old := s.key
 	if s.loadErr != nil {
-		return fmt.Errorf("django: not cycling a session that failed to load: %w", s.loadErr)
+		if !errors.Is(s.loadErr, ErrUnreadable) {
+			return fmt.Errorf("django: not cycling a session that failed to load: %w", s.loadErr)
+		}
+		s.loadErr, old = nil, ""
+		data = pyjson.NewDict(0)
+		s.data = data
 	}
 	if _, ok := s.store.(CookieStore); ok {
 		return s.save(ctx, false)
 	}
-	old := s.key
 	if err := s.create(ctx, data); err != nil {
 		return err
 	}
@@ -421,14 +448,22 @@ func (s *Session) CycleKey(ctx context.Context) error {
 }
 
 // Flush is flush(): the data cleared, the stored session deleted, no key.
-// Call it at logout.
+// Call it at logout. It deletes the stored session even when its data
+// could not be used: the key is the user's own cookie, and a logout that
+// left a session Django can read would not log out. When the delete
+// fails, the key is kept and the error returned, as in Django (whose
+// flush raises before it forgets the key): the middleware then keeps the
+// cookie, since the session is still stored.
 func (s *Session) Flush(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.clear()
-	err := s.deleteStored(ctx)
+	if err := s.deleteStored(ctx); err != nil {
+		return err
+	}
 	s.key = ""
-	return err
+	s.loadErr = nil
+	return nil
 }
 
 // DeleteSession is delete(): it removes the stored session under the

@@ -93,9 +93,10 @@ type Settings struct {
 	// can sign session data makes Django unpickle it. djsession executes
 	// nothing and decodes only a safe subset of pickle (package pickle),
 	// but a site that still uses PickleSerializer stays exposed on its
-	// Django side. It is never enabled by default, never for the
-	// signed_cookies engine (where the data is the cookie alone), and no
-	// request can enable it.
+	// Django side. It is never enabled by default and no request can
+	// enable it. It applies to every engine, signed_cookies included (as
+	// in Django, that cookie is signed with SECRET_KEY like any
+	// session_data), and only on 3.2 and 4.2: 5.0 removed PickleSerializer.
 	AllowPickleSerializer bool
 	// SessionCookieName is SESSION_COOKIE_NAME (default "sessionid").
 	SessionCookieName string
@@ -130,6 +131,23 @@ type Settings struct {
 	// TimeZone is TIME_ZONE (default "UTC"): the zone of the naive
 	// datetimes Django uses when UseTZ is false.
 	TimeZone string
+
+	// DiscardUnreadable restores Django's own reactions to sessions this
+	// service could not verify, where Django with the same settings could
+	// not either: session_data signed with none of the keys or that does
+	// not decode reads as {} and the next save writes over it; a
+	// signed_cookies cookie that does not verify is replaced; the
+	// middleware deletes the cookie of a session that was not found; the
+	// auth package flushes a session whose auth hash does not match.
+	// Not a Django setting. Off by default, because a setting that differs
+	// from Django's (SECRET_KEY, SESSION_SERIALIZER, KEY_PREFIX, USE_TZ)
+	// makes every session look like that, and acting on it would log users
+	// out of Django and write over its data; with it off, such sessions
+	// read as anonymous, Session.Err says which setting to look at, and
+	// nothing is written over or deleted except by an explicit Flush.
+	// Turn it on only in a service whose settings were checked against
+	// Django's (the stores' Check).
+	DiscardUnreadable bool
 
 	// DjangoVersion picks the behaviour where Django versions differ; the
 	// zero value means LatestVersion.
@@ -181,7 +199,8 @@ func (s *Settings) Now() time.Time {
 	return time.Now()
 }
 
-func (s *Settings) logger() *slog.Logger {
+// Log returns Settings.Logger, or slog.Default(): the logger every layer uses.
+func (s *Settings) Log() *slog.Logger {
 	if s.Logger != nil {
 		return s.Logger
 	}

@@ -79,15 +79,7 @@ func (t *TimestampSigner) UnsignMaxAge(signed string, maxAge time.Duration) (str
 
 func (t *TimestampSigner) unsign(signed string, maxAge time.Duration, check bool) (string, error) {
 	s := &t.s
-	v, err := s.Unsign(signed)
-	if err != nil {
-		return "", err
-	}
-	i := strings.LastIndex(v, s.sep)
-	if i < 0 {
-		return "", errNoTSSep
-	}
-	ts, err := B62Decode(v[i+len(s.sep):])
+	v, ts, err := t.verify(signed)
 	if err != nil {
 		return "", err
 	}
@@ -96,7 +88,25 @@ func (t *TimestampSigner) unsign(signed string, maxAge time.Duration, check bool
 			return "", &ExpiredError{Age: age, MaxAge: maxAge}
 		}
 	}
-	return v[:i], nil
+	return v, nil
+}
+
+// verify checks signed and splits the value it carries from its timestamp.
+func (t *TimestampSigner) verify(signed string) (string, int64, error) {
+	s := &t.s
+	v, err := s.Unsign(signed)
+	if err != nil {
+		return "", 0, err
+	}
+	i := strings.LastIndex(v, s.sep)
+	if i < 0 {
+		return "", 0, errNoTSSep
+	}
+	ts, err := B62Decode(v[i+len(s.sep):])
+	if err != nil {
+		return "", 0, err
+	}
+	return v[:i], ts, nil
 }
 
 // SignObject serializes v, optionally compresses it, and signs it with a
@@ -153,4 +163,14 @@ func (t *TimestampSigner) UnsignPayloadMaxAge(signed string, maxAge time.Duratio
 		return nil, err
 	}
 	return decodePayload(payload, t.s.maxSize)
+}
+
+// Timestamp checks a value made by Sign or SignObject, whatever its age,
+// and returns when it was signed (whole seconds, as Django stores it).
+func (t *TimestampSigner) Timestamp(signed string) (time.Time, error) {
+	_, ts, err := t.verify(signed)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return time.Unix(ts, 0), nil
 }

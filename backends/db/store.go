@@ -30,7 +30,7 @@ type Store struct {
 	table    string
 	isUnique func(error) bool
 
-	qLoad, qLoadExpiry, qExists, qInsert, qUpdate, qDelete, qClear string
+	qLoad, qLoadExpiry, qLoadAny, qExists, qInsert, qUpdate, qDelete, qClear string
 }
 
 // An Option changes a Store's configuration.
@@ -99,6 +99,7 @@ func New(db *sql.DB, dialect Dialect, settings django.Settings, opts ...Option) 
 	key, data, exp := dialect.QuoteName("session_key"), dialect.QuoteName("session_data"), dialect.QuoteName("expire_date")
 	s.qLoad = fmt.Sprintf("SELECT %s FROM %s WHERE %s > %s AND %s = %s", data, t, exp, p(1), key, p(2))
 	s.qLoadExpiry = fmt.Sprintf("SELECT %s, %s FROM %s WHERE %s > %s AND %s = %s", data, exp, t, exp, p(1), key, p(2))
+	s.qLoadAny = fmt.Sprintf("SELECT %s, %s FROM %s WHERE %s = %s", data, exp, t, key, p(1))
 	s.qExists = fmt.Sprintf("SELECT 1 FROM %s WHERE %s = %s LIMIT 1", t, key, p(1))
 	s.qInsert = fmt.Sprintf("INSERT INTO %s (%s, %s, %s) VALUES (%s, %s, %s)", t, key, data, exp, p(1), p(2), p(3))
 	s.qUpdate = fmt.Sprintf("UPDATE %s SET %s = %s, %s = %s WHERE %s = %s", t, data, p(1), exp, p(2), key, p(3))
@@ -178,14 +179,18 @@ func backendErr(op string, err error) error {
 // session. A key Django would not keep (shorter than 8 characters), or one
 // that cannot be in the column (longer than 40 characters, invalid UTF-8,
 // NUL) is ErrNotFound without a query. Data that does not decode is an
-// empty session and the codec's error (the key is still Django's).
+// empty session and the codec's error (the key is still Django's). On
+// MySQL and SQLite, when no live row matched, a second query reads the row
+// whatever its expire_date: one that its own session_data says is live
+// (USE_TZ or TIME_ZONE differ from Django's) is django.ErrExpiryMismatch,
+// not ErrNotFound (mismatch.go).
 func (s *Store) Load(ctx context.Context, key string) (*pyjson.Dict, error) {
 	if !django.ValidSessionKey(key) || !storable(key) {
 		return pyjson.NewDict(0), django.ErrNotFound
 	}
 	data, err := scanOne[string](ctx, s.db, s.qLoad, s.now(), key)
 	if errors.Is(err, sql.ErrNoRows) {
-		return pyjson.NewDict(0), django.ErrNotFound
+		return pyjson.NewDict(0), s.notFound(ctx, key)
 	}
 	if err != nil {
 		return pyjson.NewDict(0), backendErr("load", err)
@@ -217,7 +222,7 @@ func (s *Store) LoadWithExpiry(ctx context.Context, key string) (*pyjson.Dict, t
 	})
 	data, raw := r.data, r.raw
 	if errors.Is(err, sql.ErrNoRows) {
-		return pyjson.NewDict(0), time.Time{}, django.ErrNotFound
+		return pyjson.NewDict(0), time.Time{}, s.notFound(ctx, key)
 	}
 	if err != nil {
 		return pyjson.NewDict(0), time.Time{}, backendErr("load", err)

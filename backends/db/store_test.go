@@ -580,11 +580,14 @@ func TestRoundTrips(t *testing.T) {
 				n := int(p.Flights() - before)
 				t.Logf("%-16s %d round trip(s)", op, n)
 				want := c.want
-				if op == "Save identical" {
+				switch {
+				case op == "Save identical":
 					want = c.identical
+				case op == "Load missing" && c.d != Postgres && want != 0:
+					want++ // the row whatever its expiry (mismatch.go)
 				}
 				if want != 0 && n != want {
-					t.Errorf("%s: %d round trips, want %d", op, n, c.want)
+					t.Errorf("%s: %d round trips, want %d", op, n, want)
 				}
 			}
 			runOps(t, e, measure)
@@ -607,8 +610,12 @@ func TestRoundTrips(t *testing.T) {
 			}
 			got := n.Load() - before
 			t.Logf("%-16s %d statement(s)", op, got)
-			if got != 1 && op != "Save identical" {
-				t.Errorf("%s: %d statements, want 1", op, got)
+			want := int64(1)
+			if op == "Load missing" {
+				want = 2 // the row whatever its expiry (mismatch.go)
+			}
+			if got != want && op != "Save identical" {
+				t.Errorf("%s: %d statements, want %d", op, got, want)
 			}
 		})
 	})

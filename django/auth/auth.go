@@ -168,15 +168,24 @@ func (a *Auth) Logout(ctx context.Context, sess *django.Session) error {
 
 // GetUser is django.contrib.auth.get_user(request): the logged-in user,
 // or nil for an anonymous one; a session that could not be loaded (a store
-// failure) is its error, not an anonymous user. As in Django, a session whose hash no
-// longer matches the user's password is flushed; one whose hash matches
+// failure) is its error, not an anonymous user, while one whose data could
+// not be used (django.ErrUnreadable) is anonymous. A session whose hash no
+// longer matches the user's password is anonymous and, as Django does,
+// flushed only with Settings.DiscardUnreadable (a SECRET_KEY that differs
+// from Django's fails every hash, and the flush would log the user out of
+// Django too; without it the mismatch is logged); one whose hash matches
 // under a SECRET_KEY_FALLBACKS key (4.1+) is re-stamped with the current
 // hash and its key cycled; Django 3.2 also accepts the legacy sha1 hash.
 // Errors are the user store's failures (not a missing user).
 func (a *Auth) GetUser(ctx context.Context, sess *django.Session) (*User, error) {
 	id, ok1 := sess.GetString(SessionKey)
 	if err := sess.Err(); err != nil {
-		// The session could not be read: that is an outage, not an
+		if errors.Is(err, django.ErrUnreadable) {
+			// Data this service could not use (the session logged why):
+			// anonymous here, left as it is for Django.
+			return nil, nil
+		}
+		// The store could not be read: that is an outage, not an
 		// anonymous user.
 		return nil, err
 	}
@@ -237,16 +246,35 @@ func (a *Auth) verify(ctx context.Context, sess *django.Session, user *User) (bo
 		sess.Set(HashSessionKey, a.hash(user))
 		return true, nil
 	}
-	return false, sess.Flush(ctx)
+	if a.Settings.DiscardUnreadable {
+		return false, sess.Flush(ctx)
+	}
+	// Django flushes the session here: the password changed since the
+	// login. A SECRET_KEY that differs from Django's fails every hash
+	// the same way, and flushing would log the user out of Django, so by
+	// default the user is only anonymous to this service.
+	a.Settings.Log().Warn("session auth hash does not match the user's password: anonymous here, the session left as it is "+
+		"(the password changed since the login, or SECRET_KEY/SECRET_KEY_FALLBACKS differ from Django's)",
+		"logger", "djsession", "setting", "SECRET_KEY, SECRET_KEY_FALLBACKS", "user_id", user.ID)
+	return false, nil
 }
 
 // Whois reads who a session belongs to without changing anything (no key
-// cycle, no re-stamped hash): the user id, the backend, whether the hash
-// is valid now (with the fallbacks and legacy forms GetUser accepts).
+// cycle, no re-stamped hash): the user with this id, and whether the hash
+// is valid now (with the fallbacks and legacy forms GetUser accepts). It
+// fails with ErrNoUser where GetUser finds no user: a backend that is not
+// in Auth.Backends, a user the store does not have, an inactive user under
+// ModelBackend. The error says which.
 func (a *Auth) Whois(ctx context.Context, id, backend, hash string) (user *User, hashValid bool, err error) {
+	if !slices.Contains(a.backends(), backend) {
+		return nil, false, fmt.Errorf("%w: the session's backend %q is not in Auth.Backends (AUTHENTICATION_BACKENDS)", ErrNoUser, backend)
+	}
 	user, err = a.Users.User(ctx, id)
 	if err != nil {
 		return nil, false, err
+	}
+	if backend == ModelBackend && !user.IsActive {
+		return nil, false, fmt.Errorf("%w: user %s is inactive, and ModelBackend logs in active users only", ErrNoUser, id)
 	}
 	current, fallback := a.hashMatch(user, hash)
 	return user, current || fallback, nil
