@@ -98,7 +98,7 @@ func (m *Memcached) Get(ctx context.Context, key string) (any, bool, error) {
 	if err != nil || item == nil {
 		return nil, false, err
 	}
-	v, err := decodeMemcached(item.Flags, item.Value)
+	v, err := decodeMemcached(ctx, item.Flags, item.Value)
 	if err != nil {
 		return nil, true, err
 	}

@@ -138,7 +138,7 @@ func (r *Redis) encode(v any) ([]byte, error) {
 	return data, nil
 }
 
-func (r *Redis) decode(data []byte) (any, error) {
+func (r *Redis) decode(ctx context.Context, data []byte) (any, error) {
 	if n, ok := parsePyInt(data); ok {
 		return n, nil
 	}
@@ -147,7 +147,7 @@ func (r *Redis) decode(data []byte) (any, error) {
 			data = d
 		}
 	}
-	return unpickle(data)
+	return unpickle(ctx, data)
 }
 
 func (r *Redis) getRaw(ctx context.Context, key string) ([]byte, error) {
@@ -171,7 +171,7 @@ func (r *Redis) Get(ctx context.Context, key string) (any, bool, error) {
 	if err != nil || b == nil {
 		return nil, false, err
 	}
-	v, err := r.decode(b)
+	v, err := r.decode(ctx, b)
 	if err != nil {
 		return nil, true, err
 	}

@@ -3,6 +3,8 @@ package cache
 import (
 	"bytes"
 	"compress/zlib"
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
@@ -80,8 +82,8 @@ func encodeMemcached(lib MemcachedLibrary, v any, protocol int) ([]byte, uint32,
 
 // decodeMemcached reads a stored item the way all three libraries agree
 // on: bit 8 inflates first; then 0 is bytes, bit 16 UTF-8 text, 2 or 4 a
-// decimal int, 1 a pickle.
-func decodeMemcached(flags uint32, data []byte) (any, error) {
+// decimal int, 1 a pickle, decoded within ctx (see unpickle).
+func decodeMemcached(ctx context.Context, flags uint32, data []byte) (any, error) {
 	if flags&FlagCompressed != 0 {
 		var err error
 		if data, err = inflate(data); err != nil {
@@ -104,14 +106,22 @@ func decodeMemcached(flags uint32, data []byte) (any, error) {
 		}
 		return n, nil
 	case flags&FlagPickle != 0:
-		return unpickle(data)
+		return unpickle(ctx, data)
 	}
 	return nil, fmt.Errorf("%w: unknown memcached flags %d", ErrBadValue, flags)
 }
 
-func unpickle(data []byte) (any, error) {
-	v, err := pickle.Unmarshal(data)
+// unpickle decodes a fetched pickle under the request's context: the
+// decode is part of the call the caller bounded, so a value that takes
+// longer than the deadline to decode fails as a server too slow to answer
+// would, with django.ErrBackend and the context's error, not ErrBadValue
+// (the value may well be good).
+func unpickle(ctx context.Context, data []byte) (any, error) {
+	v, err := pickle.UnmarshalContext(ctx, data, pickle.Options{})
 	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, ctxErr) {
+			return nil, backendErr("decoding the value", err)
+		}
 		return nil, fmt.Errorf("%w: %w", ErrBadValue, err)
 	}
 	return v, nil

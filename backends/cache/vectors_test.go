@@ -2,6 +2,7 @@ package cache
 
 import (
 	"bytes"
+	"context"
 	"encoding/hex"
 	"encoding/json"
 	"math/big"
@@ -228,7 +229,7 @@ func TestCapturedSessionValues(t *testing.T) {
 				continue
 			}
 		}
-		v, err := unpickle(raw)
+		v, err := unpickle(context.Background(), raw)
 		if err != nil {
 			t.Errorf("%s: %v", name, err)
 			continue
@@ -273,7 +274,7 @@ func TestFlagTable(t *testing.T) {
 			f := strings.Fields(row[0]) // VALUE key flags len
 			flags, _ := strconv.ParseUint(f[2], 10, 32)
 			data, _ := hex.DecodeString(row[1])
-			got, err := decodeMemcached(uint32(flags), data)
+			got, err := decodeMemcached(context.Background(), uint32(flags), data)
 			if err != nil {
 				t.Errorf("%s %s: %v", name, typ, err)
 				continue
