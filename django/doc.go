@@ -14,4 +14,24 @@
 // Where Django versions differ (3.2's sha1 signatures and pre-3.1 format,
 // 4.1's SECRET_KEY_FALLBACKS, 4.2's ISO-8601 expiry strings), the
 // Settings.DjangoVersion field chooses; the default is the newest.
+//
+// # Sessions this service cannot read
+//
+// A setting unlike Django's (SECRET_KEY, SESSION_SERIALIZER, KEY_PREFIX,
+// the Redis db, USE_TZ, TIME_ZONE) makes every session look unreadable or
+// missing, and Django's reactions to such sessions would log users out of
+// Django. So, unless Settings.DiscardUnreadable is set:
+//
+//   - Session.Err reports data the store returned but this service could
+//     not use, wrapping ErrUnreadable and the store's error, with the likely
+//     cause and the setting to look at; Settings.Logger gets the same line.
+//     The session reads as empty and keeps its key.
+//   - Save refuses to write over it; the middleware answers 500 and sends
+//     no cookie. Flush (logout) still deletes it: the key is the user's own.
+//     CycleKey (login) starts a new session and leaves it in place.
+//   - Middleware never deletes the cookie of a session the load did not
+//     find, unless the request emptied the session itself.
+//   - Stores that can tell report what no single request could otherwise
+//     (db: ErrExpiryMismatch for a row live by its own timestamp), and the
+//     db and cached_db stores have a start-up Check.
 package django

@@ -45,11 +45,12 @@ type Store interface {
 	// with an empty session, not a failure. Signed data that does not
 	// decode (db, file, cached_db) is an empty session with an error
 	// wrapping ErrSessionCorrupted (not signed by any configured key) or
-	// signing.ErrMalformed: Django reads it as {} and keeps the key, so a
-	// caller that saves it writes over the stored data, as Django would.
-	// Unsigned data that does not decode (a cached pickle the safe decoder
-	// refuses) is a nil session and an error that is neither: saving over
-	// it would destroy what Django stored.
+	// signing.ErrMalformed; a row expired by its expire_date but live by
+	// its own timestamp is ErrExpiryMismatch; unsigned data that does not
+	// decode (a cached pickle the safe decoder refuses) wraps the decoder's
+	// error. Session turns these into ErrUnreadable and never writes over
+	// them (see the package doc); a caller of Load that saves must do the
+	// same.
 	Load(ctx context.Context, key string) (*pyjson.Dict, error)
 
 	// Save stores session under key. With create, it writes a new

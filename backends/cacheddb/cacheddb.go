@@ -10,6 +10,16 @@
 // the row, then the cache entry; clearsessions touches only the database.
 // A cache hit is trusted without looking at the row's expire_date: the
 // cache timeout is the expiry check, in Django as here.
+//
+// Call Store.Check at start-up. The cache must be Django's CACHES entry
+// exactly (LOCATION, the Redis db, KEY_PREFIX, VERSION): with any of them
+// different, every cache read misses as if evicted, so this service reads
+// the row and caches it under its own keys while Django keeps serving its
+// copy; a session changed here is stale for Django, and a logout here
+// leaves the user logged in to Django until its copy expires. No single
+// request can tell that from an evicted entry; Check can (it looks for
+// the sessions Django saved last in the cache), and refuses the
+// configuration with an error naming the setting.
 package cacheddb
 
 import (
