@@ -44,7 +44,10 @@ const (
 //     cached in Python).
 //
 // A value that contains itself is refused (ErrTooDeep), like nesting beyond
-// 1000 levels (CPython's own recursion limit).
+// 1000 levels (CPython's own recursion limit). Marshal writes only what
+// Unmarshal with the default Options reads back: a pickle longer than
+// MaxSize, or a value of more than MaxItems items (shared references
+// counted at every place), is refused with ErrTooLarge.
 func Marshal(v any, protocol int) ([]byte, error) { return AppendMarshal(nil, v, protocol) }
 
 // AppendMarshal appends the pickle of v to dst (see Marshal).
@@ -60,7 +63,80 @@ func AppendMarshal(dst []byte, v any, protocol int) ([]byte, error) {
 	}
 	e.write(opStop)
 	e.commitFrame()
+	if err := e.checkLimits(v); err != nil {
+		return dst, err
+	}
 	return e.out, nil
+}
+
+// checkLimits refuses, with ErrTooLarge, a pickle that Unmarshal with the
+// default Options would refuse, so that Marshal writes only what Go reads
+// back: longer than MaxSize, more memo entries than MaxItems, or a value
+// that expands to more than MaxItems items (shared references counted at
+// every place they appear, as the decoder counts them). Depth is checked
+// while writing (enter).
+func (e *encoder) checkLimits(v any) error {
+	if n := len(e.out) - e.base; n > defaultMaxSize {
+		return encErr(ErrTooLarge, "pickle of %d bytes exceeds MaxSize %d", n, defaultMaxSize)
+	}
+	if e.memoLen > defaultMaxItems {
+		return encErr(ErrTooLarge, "%d memo entries exceed MaxItems %d", e.memoLen, defaultMaxItems)
+	}
+	budget := defaultMaxItems
+	if !spendItems(v, &budget) {
+		return encErr(ErrTooLarge, "value expands to more than MaxItems %d items", defaultMaxItems)
+	}
+	return nil
+}
+
+// spendItems takes from *budget one item for v and one for each value it
+// holds, at every place it appears, and reports false once the budget is
+// overdrawn: the walk stops there, so its work is bounded by the budget
+// even for a value that shares one list a million times. It runs after a
+// successful save, so v holds no cycle and is at most defaultMaxDepth deep.
+func spendItems(v any, budget *int) bool {
+	if *budget--; *budget < 0 {
+		return false
+	}
+	var items []any
+	switch x := v.(type) {
+	case []string: // the Go conveniences that normalize makes containers
+		*budget -= len(x)
+	case map[string]string:
+		*budget -= 2 * len(x)
+	case map[string]any:
+		for _, val := range x {
+			if *budget--; *budget < 0 || !spendItems(val, budget) {
+				return false
+			}
+		}
+	case []any:
+		items = x
+	case Tuple:
+		items = x
+	case Set:
+		items = x
+	case FrozenSet:
+		items = x
+	case *pyjson.Dict:
+		for _, val := range x.All() {
+			if *budget--; *budget < 0 || !spendItems(val, budget) { // the key, then the value
+				return false
+			}
+		}
+	case *Map:
+		for k, val := range x.All() {
+			if !spendItems(k, budget) || !spendItems(val, budget) {
+				return false
+			}
+		}
+	}
+	for _, it := range items {
+		if !spendItems(it, budget) {
+			return false
+		}
+	}
+	return *budget >= 0
 }
 
 type encoder struct {
