@@ -201,23 +201,21 @@ func appendDict(dst []byte, d *Dict, depth int) ([]byte, error) {
 }
 
 // appendBigInt writes x in decimal, refusing more than 4300 digits as
-// Python's int.__repr__ does.
+// Python's int.__repr__ does. The size is checked before any formatting:
+// formatting is superlinear, and a refused integer may be megabytes.
 func appendBigInt(dst []byte, x *big.Int) ([]byte, error) {
 	// 4300 decimal digits need at least 14281 bits; anything shorter is
-	// certainly within the limit and skips the digit count.
+	// certainly within the limit and skips the check.
 	if x.BitLen() < 14000 {
 		return x.Append(dst, 10), nil
 	}
-	start := len(dst)
-	dst = x.Append(dst, 10)
-	digits := len(dst) - start
-	if x.Sign() < 0 {
-		digits--
+	// More than 4300 digits exactly when |x| >= 10^4300; CmpAbs compares
+	// lengths first, so a huge x costs no more than a short one.
+	limit := new(big.Int).Exp(big.NewInt(10), big.NewInt(maxIntDigits), nil)
+	if x.CmpAbs(limit) >= 0 {
+		return dst, ErrIntTooLong
 	}
-	if digits > maxIntDigits {
-		return dst[:start], ErrIntTooLong
-	}
-	return dst, nil
+	return x.Append(dst, 10), nil
 }
 
 // plainASCII marks the bytes json.dumps writes as themselves: printable
