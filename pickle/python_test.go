@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/djsession/djsession/internal/vectors"
 	"github.com/djsession/djsession/pyjson"
 )
 
@@ -36,7 +37,7 @@ func startPython(t *testing.T, exe string) *python {
 	}
 	path, err := exec.LookPath(exe)
 	if err != nil {
-		t.Skipf("%s not found: skipping the differential test", exe)
+		vectors.Unavailable(t, "%s not found: the differential test did not run", exe)
 	}
 	cmd := exec.Command(path, "testdata/pyhelper.py")
 	stdin, err := cmd.StdinPipe()
@@ -49,7 +50,7 @@ func startPython(t *testing.T, exe string) *python {
 	}
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
-		t.Skipf("cannot start %s: %v", exe, err)
+		vectors.Unavailable(t, "cannot start %s: %v", exe, err)
 	}
 	t.Cleanup(func() {
 		stdin.Close()
@@ -472,7 +473,7 @@ var matrixDjangos = []string{"3.2", "4.2", "5.2", "6.1"}
 // Under CI=true an interpreter the matrix needs that cannot be run is a
 // failure; elsewhere it is skipped, and named.
 func TestPythonVersions(t *testing.T) {
-	ci := os.Getenv("CI") == "true"
+	ci := vectors.CI()
 	ran := map[string]bool{}
 	for _, dj := range matrixDjangos {
 		exe, version, err := matrixPython(dj)
