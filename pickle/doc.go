@@ -47,7 +47,10 @@
 // or empty value. Input size, nesting, and the number of items (shared
 // references counted where they appear) are bounded by Options; a declared
 // length is checked against the remaining input before anything is
-// allocated, and no input makes Unmarshal panic.
+// allocated, and no input makes Unmarshal panic. Within those bounds the
+// work is linear in the input: each object is hashed once as a set element
+// or dict key, however many references share it. UnmarshalContext also
+// stops when a context is done, for a decode that must keep to a deadline.
 //
 // Django itself unpickles whatever its cache returns: anyone who can write
 // to a shared memcached or Redis can run code in every Django process. This
