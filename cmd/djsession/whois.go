@@ -64,7 +64,9 @@ func (c *cli) whois() error {
 	au := &auth.Auth{Settings: &s, Users: users}
 	user, valid, err := au.Whois(ctx, id, backend, hash)
 	if errorsIs(err, auth.ErrNoUser) {
-		return notFound{"session " + a[0] + " names user " + id + ", who does not exist"}
+		// As get_user: a missing user, a backend not configured, an
+		// inactive user under ModelBackend; the error says which.
+		return notFound{"session " + a[0] + " names user " + id + ", whom Django would not log in: " + err.Error()}
 	}
 	if err != nil {
 		return err
