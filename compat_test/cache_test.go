@@ -46,6 +46,10 @@ type cacheEnv struct {
 	// sqlitePath is the cached_db engine's database, shared by the peers
 	// and Go (empty: the peers use none).
 	sqlitePath string
+	// For cached_db: the session table on every database (empty: the
+	// SQLite file migrated), the PostgreSQL role that adds PostgreSQL and
+	// MariaDB, and a Redis URL nothing listens on (a cache that fails).
+	table, pgUser, deadRedisURL string
 }
 
 func cacheMissing(t *testing.T, format string, args ...any) {
@@ -118,7 +122,8 @@ func memcachedHas(t *testing.T, addr, key string) bool {
 
 func startCachePeer(t *testing.T, v string, env *cacheEnv) *peer {
 	t.Helper()
-	conf, _ := json.Marshal(map[string]any{"prefix": env.prefix, "memcached": env.memcached, "redis_url": env.redisURL, "sqlite_path": env.sqlitePath})
+	conf, _ := json.Marshal(map[string]any{"prefix": env.prefix, "memcached": env.memcached, "redis_url": env.redisURL, "sqlite_path": env.sqlitePath,
+		"table": env.table, "pg_user": env.pgUser, "dead_redis_url": env.deadRedisURL})
 	p, err := launchPeer(v, "cachepeer.py", "DJSESSION_CACHEPEER="+string(conf))
 	if err != nil {
 		t.Fatal(err)

@@ -43,7 +43,7 @@ func closedPort(t *testing.T) string {
 func TestCacheErrorsDefaultPerVersion(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	rc := redis.NewClient(&redis.Options{Addr: closedPort(t), MaxRetries: -1, DialTimeout: time.Second})
+	rc := redis.NewClient(&redis.Options{Addr: closedPort(t), MaxRetries: -1, DialTimeout: time.Second, DialerRetries: 1, DialerRetryTimeout: time.Millisecond})
 	t.Cleanup(func() { rc.Close() })
 	deadRedis, err := cache.NewRedis(cache.DjangoRedisCache, cache.RedisOptions{}, rc)
 	if err != nil {
