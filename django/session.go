@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/djsession/djsession/pickle"
 	"github.com/djsession/djsession/pyjson"
 )
 
@@ -203,6 +204,32 @@ func (s *Session) GetList(k string) ([]any, bool) {
 	return s.session().GetList(k)
 }
 
+// GetFloat64 returns the float stored under k (an int is not a float, as
+// 1 and 1.0 are different values in Python).
+func (s *Session) GetFloat64(k string) (float64, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.session().GetFloat64(k)
+}
+
+// GetDict returns the dict stored under k (the session's own dict).
+func (s *Session) GetDict(k string) (*pyjson.Dict, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.session().GetDict(k)
+}
+
+// Decode stores the value under k into target, a pointer (a struct by its
+// json tags, a map, a slice, a string...), as pyjson.Decode does; a
+// missing key is ErrNotFound.
+func (s *Session) Decode(k string, target any) error {
+	v, ok := s.Get(k)
+	if !ok {
+		return fmt.Errorf("%w: no key %q in the session", ErrNotFound, k)
+	}
+	return pyjson.Decode(v, target)
+}
+
 // GetBool returns the bool stored under k.
 func (s *Session) GetBool(k string) (bool, bool) {
 	s.mu.Lock()
@@ -218,12 +245,38 @@ func (s *Session) Has(k string) bool {
 	return ok
 }
 
-// Set stores v under k (session[k] = v).
-func (s *Session) Set(k string, v any) {
+// Set stores v under k (session[k] = v). v is what Go code has: a value
+// of the model (string, int64, float64, bool, nil, []any, *pyjson.Dict), or
+// Go data that pyjson.ValueOf converts (other number kinds, slices, maps in
+// key order, structs by their json tags), so Get returns what Django will
+// read. A value the session could not save is refused here, with an error
+// wrapping ErrNotSerializable, and nothing is stored. The cache engine and
+// the PickleSerializer also take pickle's types (tuples, sets, datetimes).
+func (s *Session) Set(k string, v any) error {
+	v, err := s.value(v)
+	if err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.session().Set(k, v)
 	s.modified = true
+	return nil
+}
+
+// value checks and converts v for Set.
+func (s *Session) value(v any) (any, error) {
+	if s.settings.SessionSerializer == PickleSerializer || EngineName(s.settings.SessionEngine) == EngineCache {
+		// Django pickles the whole dict: whatever pickle writes is a value.
+		if _, err := pickle.Marshal(v, pickle.HighestProtocol); err == nil {
+			return v, nil
+		}
+	}
+	nv, err := pyjson.ValueOf(v)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrNotSerializable, err)
+	}
+	return nv, nil
 }
 
 // Delete removes k (del session[k]); it reports whether k was there, and
@@ -250,29 +303,43 @@ func (s *Session) Pop(k string) (any, bool) {
 }
 
 // SetDefault returns the value under k, storing v there first if k is
-// absent (session.setdefault(k, v)).
-func (s *Session) SetDefault(k string, v any) any {
+// absent (session.setdefault(k, v)); v is checked and converted as by Set.
+func (s *Session) SetDefault(k string, v any) (any, error) {
+	v, err := s.value(v)
+	if err != nil {
+		return nil, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	d := s.session()
 	if old, ok := d.Get(k); ok {
-		return old
+		return old, nil
 	}
 	d.Set(k, v)
 	s.modified = true
 	got, _ := d.Get(k)
-	return got
+	return got, nil
 }
 
-// Update stores every entry of other (session.update(other)).
-func (s *Session) Update(other *pyjson.Dict) {
+// Update stores every entry of other (session.update(other)), each checked
+// and converted as by Set; nothing is stored if one is refused.
+func (s *Session) Update(other *pyjson.Dict) error {
+	conv := pyjson.NewDict(other.Len())
+	for k, v := range other.All() {
+		nv, err := s.value(v)
+		if err != nil {
+			return fmt.Errorf("%q: %w", k, err)
+		}
+		conv.Set(k, nv)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	d := s.session()
-	for k, v := range other.All() {
+	for k, v := range conv.All() {
 		d.Set(k, v)
 	}
 	s.modified = true
+	return nil
 }
 
 // Keys returns the session's keys in order.
@@ -350,7 +417,7 @@ func (s *Session) ExpireAtBrowserClose() bool {
 func (s *Session) CookieAge() int64 { return s.settings.SessionCookieAge }
 
 // SetTestCookie is set_test_cookie().
-func (s *Session) SetTestCookie() { s.Set(TestCookieName, TestCookieWorked) }
+func (s *Session) SetTestCookie() { _ = s.Set(TestCookieName, TestCookieWorked) }
 
 // TestCookieWorked is test_cookie_worked().
 func (s *Session) TestCookieWorked() bool {
