@@ -26,15 +26,19 @@ type Options struct {
 	MaxItems int
 }
 
+// DefaultMaxSize is Options.MaxSize when it is zero, and the largest pickle
+// Marshal writes. A store that keeps pickles compressed (zlib in a cache)
+// inflates no further than this: a larger pickle would be refused anyway.
+const DefaultMaxSize = 16 << 20
+
 const (
-	defaultMaxSize  = 16 << 20
 	defaultMaxDepth = 1000
 	defaultMaxItems = 1 << 20
 )
 
 func (o Options) withDefaults() Options {
 	if o.MaxSize <= 0 {
-		o.MaxSize = defaultMaxSize
+		o.MaxSize = DefaultMaxSize
 	}
 	if o.MaxDepth <= 0 {
 		o.MaxDepth = defaultMaxDepth

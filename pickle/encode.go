@@ -76,8 +76,8 @@ func AppendMarshal(dst []byte, v any, protocol int) ([]byte, error) {
 // every place they appear, as the decoder counts them). Depth is checked
 // while writing (enter).
 func (e *encoder) checkLimits(v any) error {
-	if n := len(e.out) - e.base; n > defaultMaxSize {
-		return encErr(ErrTooLarge, "pickle of %d bytes exceeds MaxSize %d", n, defaultMaxSize)
+	if n := len(e.out) - e.base; n > DefaultMaxSize {
+		return encErr(ErrTooLarge, "pickle of %d bytes exceeds MaxSize %d", n, DefaultMaxSize)
 	}
 	if e.memoLen > defaultMaxItems {
 		return encErr(ErrTooLarge, "%d memo entries exceed MaxItems %d", e.memoLen, defaultMaxItems)

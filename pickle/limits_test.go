@@ -78,8 +78,8 @@ func TestMarshalLimitsMatchUnmarshal(t *testing.T) {
 		t.Fatal(err)
 	}
 	overhead := len(probe) - 1<<20
-	n := defaultMaxSize - overhead
-	atAndPast(t, "size", Bytes(make([]byte, n)), Bytes(make([]byte, n+1)), ErrTooLarge, defaultMaxSize)
+	n := DefaultMaxSize - overhead
+	atAndPast(t, "size", Bytes(make([]byte, n)), Bytes(make([]byte, n+1)), ErrTooLarge, DefaultMaxSize)
 }
 
 // TestMarshalSharedIsBounded: refusing a value that expands far past

@@ -143,7 +143,11 @@ func (r *Redis) decode(ctx context.Context, data []byte) (any, error) {
 		return n, nil
 	}
 	if r.opts.Compressor == ZlibCompressor {
-		if d, err := inflate(data); err == nil {
+		d, err := inflate(data)
+		if errors.Is(err, pickle.ErrTooLarge) { // not a raw pickle: too large, not corrupt
+			return nil, fmt.Errorf("%w: %w", ErrBadValue, err)
+		}
+		if err == nil {
 			data = d
 		}
 	}

@@ -26,10 +26,6 @@ const (
 	FlagText       uint32 = 1 << 4 // str, UTF-8
 )
 
-// maxDecompressed bounds a zlib-compressed value once inflated, like the
-// pickle decoder's own 16 MiB input limit.
-const maxDecompressed = 16 << 20
-
 // intText returns the decimal text of a Python int value, or false when v
 // is not an int (a bool is not).
 func intText(v any) ([]byte, bool) {
@@ -87,7 +83,7 @@ func decodeMemcached(ctx context.Context, flags uint32, data []byte) (any, error
 	if flags&FlagCompressed != 0 {
 		var err error
 		if data, err = inflate(data); err != nil {
-			return nil, fmt.Errorf("%w: flags %d: %v", ErrBadValue, flags, err)
+			return nil, fmt.Errorf("%w: flags %d: %w", ErrBadValue, flags, err)
 		}
 		flags &^= FlagCompressed
 	}
@@ -127,19 +123,23 @@ func unpickle(ctx context.Context, data []byte) (any, error) {
 	return v, nil
 }
 
-// inflate is zlib.decompress, bounded.
+// inflate is zlib.decompress, bounded by the largest pickle the decoder
+// takes (and Marshal writes): a value that inflates further is refused
+// with pickle.ErrTooLarge, as a limit and not as corrupt data, which
+// Django may read fine.
 func inflate(data []byte) ([]byte, error) {
 	r, err := zlib.NewReader(bytes.NewReader(data))
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
-	out, err := io.ReadAll(io.LimitReader(r, maxDecompressed+1))
+	out, err := io.ReadAll(io.LimitReader(r, pickle.DefaultMaxSize+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(out) > maxDecompressed {
-		return nil, fmt.Errorf("decompressed value exceeds %d bytes", maxDecompressed)
+	if len(out) > pickle.DefaultMaxSize {
+		return nil, &pickle.Error{Kind: pickle.ErrTooLarge, Offset: 0,
+			Msg: fmt.Sprintf("zlib-compressed value inflates past MaxSize %d", pickle.DefaultMaxSize)}
 	}
 	return out, nil
 }
