@@ -26,11 +26,15 @@
 // zlib that Django reads, but not the same deflate bytes as CPython's zlib),
 // and accepts exactly what those versions accept.
 //
-// Errors fall into three groups, each testable with errors.Is:
+// Errors fall into four groups, each testable with errors.Is:
 // [ErrBadSignature] (and its refinement [ErrSignatureExpired]) means the input
 // was not signed by us or is too old; [ErrMalformed] means it was signed by a
-// holder of the key but cannot be decoded; [ErrNoKey], [ErrUnsafeSeparator]
-// and [ErrInvalidAlgorithm] are configuration mistakes. No function panics
+// holder of the key but cannot be decoded; [ErrLimit] (with [ErrTooLarge])
+// means it was signed by a holder of the key and is beyond a limit Go
+// applies, so it is not corrupt and Django may read it; [ErrNoKey],
+// [ErrUnsafeSeparator] and [ErrInvalidAlgorithm] are configuration
+// mistakes. The limits are the same when signing: SignObject and Dumps
+// refuse, with the same errors, a value that unsigning would refuse. No function panics
 // on any input. Signers are safe for concurrent use and meant to be built
 // once and reused.
 package signing
