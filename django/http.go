@@ -33,27 +33,71 @@ func FromRequest(r *http.Request) *Session { return FromContext(r.Context()) }
 // The version in Settings.DjangoVersion picks the rules that changed: 3.2
 // skips the save only on status 500 (later versions on any 5xx), and 5.2
 // and 6.1 add "Vary: Cookie" whenever they set the cookie.
-func Middleware(store Store, settings Settings) func(http.Handler) http.Handler {
+//
+// Options shape what is not a Django setting: WithErrorHandler answers the
+// requests whose session could not be saved, WithSkip exempts requests
+// (health checks, static files) from sessions altogether.
+func Middleware(store Store, settings Settings, opts ...MiddlewareOption) func(http.Handler) http.Handler {
+	cfg := middlewareConfig{onError: defaultErrorHandler(&settings)}
+	for _, o := range opts {
+		o(&cfg)
+	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if cfg.skip != nil && cfg.skip(r) {
+				next.ServeHTTP(w, r)
+				return
+			}
 			name := settings.SessionCookieName
 			cookie, sent := RequestCookies(r)[name]
 			sess := NewSession(r.Context(), store, &settings, cookie)
-			rw := &responseWriter{w: w, sess: sess, settings: &settings, cookieSent: sent, ctx: r.Context()}
+			r = r.WithContext(context.WithValue(r.Context(), contextKey{}, sess))
+			rw := &responseWriter{w: w, r: r, sess: sess, settings: &settings, cookieSent: sent, ctx: r.Context(), onError: cfg.onError}
 			hw := NewHookWriter(w, rw.commit)
-			next.ServeHTTP(hw, r.WithContext(context.WithValue(r.Context(), contextKey{}, sess)))
+			next.ServeHTTP(hw, r)
 			hw.Finish()
 		})
 	}
 }
 
+// A MiddlewareOption configures Middleware.
+type MiddlewareOption func(*middlewareConfig)
+
+type middlewareConfig struct {
+	onError func(http.ResponseWriter, *http.Request, error)
+	skip    func(*http.Request) bool
+}
+
+// WithErrorHandler makes h answer a request whose session could not be
+// saved, in place of the handler's response (whose headers have not left
+// yet): err wraps ErrUpdate when the session was deleted during the
+// request (Django answers 400, SessionInterrupted), ErrUnreadable when it
+// holds data this service must not write over, ErrBackend when the store
+// failed. h writes the whole response to w. The default logs err through
+// Settings.Logger and answers Django's plain-text 400 or 500.
+func WithErrorHandler(h func(w http.ResponseWriter, r *http.Request, err error)) MiddlewareOption {
+	return func(c *middlewareConfig) {
+		if h != nil {
+			c.onError = h
+		}
+	}
+}
+
+// WithSkip exempts the requests for which skip returns true: they get no
+// session (FromRequest returns nil) and their responses are not touched.
+func WithSkip(skip func(r *http.Request) bool) MiddlewareOption {
+	return func(c *middlewareConfig) { c.skip = skip }
+}
+
 // responseWriter is the session middleware's state for one response.
 type responseWriter struct {
 	w          http.ResponseWriter
+	r          *http.Request
 	sess       *Session
 	settings   *Settings
 	cookieSent bool
 	ctx        context.Context
+	onError    func(http.ResponseWriter, *http.Request, error)
 }
 
 func (w *responseWriter) Header() http.Header { return w.w.Header() }
@@ -62,7 +106,8 @@ func (w *responseWriter) Header() http.Header { return w.w.Header() }
 // it reports whether it answered instead of the handler.
 func (w *responseWriter) commit(status int) bool {
 	if err := w.process(status); err != nil {
-		w.fail(err)
+		w.w.Header().Del("Set-Cookie")
+		w.onError(w.w, w.r, err)
 		return true
 	}
 	return false
@@ -132,20 +177,21 @@ func (w *responseWriter) process(status int) error {
 	return nil
 }
 
-// fail answers in place of the handler: 400 for a session deleted during
-// the request (Django's SessionInterrupted), 500 for anything else.
-func (w *responseWriter) fail(err error) {
-	logger := w.settings.Log()
-	status, body := http.StatusInternalServerError, "Internal Server Error"
-	if errors.Is(err, ErrUpdate) {
-		status, body = http.StatusBadRequest, SessionInterruptedMessage
-		logger.Warn(SessionInterruptedMessage, "logger", "django.security.SessionInterrupted")
-	} else {
-		logger.Error("saving the session failed", "err", err)
+// defaultErrorHandler answers in place of the handler: 400 for a session
+// deleted during the request (Django's SessionInterrupted), 500 for
+// anything else, logged through the settings' logger.
+func defaultErrorHandler(settings *Settings) func(http.ResponseWriter, *http.Request, error) {
+	return func(w http.ResponseWriter, _ *http.Request, err error) {
+		logger := settings.Log()
+		status, body := http.StatusInternalServerError, "Internal Server Error"
+		if errors.Is(err, ErrUpdate) {
+			status, body = http.StatusBadRequest, SessionInterruptedMessage
+			logger.Warn(SessionInterruptedMessage, "logger", "django.security.SessionInterrupted")
+		} else {
+			logger.Error("saving the session failed", "err", err)
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte(body + "\n"))
 	}
-	h := w.Header()
-	h.Del("Set-Cookie")
-	h.Set("Content-Type", "text/plain; charset=utf-8")
-	w.w.WriteHeader(status)
-	_, _ = w.w.Write([]byte(body + "\n"))
 }

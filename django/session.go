@@ -155,6 +155,7 @@ func (s *Session) load() *pyjson.Dict {
 // notFound is Django's reaction to a session that does not exist.
 func (s *Session) notFound(cookie bool) *pyjson.Dict {
 	s.missing = true
+	s.settings.Log().Debug("session not found or expired: starting an empty one", "logger", "djsession")
 	if cookie {
 		// signed_cookies: load() calls create(), which only marks the
 		// session modified; the (invalid) cookie value stays the key, so
@@ -530,6 +531,7 @@ func (s *Session) Flush(ctx context.Context) error {
 	}
 	s.key = ""
 	s.loadErr = nil
+	s.settings.Log().Debug("session flushed: data cleared, stored session deleted", "logger", "djsession")
 	return nil
 }
 

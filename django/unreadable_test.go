@@ -179,10 +179,16 @@ func TestFlushKeepsTheKeyWhenDeleteFails(t *testing.T) {
 }
 
 func serve(h http.Handler, cookie string) *httptest.ResponseRecorder {
-	req := httptest.NewRequest("GET", "/", nil)
+	req := newRequest("/")
 	if cookie != "" {
 		req.Header.Set("Cookie", cookie)
 	}
+	return serveReq(h, req)
+}
+
+func newRequest(path string) *http.Request { return httptest.NewRequest("GET", path, nil) }
+
+func serveReq(h http.Handler, req *http.Request) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	return rec
