@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
 
@@ -90,6 +92,29 @@ func TestSharedLogin(t *testing.T) {
 			}
 			a.screenshot("3-django-after-go-logout")
 
+			// Log in again and log out in Django: Go sees anonymous, and
+			// the cookie Django logged out, sent again (as a copy of it
+			// kept elsewhere would be), is anonymous in Go too: Django's
+			// flush deleted the session on the server, not just the cookie.
+			a.login(demoPassword)
+			if got := a.user("/go/"); got != demoUser {
+				t.Fatalf("Go page after logging in again: user %q", got)
+			}
+			loggedOut := a.cookie("sessionid")
+			a.navigate("/django/")
+			a.submit(chromedp.Click("#django-logout"))
+			if got := a.cookie("sessionid"); got == loggedOut {
+				t.Fatalf("Django's logout left the session cookie %q in place", got)
+			}
+			if got := a.user("/go/"); got != "anonymous" {
+				t.Fatalf("Go page after a Django logout: user %q, want anonymous", got)
+			}
+			a.screenshot("4-go-after-django-logout")
+			a.setCookie("sessionid", loggedOut)
+			if got := a.user("/go/"); got != "anonymous" {
+				t.Fatalf("Go page with the cookie Django logged out: user %q, want anonymous", got)
+			}
+
 			// Log in again, then change the password from another browser
 			// (its own cookies): Django stamps the new hash into that
 			// session only, so this one is logged out, in Go as in Django.
@@ -111,11 +136,11 @@ func TestSharedLogin(t *testing.T) {
 			if got := b.user("/go/"); got != demoUser {
 				t.Fatalf("Go page in the browser that changed the password: user %q, want %q", got, demoUser)
 			}
-			b.screenshot("4-go-where-the-password-changed")
+			b.screenshot("5-go-where-the-password-changed")
 			if got := a.user("/go/"); got != "anonymous" {
 				t.Fatalf("Go page after the password changed elsewhere: user %q, want anonymous", got)
 			}
-			a.screenshot("5-go-after-password-changed-elsewhere")
+			a.screenshot("6-go-after-password-changed-elsewhere")
 			if got := a.user("/django/"); got != "anonymous" {
 				t.Fatalf("Django page after the password changed elsewhere: user %q, want anonymous", got)
 			}
@@ -354,6 +379,33 @@ func (b *browser) cart(path string) []string {
 	b.t.Helper()
 	b.navigate(path)
 	return get(b, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#cart li")].map(li => li.textContent)`))
+}
+
+// cookie returns the value of the origin's cookie name ("" when unset),
+// HttpOnly included.
+func (b *browser) cookie(name string) string {
+	b.t.Helper()
+	return get(b, func(ctx context.Context, t *chromedp.Target) (string, error) {
+		res, err := cdp.Call(ctx, t, network.GetCookies, network.GetCookiesParams{URLs: []string{b.base + "/"}})
+		if err != nil {
+			return "", err
+		}
+		for _, c := range res.Cookies {
+			if c.Name == name {
+				return c.Value, nil
+			}
+		}
+		return "", nil
+	})
+}
+
+// setCookie sets the origin's cookie name to value, as the server would.
+func (b *browser) setCookie(name, value string) {
+	b.t.Helper()
+	b.run(func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := cdp.Call(ctx, t, network.SetCookie, network.SetCookieParams{Name: name, Value: value, URL: b.base + "/"})
+		return chromedp.Void{}, err
+	})
 }
 
 func (b *browser) screenshot(name string) {

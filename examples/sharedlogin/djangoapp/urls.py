@@ -19,7 +19,7 @@ def page(request):
 <a href="/admin/password_change/">change password</a> ·
 <a href="/go/">the Go page</a></p>
 <form method="post" action="/admin/logout/">
-<input type="hidden" name="csrfmiddlewaretoken" value="{}"><button>log out (Django)</button></form>
+<input type="hidden" name="csrfmiddlewaretoken" value="{}"><button id="django-logout">log out (Django)</button></form>
 """, user, cart, get_token(request)))
 
 
