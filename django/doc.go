@@ -1,8 +1,24 @@
-// Package django holds what Django's contrib.sessions keeps in SessionBase:
+// Package django is Django's request.session for Go: a Go handler beside a
+// Django site reads and writes the very session Django does.
+//
+// The common task, reading who is logged in and changing the session:
+//
+//	settings := django.DefaultSettings(os.Getenv("DJANGO_SECRET_KEY")) // then what settings.py changes
+//	store, err := db.New(sqlDB, db.Postgres, settings)                   // or cache, cacheddb, file, signedcookies
+//	a := &auth.Auth{Settings: &settings, Users: auth.NewSQLUsers(sqlDB, db.Postgres, auth.UserTable{})}
+//
+//	mux.HandleFunc("/cart", func(w http.ResponseWriter, r *http.Request) {
+//		user, err := a.UserFromRequest(r) // get_user: the auth hash checked
+//		...
+//		err = django.FromRequest(r).Set("cart", items) // saved before the headers leave
+//	})
+//	http.ListenAndServe(addr, django.Middleware(store, settings)(mux))
+//
+// The package holds what Django's contrib.sessions keeps in SessionBase:
 // the settings that shape a session, session keys, the session_data codec
 // (SessionStore.encode and decode), the _session_expiry arithmetic
-// (get_expiry_age, get_expiry_date, get_expire_at_browser_close), and the
-// errors that the session stores report.
+// (get_expiry_age, get_expiry_date, get_expire_at_browser_close), the
+// SessionMiddleware, and the errors that the session stores report.
 //
 // Every backend stores the same encoded form, so a Go service and a Django
 // site that share SECRET_KEY and a store read each other's sessions:

@@ -16,31 +16,51 @@ import (
 )
 
 // Read the Django user in a Go handler: the middleware reads the
-// sessionid cookie as Django does, and the handler finds the user id where
-// django.contrib.auth.login put it.
+// sessionid cookie as Django does, and auth.Auth.UserFromRequest runs
+// Django's get_user: the user id from the session, the user from
+// auth_user, and the session auth hash check that logs a user out
+// everywhere when their password changes. (Never trust _auth_user_id
+// alone: a session whose hash no longer matches is not logged in.)
 func ExampleMiddleware() {
 	settings := django.DefaultSettings("django-insecure-interop-vector-secret-key-0123456789")
 	settings.SessionEngine = django.EngineSignedCookies
 	store, _ := signedcookies.New(settings)
+	// In a service: auth.NewSQLUsers(sqlDB, db.Postgres, auth.UserTable{}) on Django's auth_user.
+	alice := &auth.User{ID: "1", Username: "alice", Password: "pbkdf2_sha256$1500000$salt$hash", IsActive: true}
+	a := &auth.Auth{Settings: &settings, Users: users{"1": alice}}
 
 	whoami := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		session := django.FromRequest(r)
-		if id, ok := session.GetString(auth.SessionKey); ok {
-			fmt.Fprintf(w, "user %s", id)
-			return
+		user, err := a.UserFromRequest(r)
+		switch {
+		case err != nil:
+			http.Error(w, "session store unavailable", http.StatusServiceUnavailable)
+		case user == nil:
+			fmt.Fprint(w, "anonymous")
+		default:
+			fmt.Fprintf(w, "user %s (%s)", user.ID, user.Username)
 		}
-		fmt.Fprint(w, "anonymous")
 	})
 	handler := django.Middleware(store, settings)(whoami)
 
-	// A cookie that Django wrote for user 1 (signed_cookies engine).
-	cookie, _ := store.CookieValue(mustDict(`{"_auth_user_id":"1","_auth_user_backend":"django.contrib.auth.backends.ModelBackend"}`))
+	// A cookie that Django's login() wrote for alice (signed_cookies engine).
+	cookie, _ := store.CookieValue(mustDict(`{"_auth_user_id":"1","_auth_user_backend":"django.contrib.auth.backends.ModelBackend","_auth_user_hash":"` +
+		auth.SessionAuthHash(alice.Password, settings.SecretKey) + `"}`))
 	req := httptest.NewRequest("GET", "/", nil)
 	req.Header.Set("Cookie", "sessionid="+cookie)
 	rec := httptest.NewRecorder()
 	handler.ServeHTTP(rec, req)
 	fmt.Println(rec.Body.String())
-	// Output: user 1
+	// Output: user 1 (alice)
+}
+
+// users is a UserStore over a map, for the examples.
+type users map[string]*auth.User
+
+func (u users) User(_ context.Context, id string) (*auth.User, error) {
+	if user, ok := u[id]; ok {
+		return user, nil
+	}
+	return nil, auth.ErrNoUser
 }
 
 // Write a value Django reads: change the session in Go and save it; the

@@ -54,8 +54,13 @@ func WithCodec(codec *django.Codec) Option { return func(c *config) { c.codec = 
 
 // WithUniqueViolation replaces the check that tells a duplicate session key
 // on INSERT (Django's IntegrityError → CreateError) from other errors, for
-// a driver whose errors the built-in checks do not recognise (see Dialect
-// for what they look for).
+// a driver whose errors the built-in checks do not recognise. They match:
+// PostgreSQL SQLSTATE 23505 (an error with a SQLState() string method, as
+// lib/pq's and pgx's, else the message "duplicate key value violates unique
+// constraint"); MySQL/MariaDB error 1062 (the message "Error 1062" or
+// "Duplicate entry", as go-sql-driver/mysql writes it); SQLite extended
+// codes 1555 and 2067 (an error with a Code() int method, as
+// modernc.org/sqlite's, else the message "UNIQUE constraint failed").
 func WithUniqueViolation(f func(error) bool) Option { return func(c *config) { c.isUnique = f } }
 
 // New returns the db session store on db for the given vendor and Django

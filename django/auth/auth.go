@@ -1,8 +1,18 @@
 // Package auth is the part of django.contrib.auth that lives in the
-// session: who is logged in (_auth_user_id, _auth_user_backend,
-// _auth_user_hash), the session auth hash that logs a user out everywhere
-// when their password changes, and login, logout and get_user as Django
-// runs them, so a Go handler and a Django view agree on who is logged in.
+// session, so a Go handler and a Django view agree on who is logged in.
+//
+// The common task, the logged-in user of a request that went through
+// django.Middleware:
+//
+//	a := &auth.Auth{Settings: &settings, Users: auth.NewSQLUsers(sqlDB, db.Postgres, auth.UserTable{})}
+//	user, err := a.UserFromRequest(r) // nil: anonymous; err: the store or the database failed
+//
+// UserFromRequest is Django's get_user: the user id from the session
+// (_auth_user_id, _auth_user_backend), the user from auth_user, and the
+// session auth hash (_auth_user_hash, an HMAC of the password field) that
+// logs a user out everywhere when their password changes. LoginRequest and
+// LogoutRequest are login() and logout(); package hashers checks and makes
+// Django's password hashes.
 package auth
 
 import (
