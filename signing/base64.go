@@ -26,7 +26,9 @@ func B64Encode(b []byte) string { return b64.EncodeToString(b) }
 // anything Django accepts is accepted here.
 func B64Decode(s string) ([]byte, error) { return b64Decode(s) }
 
-func b64Decode(s string) ([]byte, error) { return b64DecodeAppend(nil, s) }
+// b64Decode is B64Decode. An empty payload is an empty, non-nil slice
+// (Python's empty bytes), so that a caller can tell it from the nil of a failure.
+func b64Decode(s string) ([]byte, error) { return b64DecodeAppend([]byte{}, s) }
 
 // b64DecodeAppend is b64Decode into dst's storage (from dst[:0]).
 func b64DecodeAppend(dst []byte, s string) ([]byte, error) {
