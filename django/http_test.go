@@ -1,18 +1,16 @@
 package django_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/djsession/djsession/backends/signedcookies"
 	"github.com/djsession/djsession/django"
+	"github.com/djsession/djsession/internal/vectors"
 )
 
 // The middleware vectors were made by running Django's SessionMiddleware
@@ -66,17 +64,17 @@ func viewOf(c string) string {
 }
 
 func TestMiddlewareVectors(t *testing.T) {
-	files, _ := filepath.Glob("../fixtures/vectors/session-*.json")
-	for _, f := range files {
-		series := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "session-"), ".json")
-		raw, _ := os.ReadFile(f)
+	for _, f := range vectors.PerVersion(t, "session") {
+		series := f.Version
+		ver, err := django.ParseVersion(series)
+		if err != nil {
+			t.Fatal(err)
+		}
 		var v struct {
 			SecretKey  string           `json:"secret_key"`
 			Middleware []middlewareCase `json:"middleware"`
 		}
-		if err := json.Unmarshal(raw, &v); err != nil {
-			t.Fatal(err)
-		}
+		f.Into(t, &v, "secret_key", "middleware")
 		for _, c := range v.Middleware {
 			if series == "3.2" && viewOf(c.Case) == "expired_dt" {
 				// Django 3.2 cannot store a datetime expiry with JSON: the
@@ -85,7 +83,7 @@ func TestMiddlewareVectors(t *testing.T) {
 			}
 			t.Run(series+"/"+c.Case, func(t *testing.T) {
 				s := django.DefaultSettings(v.SecretKey)
-				s.DjangoVersion, _ = django.ParseVersion(series)
+				s.DjangoVersion = ver
 				s.SessionEngine = django.EngineSignedCookies
 				t0 := time.Unix(1700000000, 0)
 				s.Clock = func() time.Time { return t0 }
