@@ -12,7 +12,8 @@
 //
 // then open http://127.0.0.1:8000/admin/login/?next=/go/ (alice /
 // wonderland-1). The environment: DJANGO_SECRET_KEY, SESSION_ENGINE (db,
-// cache or cached_db), MEMCACHED (host:port), ADDR, DJANGO_ADDR, PYTHON.
+// cache or cached_db), MEMCACHED (host:port), ADDR, DJANGO_ADDR, PYTHON,
+// DJANGO_VERSION (the series PYTHON runs: 3.2, 4.2, 5.2 or 6.1).
 package main
 
 import (
@@ -62,6 +63,8 @@ type config struct {
 	SecretKey  string   // SECRET_KEY, the same on both sides
 	Engine     string   // SESSION_ENGINE: db, cache or cached_db
 	Memcached  string   // the memcached server of the cache engines
+	// DjangoVersion is the series Python runs, whose behaviour Go follows.
+	DjangoVersion django.Version
 }
 
 func env(name, def string) string {
@@ -81,6 +84,10 @@ func main() {
 		SecretKey:  env("DJANGO_SECRET_KEY", "django-insecure-sharedlogin-demo-key"),
 		Engine:     env("SESSION_ENGINE", "db"),
 		Memcached:  env("MEMCACHED", "127.0.0.1:11211"),
+	}
+	var err error
+	if cfg.DjangoVersion, err = django.ParseVersion(env("DJANGO_VERSION", "5.2")); err != nil {
+		log.Fatal(err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -150,7 +157,7 @@ if not User.objects.filter(username=%q).exists():
 func newHandler(cfg config) (http.Handler, func(), error) {
 	settings := django.DefaultSettings(cfg.SecretKey)
 	settings.SessionEngine = django.EngineName(cfg.Engine)
-	settings.DjangoVersion = django.Django52 // the series running beside us
+	settings.DjangoVersion = cfg.DjangoVersion // the series running beside us
 
 	// Django's database, with a busy timeout so Go waits for Django's writers.
 	sqlDB, err := sql.Open("sqlite", "file:"+cfg.DB+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)")

@@ -16,23 +16,28 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+
+	"github.com/djsession/djsession/django"
 )
 
 // TestSharedLogin drives headless Chromium through one login shared by
 // Django and Go, once per session engine: log in on Django, be the same
 // user in Go, fill the cart in Go and see it in Django, log out in Go and
-// be logged out of Django, change the password in Django elsewhere and be
-// logged out of Go. Screenshots go to $SHAREDLOGIN_ARTIFACTS (default
-// testdata/artifacts).
+// be logged out of Django, log out in Django and be logged out of Go,
+// change the password in Django elsewhere and be logged out of Go.
+// Screenshots go to $SHAREDLOGIN_ARTIFACTS (default testdata/artifacts).
+// Django 5.2 runs every engine; 3.2, 4.2 and 6.1 run the db engine (the
+// version-dependent parts, CSRF tokens and the session auth hash, are the
+// same for every engine; a browser run costs seconds).
 //
-// It needs Django (fixtures/install-django.sh, or $PYTHON), Chromium and
-// memcached. Without them it skips; with CI=true it installs the Debian
+// It needs Django (fixtures/install-django.sh, or $PYTHON with
+// $DJANGO_VERSION), Chromium and memcached. Without them it skips; with CI=true it installs the Debian
 // packages it misses, and anything still missing is a failure.
 func TestSharedLogin(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a browser test")
 	}
-	python := requireDjango(t)
+	pythons := requireDjango(t)
 	chromium := requireCommand(t, "chromium", "chromium")
 	artifacts := os.Getenv("SHAREDLOGIN_ARTIFACTS")
 	if artifacts == "" {
@@ -47,12 +52,33 @@ func TestSharedLogin(t *testing.T) {
 	}
 
 	t.Setenv("DJANGO_FAST_PASSWORD_HASHER", "1") // see settings.py
+	for _, v := range django.Versions {
+		python, ok := pythons[v.String()]
+		if !ok {
+			continue
+		}
+		engines := []string{"db"}
+		if v == django.Django52 {
+			engines = []string{"db", "cache", "cached_db"}
+		}
+		t.Run(v.String(), func(t *testing.T) {
+			sharedLogin(t, v, python, engines, chromium, memcached, filepath.Join(artifacts, v.String()))
+		})
+	}
+}
+
+// sharedLogin runs the browser flow on Django v, once per engine.
+func sharedLogin(t *testing.T, v django.Version, python, engines []string, chromium, memcached, artifacts string) {
+	if err := os.MkdirAll(artifacts, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	// Migrate once; each engine starts from a copy.
 	template := config{
-		Python:    python,
-		DjangoDir: "djangoapp",
-		DB:        filepath.Join(t.TempDir(), "db.sqlite3"),
-		SecretKey: "django-insecure-sharedlogin-test-key",
+		Python:        python,
+		DjangoDir:     "djangoapp",
+		DB:            filepath.Join(t.TempDir(), "db.sqlite3"),
+		SecretKey:     "django-insecure-sharedlogin-test-key",
+		DjangoVersion: v,
 	}
 	start := time.Now()
 	if err := setupDjango(t.Context(), template, io.Discard); err != nil {
@@ -60,7 +86,7 @@ func TestSharedLogin(t *testing.T) {
 	}
 	t.Logf("migrated in %v", time.Since(start).Round(time.Millisecond))
 
-	for _, engine := range []string{"db", "cache", "cached_db"} {
+	for _, engine := range engines {
 		t.Run(engine, func(t *testing.T) {
 			start := time.Now()
 			if engine != "db" && memcached == "" {
@@ -158,11 +184,19 @@ func missing(t *testing.T, format string, args ...any) {
 	t.Skipf(format+" (a skip; with CI=true, a failure)", args...)
 }
 
-// requireDjango returns the Python command with Django: $PYTHON, or the
-// repository's Django 5.2 from fixtures/install-django.sh.
-func requireDjango(t *testing.T) []string {
+// requireDjango returns the Python command with Django per series:
+// $PYTHON for $DJANGO_VERSION (default 5.2), or each of the repository's
+// Djangos from fixtures/install-django.sh.
+func requireDjango(t *testing.T) map[string][]string {
 	if p := os.Getenv("PYTHON"); p != "" {
-		return strings.Fields(p)
+		v := os.Getenv("DJANGO_VERSION")
+		if v == "" {
+			v = "5.2"
+		}
+		if _, err := django.ParseVersion(v); err != nil {
+			t.Fatal(err)
+		}
+		return map[string][]string{v: strings.Fields(p)}
 	}
 	fixtures, err := filepath.Abs(filepath.Join("..", "..", "fixtures"))
 	if err != nil {
@@ -171,7 +205,11 @@ func requireDjango(t *testing.T) []string {
 	if out, err := exec.Command("bash", filepath.Join(fixtures, "install-django.sh")).CombinedOutput(); err != nil {
 		missing(t, "Django: fixtures/install-django.sh: %v\n%s", err, out)
 	}
-	return []string{"bash", filepath.Join(fixtures, "python.sh"), "5.2"}
+	pythons := map[string][]string{}
+	for _, v := range django.Versions {
+		pythons[v.String()] = []string{"bash", filepath.Join(fixtures, "python.sh"), v.String()}
+	}
+	return pythons
 }
 
 // requireCommand finds a program, or skips (fails under CI=true).
