@@ -1,14 +1,12 @@
 package django
 
 import (
-	"encoding/json"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/djsession/djsession/internal/vectors"
 	"github.com/djsession/djsession/pyjson"
 )
 
@@ -31,13 +29,8 @@ func qualnameOf(class string) string {
 // signed_cookies cookie value, and data encoded by one class decoded by
 // another, all made by real Django (fixtures/vectors/extra-<v>.json).
 func TestExtraSessionVectors(t *testing.T) {
-	files, _ := filepath.Glob("../fixtures/vectors/extra-*.json")
-	if len(files) == 0 {
-		t.Fatal("no extra vectors")
-	}
-	for _, f := range files {
-		series := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "extra-"), ".json")
-		raw, _ := os.ReadFile(f)
+	for _, f := range vectors.PerVersion(t, "extra") {
+		series := f.Version
 		var v struct {
 			SecretKey string            `json:"secret_key"`
 			T0        int64             `json:"frozen_time_T0"`
@@ -59,10 +52,11 @@ func TestExtraSessionVectors(t *testing.T) {
 				Logs       [][]string `json:"logs"`
 			} `json:"session_cross_decode"`
 		}
-		if err := json.Unmarshal(raw, &v); err != nil {
+		f.Into(t, &v, "secret_key", "frozen_time_T0", "session_key_salts", "session_encode", "session_cross_decode")
+		ver, err := ParseVersion(series)
+		if err != nil {
 			t.Fatal(err)
 		}
-		ver, _ := ParseVersion(series)
 		settings := func(clock float64) Settings {
 			s := DefaultSettings(v.SecretKey)
 			s.DjangoVersion = ver

@@ -6,12 +6,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/djsession/djsession/internal/vectors"
 	"github.com/djsession/djsession/signing"
 )
 
@@ -33,20 +32,10 @@ type cookieSignerVectors struct {
 }
 
 func TestCookieSignerVectors(t *testing.T) {
-	files, _ := filepath.Glob("../fixtures/vectors/signing-*.json")
-	if len(files) != 4 {
-		t.Fatalf("want 4 signing vector files, found %d", len(files))
-	}
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, f := range vectors.PerVersion(t, "signing") {
 		var vec cookieSignerVectors
-		if err := json.Unmarshal(raw, &vec); err != nil {
-			t.Fatal(err)
-		}
-		v, err := ParseVersion(vec.DjangoVersion[:3])
+		f.Into(t, &vec, "django_version", "secret_key", "cookie_signer")
+		v, err := ParseVersion(f.Version)
 		if err != nil {
 			t.Fatal(err)
 		}

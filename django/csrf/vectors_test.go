@@ -1,18 +1,16 @@
 package csrf
 
 import (
-	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/djsession/djsession/django"
+	"github.com/djsession/djsession/internal/vectors"
 )
 
 type csrfVectors struct {
@@ -45,21 +43,11 @@ type csrfVectors struct {
 
 func loadVectors(t *testing.T) map[django.Version]*csrfVectors {
 	t.Helper()
-	files, _ := filepath.Glob("../../fixtures/vectors/auth-*.json")
-	if len(files) != 4 {
-		t.Fatalf("want 4 auth vector files, found %d", len(files))
-	}
 	out := map[django.Version]*csrfVectors{}
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, f := range vectors.PerVersion(t, "auth") {
 		var v csrfVectors
-		if err := json.Unmarshal(raw, &v); err != nil {
-			t.Fatal(err)
-		}
-		ver, err := django.ParseVersion(v.DjangoVersion[:3])
+		f.Into(t, &v, "csrf")
+		ver, err := django.ParseVersion(f.Version)
 		if err != nil {
 			t.Fatal(err)
 		}

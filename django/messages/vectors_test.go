@@ -2,13 +2,12 @@ package messages
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/djsession/djsession/django"
+	"github.com/djsession/djsession/internal/vectors"
 )
 
 type messagesVectors struct {
@@ -59,20 +58,13 @@ func vectorInputs(name string) ([]Message, int) {
 }
 
 func TestVectors(t *testing.T) {
-	files, _ := filepath.Glob("../../fixtures/vectors/auth-*.json")
-	if len(files) != 4 {
-		t.Fatalf("want 4 auth vector files, found %d", len(files))
-	}
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
+	for _, f := range vectors.PerVersion(t, "auth") {
+		var vec messagesVectors
+		f.Into(t, &vec, "secret_key", "messages")
+		ver, err := django.ParseVersion(f.Version)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var vec messagesVectors
-		if err := json.Unmarshal(raw, &vec); err != nil {
-			t.Fatal(err)
-		}
-		ver, _ := django.ParseVersion(vec.DjangoVersion[:3])
 		t.Run(ver.String(), func(t *testing.T) {
 			if vec.Messages.CookieName != CookieName || vec.Messages.KeySalt != KeySalt {
 				t.Fatal("cookie name or salt differ")
