@@ -39,7 +39,7 @@ func closedPort(t *testing.T) string {
 // raise (after the row was written), 5.1 and later log "Error saving to
 // cache" on the django.contrib.sessions logger and the save succeeds.
 // Django's own behaviour per version is compat_test's
-// TestCachedDBLive/<v>/cache_down.
+// TestCachedDBLive/<version>/<database>/cache_down.
 func TestCacheErrorsDefaultPerVersion(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
