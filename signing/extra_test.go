@@ -1,14 +1,12 @@
 package signing
 
 import (
-	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/djsession/djsession/internal/vectors"
 	"github.com/djsession/djsession/pyjson"
 )
 
@@ -29,16 +27,8 @@ type extraDumps struct {
 }
 
 func TestExtraVectors(t *testing.T) {
-	files, _ := filepath.Glob("../fixtures/vectors/extra-*.json")
-	if len(files) == 0 {
-		t.Fatal("no extra vectors")
-	}
-	for _, f := range files {
-		series := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "extra-"), ".json")
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, f := range vectors.PerVersion(t, "extra") {
+		series := f.Version
 		var v struct {
 			SecretKey string       `json:"secret_key"`
 			Values    []extraDumps `json:"dumps_values"`
@@ -54,8 +44,9 @@ func TestExtraVectors(t *testing.T) {
 				LoadsErr  *pyError `json:"loads_error"`
 			} `json:"loads_fallback_keys"`
 		}
-		if err := json.Unmarshal(raw, &v); err != nil {
-			t.Fatal(err)
+		f.Into(t, &v, "secret_key", "dumps_values", "dumps_salts", "dumps_algorithms", "dumps_keys", "dumps_timestamps")
+		if series != "3.2" { // SECRET_KEY_FALLBACKS is 4.1+
+			f.Raw(t, "loads_fallback_keys")
 		}
 		n := 0
 		for _, group := range [][]extraDumps{v.Values, v.Salts, v.Algs, v.Keys, v.Clocks} {
