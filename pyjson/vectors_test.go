@@ -1,12 +1,12 @@
 package pyjson
 
 import (
-	"encoding/json"
 	"errors"
 	"math"
-	"os"
 	"strings"
 	"testing"
+
+	"github.com/djsession/djsession/internal/vectors"
 )
 
 // The golden vectors were made by running Django's JSONSerializer under
@@ -36,14 +36,8 @@ type pyErrJSON struct {
 
 func loadVectors(t *testing.T) jsonBytesVectors {
 	t.Helper()
-	raw, err := os.ReadFile("../fixtures/vectors/json-bytes.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var v jsonBytesVectors
-	if err := json.Unmarshal(raw, &v); err != nil {
-		t.Fatal(err)
-	}
+	vectors.Open(t, "fixtures/vectors/json-bytes.json").Into(t, &v, "dumps", "dumps_errors", "loads")
 	return v
 }
 
