@@ -1,10 +1,10 @@
 package main
 
 import (
-	"errors"
-	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/djsession/djsession/internal/redact"
 )
 
 // The environment variables Django projects read their secrets and
@@ -38,15 +38,15 @@ func (c *cli) setting(flag string, env ...string) (value, source string, ok bool
 // anything else in msg that looks like scheme://user:password@.
 func (c *cli) redact(msg string) string {
 	for _, raw := range c.urls() {
-		if r := redactURL(raw); r != raw {
+		if r := redact.URL(raw); r != raw {
 			msg = strings.ReplaceAll(msg, raw, r)
 			q := strconv.Quote(raw)
-			msg = strings.ReplaceAll(msg, q[1:len(q)-1], redactURL(q[1:len(q)-1]))
+			msg = strings.ReplaceAll(msg, q[1:len(q)-1], redact.URL(q[1:len(q)-1]))
 		}
 	}
 	var b strings.Builder
 	for _, field := range strings.SplitAfter(msg, " ") {
-		b.WriteString(redactURL(field))
+		b.WriteString(redact.URL(field))
 	}
 	return b.String()
 }
@@ -69,51 +69,4 @@ func (c *cli) urls() []string {
 		}
 	}
 	return out
-}
-
-// redactURL replaces the password of every scheme://user:password@host in
-// s with ***. It works on text that does not parse as a URL (the
-// malformed URLs whose errors quote them): the userinfo ends at the last
-// "@" before the first "/", "?" or "#" that follows an "@", so a password
-// holding "@" or "/" is hidden whole. Where that is ambiguous it hides too
-// much rather than too little.
-func redactURL(s string) string {
-	var b strings.Builder
-	for {
-		i := strings.Index(s, "://")
-		if i < 0 {
-			b.WriteString(s)
-			return b.String()
-		}
-		b.WriteString(s[:i+3])
-		s = s[i+3:]
-		first := strings.IndexByte(s, '@')
-		if first < 0 {
-			continue
-		}
-		end := len(s)
-		if j := strings.IndexAny(s[first:], "/?#"); j >= 0 {
-			end = first + j
-		}
-		at := strings.LastIndexByte(s[:end], '@')
-		userinfo := s[:at]
-		if next := strings.Index(userinfo, "://"); next >= 0 {
-			continue // the "@" belongs to a later URL
-		}
-		user, _, hasPassword := strings.Cut(userinfo, ":")
-		if !hasPassword || strings.ContainsAny(user, "/?#") {
-			continue // no password, or the "@" is in the path or query
-		}
-		b.WriteString(user + ":***")
-		s = s[at:]
-	}
-}
-
-// urlErr is the reason url.Parse gives, without the URL it quotes whole.
-func urlErr(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
 }

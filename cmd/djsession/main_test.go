@@ -202,22 +202,22 @@ func TestCLIURLsFromTheEnvironment(t *testing.T) {
 	}{
 		{"DATABASE_URL is read", map[string]string{"DATABASE_URL": "sqlite:///" + dbPath}, []string{"get", key}, 1, []string{"no session"}},
 		{"DATABASE_URL malformed", map[string]string{"DATABASE_URL": "postgres://u:" + secret + "@h:port/db"}, []string{"get", key}, 2,
-			[]string{`usage: $DATABASE_URL "postgres://u:***@h:port/db": invalid port`}},
+			[]string{"usage: $DATABASE_URL: ", `"postgres://u:***@h:port/db": invalid port`}},
 		{"--database overrides DATABASE_URL", map[string]string{"DATABASE_URL": "postgres://u:" + secret + "@h:port/db"}, []string{"get", key, "--database", "sqlite:///" + dbPath}, 1, []string{"no session"}},
 		{"--database malformed", nil, []string{"get", key, "--database", "mysql://u:" + secret + "@h:port/db"}, 2,
-			[]string{`usage: --database "mysql://u:***@h:port/db"`}},
+			[]string{"usage: --database: ", `"mysql://u:***@h:port/db"`}},
 		{"a password holding @ and /", nil, []string{"get", key, "--database", "postgres://u:p@ss/" + secret + "@h:x/db"}, 5, nil},
 		{"a password holding a space", nil, []string{"get", key, "--database", "postgres://u:a " + secret + "@h/db"}, 2, []string{"u:***@h/db"}},
 		{"CACHE_URL is read", map[string]string{"CACHE_URL": "redis://u:" + secret + "@h:port/0"}, []string{"get", key, "--engine", "cache"}, 2,
-			[]string{`usage: $CACHE_URL "redis://u:***@h:port/0"`}},
+			[]string{"usage: $CACHE_URL: ", `"redis://u:***@h:port/0"`}},
 		{"REDIS_URL after CACHE_URL", map[string]string{"REDIS_URL": "redis://u:" + secret + "@h:6379/x"}, []string{"get", key, "--engine", "cache"}, 2,
-			[]string{`usage: $REDIS_URL "redis://u:***@h:6379/x": redis: invalid database number`}},
+			[]string{"usage: $REDIS_URL: ", `"redis://u:***@h:6379/x": redis: invalid database number`}},
 		{"CACHE_URL before REDIS_URL", map[string]string{"CACHE_URL": "memcached://h:1,bad host", "REDIS_URL": "redis://u:" + secret + "@h:6379/x"}, []string{"get", key, "--engine", "cache"}, 2,
 			[]string{"usage: $CACHE_URL: "}},
 		{"--cache overrides CACHE_URL", map[string]string{"CACHE_URL": "redis://u:" + secret + "@h:6379/x"}, []string{"get", key, "--engine", "cache", "--cache", "ftp://u:" + secret + "@h"}, 2,
-			[]string{`usage: --cache: unsupported URL "ftp://u:***@h"`}},
+			[]string{"usage: --cache: ", `"ftp://u:***@h": unsupported scheme`}},
 		{"several redis servers", nil, []string{"get", key, "--engine", "cache", "--cache", "redis://h:1/0,redis://u:" + secret + "@h:x/0"}, 2,
-			[]string{`usage: --cache "redis://u:***@h:x/0"`}},
+			[]string{"usage: --cache: ", `"redis://u:***@h:x/0"`}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -234,26 +234,5 @@ func TestCLIURLsFromTheEnvironment(t *testing.T) {
 				t.Errorf("stderr shows the password: %q", errOut)
 			}
 		})
-	}
-}
-
-func TestRedactURL(t *testing.T) {
-	for in, want := range map[string]string{
-		"postgres://u:pw@h/db":                      "postgres://u:***@h/db",
-		"postgres://u@h/db":                         "postgres://u@h/db",
-		"postgres://h/db?opt=a:b@c":                 "postgres://h/db?opt=a:b@c",
-		"postgres://u:p@ss@h:x/db":                  "postgres://u:***@h:x/db",
-		"postgres://u:p/ss@h/db":                    "postgres://u:***@h/db",
-		"postgres://u:@h/db":                        "postgres://u:***@h/db",
-		`parse "mysql://u:pw@h:x/db": invalid port`: `parse "mysql://u:***@h:x/db": invalid port`,
-		"redis://h:1/0,redis://u:pw@h:2/0":          "redis://h:1/0,redis://u:***@h:2/0",
-		"redis://u:a@h/0 and redis://v:b@g/1":       "redis://u:***@h/0 and redis://v:***@g/1",
-		"no URL: user:pw@host":                      "no URL: user:pw@host",
-		"sqlite:////var/db.sqlite3":                 "sqlite:////var/db.sqlite3",
-		"memcached://h:11211,memcached://h2:11211":  "memcached://h:11211,memcached://h2:11211",
-	} {
-		if got := redactURL(in); got != want {
-			t.Errorf("redactURL(%q) = %q, want %q", in, got, want)
-		}
 	}
 }

@@ -4,10 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"net/url"
-	"path/filepath"
 	"strconv"
-	"strings"
 
 	// The command, unlike the library, brings its SQL drivers.
 	_ "github.com/go-sql-driver/mysql"
@@ -93,70 +90,22 @@ func (c *cli) openStore(s django.Settings) (django.Store, func(), error) {
 	return st, closeAll, nil
 }
 
-// openDatabase opens --database, a dj-database-url style URL.
+// openDatabase opens --database (or $DATABASE_URL), a dj-database-url
+// style URL, as backends.ParseDatabaseURL reads it.
 func (c *cli) openDatabase() (*sql.DB, db.Dialect, error) {
 	raw, source, ok := c.setting("database", envDatabaseURL)
 	if !ok {
 		raw, source = defaultDatabase, "the default database"
 	}
-	driver, dsn, dialect, err := parseDatabaseURL(source, raw)
+	d, err := backends.ParseDatabaseURL(raw)
+	if err != nil {
+		return nil, 0, usagef("%s: %v", source, err)
+	}
+	sqlDB, err := d.Open()
 	if err != nil {
 		return nil, 0, err
 	}
-	sqlDB, err := sql.Open(driver, dsn)
-	if err != nil {
-		return nil, 0, fmt.Errorf("%w: %w", django.ErrBackend, err)
-	}
-	return sqlDB, dialect, nil
-}
-
-// parseDatabaseURL turns postgres://, mysql:// and sqlite:// URLs into a
-// driver name and DSN, with the options the README recommends (one round
-// trip per statement). Errors name the source (the flag or the variable)
-// and never show the password.
-func parseDatabaseURL(source, raw string) (driver, dsn string, dialect db.Dialect, err error) {
-	u, perr := url.Parse(raw)
-	if perr != nil {
-		return "", "", 0, usagef("%s %q: %v", source, redactURL(raw), urlErr(perr))
-	}
-	switch u.Scheme {
-	case "postgres", "postgresql", "pgsql":
-		q := u.Query()
-		if q.Get("sslmode") == "" {
-			q.Set("sslmode", "disable")
-		}
-		q.Set("binary_parameters", "yes")
-		u.Scheme = "postgres"
-		u.RawQuery = q.Encode()
-		return "postgres", u.String(), db.Postgres, nil
-	case "mysql", "mariadb":
-		user := u.User.Username()
-		pass, _ := u.User.Password()
-		host := u.Host
-		if host == "" {
-			host = "127.0.0.1:3306"
-		} else if u.Port() == "" {
-			host += ":3306"
-		}
-		name := strings.TrimPrefix(u.Path, "/")
-		q := u.Query()
-		q.Set("interpolateParams", "true")
-		cred := user
-		if pass != "" {
-			cred += ":" + pass
-		}
-		return "mysql", fmt.Sprintf("%s@tcp(%s)/%s?%s", cred, host, name, q.Encode()), db.MySQL, nil
-	case "sqlite", "sqlite3":
-		// dj-database-url: sqlite:////absolute/path, sqlite:///relative.
-		path := strings.TrimPrefix(raw[len(u.Scheme)+len("://"):], "/")
-		path, _, _ = strings.Cut(path, "?")
-		if path == "" || path == ":memory:" {
-			return "", "", 0, usagef("%s: a sqlite URL needs a file path", source)
-		}
-		path = filepath.Clean(path)
-		return "sqlite", "file:" + path + "?_pragma=busy_timeout(5000)", db.SQLite, nil
-	}
-	return "", "", 0, usagef("%s: unsupported scheme %q (postgres, mysql, sqlite)", source, u.Scheme)
+	return sqlDB, d.Dialect, nil
 }
 
 // withStore opens the configured store, runs f with a bounded context,

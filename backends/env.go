@@ -1,0 +1,286 @@
+package backends
+
+import (
+	"database/sql"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/bradfitz/gomemcache/memcache"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/djsession/djsession/backends/cache"
+	"github.com/djsession/djsession/backends/db"
+	"github.com/djsession/djsession/django"
+	"github.com/djsession/djsession/internal/redact"
+)
+
+// A Database is a DATABASE_URL read as dj-database-url and django-environ
+// read it: the vendor, and the database/sql driver and DSN that open it.
+type Database struct {
+	Dialect db.Dialect
+	// Driver is the database/sql driver name, chosen among the drivers the
+	// program registered (it imports them; this package imports none):
+	// pgx, else postgres (lib/pq); mysql; sqlite (modernc.org/sqlite), else
+	// sqlite3 (mattn/go-sqlite3).
+	Driver string
+	// DSN is the data source name for Driver, with the options that give
+	// one round trip per statement (see the README's db section).
+	DSN string
+}
+
+// driversFor lists the database/sql driver names of each vendor, first
+// preferred.
+var driversFor = map[db.Dialect][]string{
+	db.Postgres: {"pgx", "postgres"},
+	db.MySQL:    {"mysql"},
+	db.SQLite:   {"sqlite", "sqlite3"},
+}
+
+// ParseDatabaseURL reads a DATABASE_URL: postgres://, postgresql://,
+// pgsql://, psql:// (PostgreSQL); mysql://, mysql2://, mariadb://
+// (MySQL/MariaDB); sqlite:////absolute/path, sqlite:///relative/path
+// (SQLite). The driver is the first of the vendor's that the program
+// registered (Database.Driver); with none registered, it is an error naming
+// the imports that would do. Errors wrap django.ErrImproperlyConfigured and
+// never show the password.
+func ParseDatabaseURL(raw string) (Database, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return Database{}, fmt.Errorf("%w: DATABASE_URL %q: %v", django.ErrImproperlyConfigured, redact.URL(raw), urlReason(err))
+	}
+	var d Database
+	switch u.Scheme {
+	case "postgres", "postgresql", "pgsql", "psql":
+		d.Dialect = db.Postgres
+	case "mysql", "mysql2", "mariadb":
+		d.Dialect = db.MySQL
+	case "sqlite", "sqlite3":
+		d.Dialect = db.SQLite
+	default:
+		return Database{}, fmt.Errorf("%w: DATABASE_URL: unsupported scheme %q (postgres://, mysql://, sqlite://)", django.ErrImproperlyConfigured, u.Scheme)
+	}
+	registered := sql.Drivers()
+	for _, name := range driversFor[d.Dialect] {
+		if slices.Contains(registered, name) {
+			d.Driver = name
+			break
+		}
+	}
+	if d.Driver == "" {
+		return Database{}, fmt.Errorf("%w: DATABASE_URL is %s, but no driver for it is registered: import one of %v",
+			django.ErrImproperlyConfigured, d.Dialect, driverImports[d.Dialect])
+	}
+	switch d.Dialect {
+	case db.Postgres:
+		q := u.Query()
+		if q.Get("sslmode") == "" {
+			q.Set("sslmode", "disable")
+		}
+		if d.Driver == "postgres" {
+			q.Set("binary_parameters", "yes") // lib/pq: one round trip per statement
+		}
+		u.Scheme = "postgres"
+		u.RawQuery = q.Encode()
+		d.DSN = u.String()
+	case db.MySQL:
+		user := u.User.Username()
+		pass, _ := u.User.Password()
+		host := u.Host
+		if host == "" {
+			host = "127.0.0.1:3306"
+		} else if u.Port() == "" {
+			host += ":3306"
+		}
+		q := u.Query()
+		q.Set("interpolateParams", "true")
+		q.Set("clientFoundRows", "true")
+		cred := user
+		if pass != "" {
+			cred += ":" + pass
+		}
+		d.DSN = fmt.Sprintf("%s@tcp(%s)/%s?%s", cred, host, strings.TrimPrefix(u.Path, "/"), q.Encode())
+	case db.SQLite:
+		// sqlite:////absolute/path, sqlite:///relative/path
+		path := strings.TrimPrefix(raw[len(u.Scheme)+len("://"):], "/")
+		path, _, _ = strings.Cut(path, "?")
+		if path == "" || path == ":memory:" {
+			return Database{}, fmt.Errorf("%w: DATABASE_URL: a sqlite URL needs a file path (Django and Go must share the file)", django.ErrImproperlyConfigured)
+		}
+		path = filepath.Clean(path)
+		if d.Driver == "sqlite" {
+			d.DSN = "file:" + path + "?_pragma=busy_timeout(5000)"
+		} else {
+			d.DSN = "file:" + path + "?_busy_timeout=5000"
+		}
+	}
+	return d, nil
+}
+
+var driverImports = map[db.Dialect][]string{
+	db.Postgres: {"github.com/jackc/pgx/v5/stdlib", "github.com/lib/pq"},
+	db.MySQL:    {"github.com/go-sql-driver/mysql"},
+	db.SQLite:   {"modernc.org/sqlite", "github.com/mattn/go-sqlite3"},
+}
+
+// Open opens the database (sql.Open: no connection is made yet).
+func (d Database) Open() (*sql.DB, error) {
+	sqlDB, err := sql.Open(d.Driver, d.DSN)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", django.ErrBackend, err)
+	}
+	return sqlDB, nil
+}
+
+// The cache BACKEND paths a CacheConfig names.
+const (
+	PyMemcacheCache      = "django.core.cache.backends.memcached.PyMemcacheCache"
+	PyLibMCCache         = "django.core.cache.backends.memcached.PyLibMCCache"
+	MemcachedCache       = "django.core.cache.backends.memcached.MemcachedCache" // python-memcached (Django 3.2)
+	RedisCache           = "django.core.cache.backends.redis.RedisCache"         // Django 4.0+
+	DjangoRedisCache     = "django_redis.cache.RedisCache"                       // the django-redis package
+	defaultRedisBackend  = RedisCache
+	defaultMemcachedPath = PyMemcacheCache
+)
+
+// A CacheConfig is one CACHES entry as django-environ's cache_url reads a
+// CACHE_URL (or REDIS_URL): BACKEND from the scheme, LOCATION from the
+// servers, KEY_PREFIX and VERSION from the query.
+type CacheConfig struct {
+	// Backend is the BACKEND path. redis:// means Django's own RedisCache
+	// unless django-redis is named (django-environ picks django-redis when
+	// it is installed: say which with CacheConfig.Backend or the
+	// DJANGO_CACHE_BACKEND variable, since Go cannot tell).
+	Backend string
+	// Location is LOCATION: one entry per server, as written in the URL
+	// (memcached placement hashes these strings).
+	Location []string
+	// KeyPrefix and Version are KEY_PREFIX and VERSION.
+	KeyPrefix string
+	Version   int
+}
+
+// ParseCacheURL reads a cache URL: redis://, rediss://, valkey://,
+// valkeys:// (a Redis LOCATION each, several separated by commas);
+// pymemcache://, pylibmc://, memcache:// (python-memcached), memcached://
+// (pymemcache) with host:port[,host:port]. The query's key_prefix and
+// version (any case) are KEY_PREFIX and VERSION. Errors wrap
+// django.ErrImproperlyConfigured and never show a password.
+func ParseCacheURL(raw string) (CacheConfig, error) {
+	if strings.Count(raw, "://") > 1 {
+		// Several whole URLs separated by commas, as LOCATION lists them.
+		var c CacheConfig
+		for i, part := range strings.Split(raw, ",") {
+			pc, err := ParseCacheURL(part)
+			if err != nil {
+				return CacheConfig{}, err
+			}
+			if i > 0 && pc.Backend != c.Backend {
+				return CacheConfig{}, fmt.Errorf("%w: cache URL: servers of different kinds", django.ErrImproperlyConfigured)
+			}
+			pc.Location = append(c.Location, pc.Location...)
+			c = pc
+		}
+		return c, nil
+	}
+	scheme, rest, ok := strings.Cut(raw, "://")
+	if !ok {
+		return CacheConfig{}, fmt.Errorf("%w: cache URL %q: no scheme", django.ErrImproperlyConfigured, redact.URL(raw))
+	}
+	netloc, query, _ := strings.Cut(rest, "?")
+	var c CacheConfig
+	switch scheme {
+	case "redis", "rediss", "valkey", "valkeys", "rediscache":
+		c.Backend = defaultRedisBackend
+		path := ""
+		if i := strings.IndexByte(netloc, '/'); i >= 0 {
+			netloc, path = netloc[:i], netloc[i:]
+		}
+		s := strings.TrimSuffix(strings.Replace(scheme, "valkey", "redis", 1), "cache")
+		for _, host := range strings.Split(netloc, ",") {
+			c.Location = append(c.Location, s+"://"+host+path)
+		}
+	case "pymemcache", "memcached", "pylibmc", "memcache":
+		c.Backend = map[string]string{"pymemcache": PyMemcacheCache, "memcached": defaultMemcachedPath,
+			"pylibmc": PyLibMCCache, "memcache": MemcachedCache}[scheme]
+		netloc = strings.TrimSuffix(netloc, "/")
+		for _, part := range strings.Split(netloc, ",") {
+			c.Location = append(c.Location, strings.TrimPrefix(part, scheme+"://"))
+		}
+	default:
+		return CacheConfig{}, fmt.Errorf("%w: cache URL %q: unsupported scheme %q (redis://, valkey://, pymemcache://, pylibmc://, memcache://)",
+			django.ErrImproperlyConfigured, redact.URL(raw), scheme)
+	}
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		return CacheConfig{}, fmt.Errorf("%w: cache URL %q: %v", django.ErrImproperlyConfigured, redact.URL(raw), err)
+	}
+	for k, v := range q {
+		switch strings.ToUpper(k) {
+		case "KEY_PREFIX":
+			c.KeyPrefix = v[0]
+		case "VERSION":
+			n, err := strconv.Atoi(v[0])
+			if err != nil {
+				return CacheConfig{}, fmt.Errorf("%w: cache URL: VERSION takes an integer, not %q", django.ErrImproperlyConfigured, v[0])
+			}
+			c.Version = n
+		}
+	}
+	return c, nil
+}
+
+// Open returns the cache of c, with Django's key layout and the client
+// placement and value format of its BACKEND; its clock is the settings'.
+// The function closes the clients it made.
+func (c CacheConfig) Open(settings django.Settings) (cache.Cache, func() error, error) {
+	opts := cache.Options{KeyPrefix: c.KeyPrefix, Version: c.Version, Clock: settings.Clock}
+	switch c.Backend {
+	case PyMemcacheCache, PyLibMCCache, MemcachedCache:
+		lib := map[string]cache.MemcachedLibrary{PyMemcacheCache: cache.PyMemcache, PyLibMCCache: cache.PyLibMC,
+			MemcachedCache: cache.PythonMemcached}[c.Backend]
+		sel, err := lib.Selector(c.Location...)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w: cache LOCATION: %w", django.ErrImproperlyConfigured, err)
+		}
+		return cache.NewMemcached(memcache.NewFromSelector(sel), lib, opts), func() error { return nil }, nil
+	case RedisCache, DjangoRedisCache:
+		format := cache.DjangoRedisCache
+		if c.Backend == DjangoRedisCache {
+			format = cache.DjangoRedis
+		}
+		var clients []redis.UniversalClient
+		closeAll := func() error {
+			for _, cl := range clients {
+				cl.Close()
+			}
+			return nil
+		}
+		for _, loc := range c.Location {
+			o, err := redis.ParseURL(loc)
+			if err != nil {
+				closeAll()
+				return nil, nil, fmt.Errorf("%w: cache LOCATION %q: %s", django.ErrImproperlyConfigured, redact.URL(loc), redact.URL(err.Error()))
+			}
+			clients = append(clients, redis.NewClient(o))
+		}
+		r, err := cache.NewRedis(format, cache.RedisOptions{Options: opts}, clients...)
+		if err != nil {
+			closeAll()
+			return nil, nil, fmt.Errorf("%w: %w", django.ErrImproperlyConfigured, err)
+		}
+		return r, closeAll, nil
+	}
+	return nil, nil, fmt.Errorf("%w: cache BACKEND %q is not one djsession reads", django.ErrImproperlyConfigured, c.Backend)
+}
+
+// urlReason is url.Parse's reason without the URL it quotes whole.
+func urlReason(err error) error {
+	if ue, ok := err.(*url.Error); ok {
+		return ue.Err
+	}
+	return err
+}
