@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/djsession/djsession/django"
+	runner "github.com/djsession/djsession/internal/bounded"
 )
 
 // A Cache is one entry of Django's CACHES seen through Django's cache API:
@@ -52,41 +53,10 @@ func backendErr(op string, err error) error {
 	return fmt.Errorf("%w: %s: %w", django.ErrBackend, op, err)
 }
 
-type result[T any] struct {
-	v   T
-	err error
-}
-
-// bounded runs f and returns its outcome, or a django.ErrBackend error as
-// soon as ctx is done, whichever comes first; f keeps running on its own
-// goroutine in the second case (the client's socket timeouts end it). A
-// panic in f becomes an error.
+// bounded runs f with internal/bounded.Call: its outcome, or a
+// django.ErrBackend error naming op as soon as ctx is done, whichever comes
+// first; f keeps running on its own goroutine in the second case (the
+// client's socket timeouts end it). A panic in f becomes such an error too.
 func bounded[T any](ctx context.Context, op string, f func() (T, error)) (T, error) {
-	var zero T
-	if err := ctx.Err(); err != nil {
-		return zero, backendErr(op, context.Cause(ctx))
-	}
-	if ctx.Done() == nil {
-		return protect(op, f)
-	}
-	ch := make(chan result[T], 1)
-	go func() {
-		v, err := protect(op, f)
-		ch <- result[T]{v, err}
-	}()
-	select {
-	case r := <-ch:
-		return r.v, r.err
-	case <-ctx.Done():
-		return zero, backendErr(op, context.Cause(ctx))
-	}
-}
-
-func protect[T any](op string, f func() (T, error)) (v T, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = backendErr(op, fmt.Errorf("client panicked: %v", r))
-		}
-	}()
-	return f()
+	return runner.Call(ctx, f, func(err error) error { return backendErr(op, err) })
 }
