@@ -85,3 +85,22 @@ func TestCallFastPathAllocatesNothing(t *testing.T) {
 		t.Errorf("Call on context.Background allocates %v times; want 0", n)
 	}
 }
+
+// BenchmarkCall: the cost the runner adds to a call, on each path.
+func BenchmarkCall(b *testing.B) {
+	f := func() (int, error) { return 1, nil }
+	b.Run("background", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			Call(context.Background(), f, nil)
+		}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	b.Run("cancelable", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			Call(ctx, f, nil)
+		}
+	})
+}
