@@ -147,3 +147,25 @@ func TestFixtureSave(t *testing.T) {
 		t.Fatalf("Save into signed_cookies = %v, want ErrImproperlyConfigured", err)
 	}
 }
+
+// ReadFixture takes files users did not check: it must fail with
+// ErrFixture, never panic, on any input.
+func FuzzReadFixture(f *testing.F) {
+	f.Add(`[{"model": "sessions.session", "pk": "k", "fields": {"session_data": "x", "expire_date": "2026-12-17T16:04:32.998Z"}}]`)
+	f.Add(`[{"model": "auth.user", "pk": 1, "fields": {"password": "md5$a$b", "is_active": false}}]`)
+	f.Add(`[{"model": "auth.user", "pk": "0b1d", "fields": {"password": "x", "username": null}}]`)
+	f.Fuzz(func(t *testing.T, doc string) {
+		fx, err := djangotest.ReadFixture(strings.NewReader(doc))
+		if err != nil {
+			if !errors.Is(err, djangotest.ErrFixture) {
+				t.Fatalf("error %v is not ErrFixture", err)
+			}
+			return
+		}
+		for _, s := range fx.Sessions {
+			if s.ExpireDate == "" {
+				t.Fatalf("a session without expire_date: %+v", s)
+			}
+		}
+	})
+}
