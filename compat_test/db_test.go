@@ -80,8 +80,12 @@ func startDBPeer(t *testing.T, v string, useTZ bool, table, sqlitePath, pgUser s
 	if useTZ {
 		tz = "1"
 	}
+	want, ok := matrixDrivers[v]
+	if !ok {
+		t.Fatalf("compat_test/MATRIX.md names no drivers for Django %s", v)
+	}
 	p, err := launchPeer(v, "dbpeer.py", "DBPEER_TABLE="+table, "DBPEER_USE_TZ="+tz, "DBPEER_TIME_ZONE=America/Chicago",
-		"DBPEER_SQLITE="+sqlitePath, "DBPEER_PG_USER="+pgUser)
+		"DBPEER_SQLITE="+sqlitePath, "DBPEER_PG_USER="+pgUser, "DBPEER_MYSQL_DRIVER="+want["mysql"])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,8 +97,26 @@ func startDBPeer(t *testing.T, v string, useTZ bool, table, sqlitePath, pgUser s
 	if got, _ := r["version"].(string); !strings.HasPrefix(got, v+".") {
 		t.Fatalf("db peer runs Django %q, want %s.x (%v)", got, v, r)
 	}
-	t.Logf("Django %v on Python %v, drivers %v", r["version"], r["python_version"], r["drivers"])
+	drivers, _ := r["drivers"].(map[string]any)
+	for db, name := range want {
+		d, _ := drivers[db].(map[string]any)
+		if d["name"] != name {
+			t.Fatalf("Django %s talks to %s through %v; compat_test/MATRIX.md names %s", v, db, d["name"], name)
+		}
+	}
+	t.Logf("Django %v on Python %v, drivers %v", r["version"], r["python_version"], drivers)
 	return p
+}
+
+// matrixDrivers are the database drivers compat_test/MATRIX.md names for
+// each Django version (the db peer loads the MySQL one it is given and
+// reports what Django's backends loaded; fixtures/install-django.sh
+// installs them).
+var matrixDrivers = map[string]map[string]string{
+	"3.2": {"postgres": "psycopg2", "mysql": "mysqlclient"},
+	"4.2": {"postgres": "psycopg2", "mysql": "mysqlclient"},
+	"5.2": {"postgres": "psycopg2", "mysql": "mysqlclient"},
+	"6.1": {"postgres": "psycopg", "mysql": "PyMySQL"},
 }
 
 type liveClock struct {
