@@ -119,3 +119,30 @@ func TestLargeSessionBothWays(t *testing.T) {
 	want, _ := pyjson.Marshal(got)
 	sameValue(t, "Django decode(Go encode)", str(r, "value_json"), string(want))
 }
+
+// TestDepthLimitEveryVersion: a session nested pyjson.MaxDepth levels deep,
+// as Go's codec writes it, is decoded by SessionStore.decode of every
+// Django version (3.2 to 5.2 on CPython 3.11, whose json.loads stops near
+// 1000 levels minus the caller's stack; 6.1 on 3.13).
+func TestDepthLimitEveryVersion(t *testing.T) {
+	sessionJSON := `{"a":` + nestedJSON(pyjson.MaxDepth-1) + `}`
+	for _, v := range versions {
+		t.Run(v, func(t *testing.T) {
+			dj := django(t, v)
+			s := djsession.DefaultSettings(secret)
+			s.DjangoVersion, _ = djsession.ParseVersion(v)
+			s.Clock = fixedClock(t0)
+			codec, err := djsession.NewCodec(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, err := codec.Encode(mustValue(t, sessionJSON).(*pyjson.Dict))
+			if err != nil {
+				t.Fatalf("Go encodes a session of MaxDepth levels: %v", err)
+			}
+			r := dj.mustCall(t, map[string]any{"op": "decode", "engine": "db", "data": data, "key": secret, "now": t0})
+			okOrFatal(t, r, "Django decodes it")
+			sameValue(t, "Django decode(Go encode)", str(r, "value_json"), sessionJSON)
+		})
+	}
+}
