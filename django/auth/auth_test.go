@@ -103,7 +103,7 @@ func TestGetUserEdgeCases(t *testing.T) {
 	}
 	sess.Set(SessionKey, "1")
 	sess.Set(HashSessionKey, "")
-	djangoMode(s, a)
+	djangoMode(s)
 	if u, err := a.GetUser(ctx, sess); err != nil || u != nil || sess.Has(SessionKey) {
 		t.Errorf("an empty hash flushes in Django's mode: %v, %v", u, err)
 	}

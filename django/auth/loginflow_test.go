@@ -3,7 +3,6 @@ package auth
 import (
 	"context"
 	"encoding/json"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -34,22 +33,11 @@ type loginRow struct {
 	HashBefore      string          `json:"hash_before"`
 }
 
-// djangoMode turns on what makes Go act as Django does where Go is safe by
-// default instead: GetUser flushing a session whose auth hash does not
-// match, a session that does not verify read as empty. The lead engineer
-// is moving that option (Auth.FlushOnHashMismatch, or
-// Settings.DiscardUnreadable in the tree today); it is set by name
-// through reflection so that this replay builds before and after, and
-// fails, rather than stop building, if the option is named otherwise.
-func djangoMode(s *django.Settings, a *Auth) {
-	for _, v := range []reflect.Value{reflect.ValueOf(a).Elem(), reflect.ValueOf(s).Elem()} {
-		for _, name := range []string{"FlushOnHashMismatch", "DiscardUnreadable"} {
-			if f := v.FieldByName(name); f.IsValid() && f.Kind() == reflect.Bool {
-				f.SetBool(true)
-			}
-		}
-	}
-}
+// djangoMode turns on Settings.DiscardUnreadable, which makes Go act as
+// Django does where Go is safe by default instead: GetUser flushes a
+// session whose auth hash does not match, and a session that does not
+// verify reads as empty. Django's rows are replayed with it.
+func djangoMode(s *django.Settings) { s.DiscardUnreadable = true }
 
 // flowReplay runs gen_login's steps in Go for one Django version.
 type flowReplay struct {
@@ -83,7 +71,7 @@ func (r *flowReplay) use(secret string, fallbacks []string) {
 	s.Clock = func() time.Time { return t0 }
 	r.settings = s
 	r.auth = &Auth{Settings: &r.settings, Users: mapUsers{"1": alice, "2": bob}}
-	djangoMode(&r.settings, r.auth)
+	djangoMode(&r.settings)
 	st, err := file.New(r.settings)
 	if err != nil {
 		r.t.Fatal(err)
