@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/djsession/djsession/pickle"
-	"github.com/djsession/djsession/pyjson"
 	"github.com/djsession/djsession/signing"
 )
 
@@ -62,7 +61,7 @@ func classifyData(err error) unreadable {
 	case errors.Is(err, pickle.ErrRefused):
 		return unreadable{"none (the data is Django's)", "the cached session holds a pickle that the safe decoder refuses; " +
 			"Django can read it, so it is left as it is", false}
-	case errors.Is(err, signing.ErrTooLarge), errors.Is(err, pyjson.ErrTooDeep), errors.Is(err, pyjson.ErrIntTooLong):
+	case signing.IsLimit(err):
 		return unreadable{"none (the data is Django's)", "the session data exceeds this service's decoding limits; " +
 			"Django may read it, so it is left as it is", false}
 	case errors.Is(err, ErrBadExpiry):
