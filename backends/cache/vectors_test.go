@@ -6,27 +6,22 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"math/big"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/djsession/djsession/internal/vectors"
 	"github.com/djsession/djsession/pickle"
 	"github.com/djsession/djsession/pyjson"
 )
 
-func readJSON(t *testing.T, name string, v any) {
+// readJSON decodes testdata/name into v (numbers in interface values as
+// json.Number), failing t when the file or one of sections is missing or
+// empty.
+func readJSON(t *testing.T, name string, v any, sections ...string) {
 	t.Helper()
-	b, err := os.ReadFile("testdata/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.UseNumber()
-	if err := d.Decode(v); err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
+	vectors.Open(t, "backends/cache/testdata/"+name).IntoNumbers(t, v, sections...)
 }
 
 func TestHashFunctionVectors(t *testing.T) {
@@ -36,7 +31,7 @@ func TestHashFunctionVectors(t *testing.T) {
 			Uint32 uint32
 		} `json:"hash_function_vectors"`
 	}
-	readJSON(t, "placement-vectors.json", &doc)
+	readJSON(t, "placement-vectors.json", &doc, "hash_function_vectors")
 	n := 0
 	for _, v := range doc.HashFunctionVectors["murmur3_32_seed0"] {
 		if got := murmur3([]byte(v.Input)); got != v.Uint32 {
@@ -98,7 +93,7 @@ func TestPlacementVectors(t *testing.T) {
 			} `json:"pylibmc_modula"`
 		} `json:"non_ascii_keys"`
 	}
-	readJSON(t, "placement-vectors.json", &doc)
+	readJSON(t, "placement-vectors.json", &doc, "topologies", "non_ascii_keys")
 	ctors := map[string]func(...string) (*Selector, error){
 		"rendezvous_murmur3":                NewPyMemcacheSelector,
 		"libmemcached_modula_one_at_a_time": NewPyLibMCSelector,
@@ -200,7 +195,7 @@ func TestCapturedSessionValues(t *testing.T) {
 			} `json:"stored_after_update"`
 		}
 	}
-	readJSON(t, "cache-values.json", &doc)
+	readJSON(t, "cache-values.json", &doc, "entries")
 	want := sampleSession(43)
 	n := 0
 	for _, e := range doc.Entries {
@@ -257,7 +252,7 @@ func TestFlagTable(t *testing.T) {
 	var doc struct {
 		FlagTableRaw map[string]json.RawMessage `json:"flag_table_raw"`
 	}
-	readJSON(t, "cache-values.json", &doc)
+	readJSON(t, "cache-values.json", &doc, "flag_table_raw")
 	big70, _ := new(big.Int).SetString("1180591620717411303424", 10)
 	values := map[string]any{
 		"str": "héllo", "int": int64(42), "negint": int64(-7), "bigint": big70, "bool": true,
