@@ -16,9 +16,9 @@ import (
 	"github.com/djsession/djsession/pyjson"
 )
 
-// The golden vectors were produced by real Django (fixtures/vectors). Every
-// signing-*.json file is read, so regenerated or added versions are picked
-// up without changing this file.
+// The golden vectors were produced by real Django (fixtures/vectors): the
+// signing-<v>.json file of every version in vectors.Versions is read, and a
+// missing file or section fails the test.
 
 // row is one row of a section; t is the test that loaded it.
 type row struct {
