@@ -190,25 +190,41 @@ type Site struct {
 // and opens the same database for Go.
 func NewSite(t testing.TB) *Site {
 	t.Helper()
+	RequireLive(t)
 	path := filepath.Join(t.TempDir(), "site.sqlite3")
-	p := Start(t, map[string]any{"engine": "db", "database": map[string]any{"vendor": "sqlite", "path": path}, "secret_key": SecretKey})
-	// The first answer waits for the migration, so Go opens a migrated
-	// database.
-	p.Call(t, map[string]any{"op": "whoami", "cookie": ""})
 	sdb, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sdb.Close() })
+	return NewSiteOn(t, map[string]any{"vendor": "sqlite", "path": path}, sdb, db.SQLite)
+}
+
+// NewSiteOn starts a Django 5.2 site (db engine) on database, sitepeer.py's
+// "database" setting, which Go reaches through sqlDB with dialect. Django
+// migrates it (auth_user, django_session) before NewSiteOn returns.
+func NewSiteOn(t testing.TB, database map[string]any, sqlDB *sql.DB, dialect db.Dialect) *Site {
+	t.Helper()
+	p := Start(t, map[string]any{"engine": "db", "database": database, "secret_key": SecretKey})
+	// The first answer waits for the migration.
+	p.Call(t, map[string]any{"op": "whoami", "cookie": ""})
 	st := django.DefaultSettings(SecretKey)
 	st.SessionEngine = django.EngineDB
 	st.DjangoVersion = django.Django52
-	store, err := db.New(sdb, db.SQLite, st)
+	return (&Site{Peer: p, Settings: st}).On(t, sqlDB, dialect)
+}
+
+// On returns the same Django site reached through another *sql.DB (a
+// second driver or pool on the same database).
+func (s *Site) On(t testing.TB, sqlDB *sql.DB, dialect db.Dialect) *Site {
+	t.Helper()
+	st := s.Settings
+	store, err := db.New(sqlDB, dialect, st)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Site{Peer: p, DB: sdb, Settings: st, Store: store,
-		Auth: &auth.Auth{Settings: &st, Users: auth.NewSQLUsers(sdb, db.SQLite, auth.UserTable{})}}
+	return &Site{Peer: s.Peer, DB: sqlDB, Settings: st, Store: store,
+		Auth: &auth.Auth{Settings: &st, Users: auth.NewSQLUsers(sqlDB, dialect, auth.UserTable{})}}
 }
 
 // Login logs username in on the Django side and returns the session
