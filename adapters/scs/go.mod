@@ -8,6 +8,7 @@ require (
 	github.com/alexedwards/scs/v2 v2.8.0
 	github.com/djsession/djsession v0.0.0-00010101000000-000000000000
 	github.com/redis/go-redis/v9 v9.23.0
+	modernc.org/sqlite v1.62.0
 )
 
 require (
@@ -25,5 +26,4 @@ require (
 	modernc.org/libc v1.80.1 // indirect
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.12.1 // indirect
-	modernc.org/sqlite v1.62.0 // indirect
 )

@@ -49,8 +49,12 @@ import (
 	"net/http"
 	"slices"
 	"time"
+	"unicode/utf8"
 
 	"github.com/alexedwards/scs/v2"
+	"github.com/djsession/djsession/backends/cacheddb"
+	"github.com/djsession/djsession/backends/db"
+	"github.com/djsession/djsession/backends/file"
 	"github.com/djsession/djsession/django"
 	"github.com/djsession/djsession/pyjson"
 )
@@ -149,20 +153,33 @@ func (s *Store) CommitCtx(ctx context.Context, token string, b []byte, _ time.Ti
 	if err != nil {
 		return err
 	}
-	if !django.ValidSessionKey(token) {
+	if !storable(s.store, token) {
 		return fmt.Errorf("%w: %d characters", ErrTokenNotStorable, len(token))
 	}
 	err = s.store.Save(ctx, token, d, false)
 	if errors.Is(err, django.ErrUpdate) && !djangoKey(token) {
 		err = s.store.Save(ctx, token, d, true)
 	}
-	if err != nil && !djangoKey(token) && !errors.Is(err, django.ErrBackend) {
-		return fmt.Errorf("%w: %w", ErrTokenNotStorable, err)
-	}
 	if err != nil {
 		return fmt.Errorf("djscs: %w", err)
 	}
 	return nil
+}
+
+// storable reports whether store can hold token as a session key: Django
+// takes any key of 8 characters or more, but django_session (db,
+// cached_db) holds 40 characters at most, and the file engine [a-z0-9].
+func storable(store django.Store, token string) bool {
+	if !django.ValidSessionKey(token) {
+		return false
+	}
+	switch store.(type) {
+	case *db.Store, *cacheddb.Store:
+		return utf8.RuneCountInString(token) <= db.MaxKeyLength
+	case *file.Store:
+		return django.ValidFileSessionKey(token)
+	}
+	return true
 }
 
 // Delete is DeleteCtx with a background context.

@@ -1,18 +1,23 @@
 package djscs_test
 
 import (
+	"database/sql"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"testing"
 	"time"
 
 	djscs "github.com/djsession/djsession/adapters/scs"
+	"github.com/djsession/djsession/backends/db"
 	"github.com/djsession/djsession/backends/file"
 	"github.com/djsession/djsession/django"
 	"github.com/djsession/djsession/internal/sitepeer"
 	"github.com/djsession/djsession/pyjson"
+
+	_ "modernc.org/sqlite"
 )
 
 func fileStore(t *testing.T, secret, dir string) (django.Store, django.Settings) {
@@ -112,22 +117,41 @@ func TestSessionManager(t *testing.T) {
 	}
 }
 
-// A token scs drew cannot be a key of the file engine ([a-z0-9] only):
-// Commit says so instead of losing the session.
+// A token scs drew (43 characters of base64url) cannot be a key of the
+// file engine ([a-z0-9] only) nor of django_session (varchar(40)): Commit
+// says so instead of losing the session.
 func TestScsTokenNotStorable(t *testing.T) {
-	store, st := fileStore(t, "scs-unit-test-secret-key", t.TempDir())
-	sm := djscs.New(store, st)
-	var errs []error
-	sm.ErrorFunc = func(w http.ResponseWriter, _ *http.Request, err error) {
-		errs = append(errs, err)
-		w.WriteHeader(http.StatusInternalServerError)
+	fstore, fst := fileStore(t, "scs-unit-test-secret-key", t.TempDir())
+	sqlDB, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "db.sqlite3"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	h := sm.LoadAndSave(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
-		sm.Put(r.Context(), "x", "y")
-	}))
-	w := get(h, "")
-	if w.Code != http.StatusInternalServerError || len(errs) != 1 || !errors.Is(errs[0], djscs.ErrTokenNotStorable) {
-		t.Fatalf("status %d, errors %v; want ErrTokenNotStorable", w.Code, errs)
+	defer sqlDB.Close()
+	if err := db.CreateTable(t.Context(), sqlDB, db.SQLite); err != nil {
+		t.Fatal(err)
+	}
+	dst := django.DefaultSettings("scs-unit-test-secret-key")
+	dstore, err := db.New(sqlDB, db.SQLite, dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]struct {
+		store django.Store
+		st    django.Settings
+	}{"file": {fstore, fst}, "db": {dstore, dst}} {
+		sm := djscs.New(c.store, c.st)
+		var errs []error
+		sm.ErrorFunc = func(w http.ResponseWriter, _ *http.Request, err error) {
+			errs = append(errs, err)
+			w.WriteHeader(http.StatusInternalServerError)
+		}
+		h := sm.LoadAndSave(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+			sm.Put(r.Context(), "x", "y")
+		}))
+		w := get(h, "")
+		if w.Code != http.StatusInternalServerError || len(errs) != 1 || !errors.Is(errs[0], djscs.ErrTokenNotStorable) {
+			t.Fatalf("%s: status %d, errors %v; want ErrTokenNotStorable", name, w.Code, errs)
+		}
 	}
 }
 
