@@ -260,8 +260,7 @@ func TestMisconfigWrongSecretKeyDB(t *testing.T) {
 	dbPath := filepath.Join(t.TempDir(), "site.sqlite3")
 	p := sitePeer(t, map[string]any{"engine": "db", "database": map[string]any{"vendor": "sqlite", "path": dbPath}, "secret_key": siteSecret})
 	login := p.ok(t, map[string]any{"op": "login", "username": "bob"})
-	cookie, userID := login["cookie"].(string), login["user_id"].(string)
-	_, before := djangoUser(t, p, cookie)
+	cookie := login["cookie"].(string)
 
 	logs := &logBuffer{}
 	st := goSettings("db", logs)
@@ -271,14 +270,28 @@ func TestMisconfigWrongSecretKeyDB(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := store.Check(context.Background()); !errors.Is(err, djsession.ErrImproperlyConfigured) || !strings.Contains(err.Error(), "SECRET_KEY") {
-		t.Fatalf("db Check = %v, want a finding naming SECRET_KEY", err)
+	unreadableDB(t, p, store, st, logs, auth.NewSQLUsers(sdb, db.SQLite, auth.UserTable{}), cookie, djsession.ErrUnreadable, "SECRET_KEY")
+}
+
+// unreadableDB is the course of cases 2 and 4: the start-up Check refuses
+// the settings and the session's error names the setting; a read-only page
+// answers, a write is refused (500), neither touches the cookie, and Django
+// sees the user and the session exactly as before.
+func unreadableDB(t *testing.T, p *peer, store *db.Store, st djsession.Settings, logs *logBuffer, users auth.UserStore,
+	cookie string, want error, setting string) {
+	t.Helper()
+	userID, before := djangoUser(t, p, cookie)
+	if userID == "" {
+		t.Fatal("Django does not see its own login")
+	}
+	if err := store.Check(context.Background()); !errors.Is(err, djsession.ErrImproperlyConfigured) || !strings.Contains(err.Error(), setting) {
+		t.Fatalf("db Check = %v, want a finding naming %s", err, setting)
 	}
 	sess := djsession.NewSession(context.Background(), store, &st, cookie)
-	if err := sess.Load(context.Background()); !errors.Is(err, djsession.ErrUnreadable) || !strings.Contains(err.Error(), "SECRET_KEY") {
-		t.Fatalf("Session.Load = %v, want ErrUnreadable naming SECRET_KEY", err)
+	if err := sess.Load(context.Background()); !errors.Is(err, want) || !strings.Contains(err.Error(), setting) {
+		t.Fatalf("Session.Load = %v, want %v naming %s", err, want, setting)
 	}
-	srv := goSite(t, store, st, auth.NewSQLUsers(sdb, db.SQLite, auth.UserTable{}))
+	srv := goSite(t, store, st, users)
 	status, sc := goRequest(t, srv, "GET", "/read", cookie)
 	if status != http.StatusOK {
 		t.Fatalf("read: status %d", status)
@@ -286,11 +299,11 @@ func TestMisconfigWrongSecretKeyDB(t *testing.T) {
 	noSessionCookie(t, "read", sc)
 	status, sc = goRequest(t, srv, "POST", "/write", cookie)
 	if status != http.StatusInternalServerError {
-		t.Fatalf("write over an unreadable session: status %d, want 500", status)
+		t.Fatalf("write over a session Go cannot use: status %d, want 500", status)
 	}
 	noSessionCookie(t, "write", sc)
 	unchanged(t, p, cookie, userID, before)
-	logNames(t, logs, "SECRET_KEY")
+	logNames(t, logs, setting)
 }
 
 // Case 3: cached_db with a KEY_PREFIX or Redis db unlike Django's: no
@@ -355,8 +368,7 @@ func TestMisconfigTimeZoneMariaDB(t *testing.T) {
 	p := sitePeer(t, map[string]any{"engine": "db", "database": map[string]any{"vendor": "mysql", "name": name},
 		"secret_key": siteSecret, "cookie_age": 3600})
 	login := p.ok(t, map[string]any{"op": "login", "username": "frank"})
-	cookie, userID := login["cookie"].(string), login["user_id"].(string)
-	_, before := djangoUser(t, p, cookie)
+	cookie := login["cookie"].(string)
 
 	sdb, err := sql.Open("mysql", "root@tcp(127.0.0.1:3306)/"+name+"?timeout=5s")
 	if err != nil {
@@ -371,26 +383,7 @@ func TestMisconfigTimeZoneMariaDB(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := store.Check(context.Background()); !errors.Is(err, djsession.ErrImproperlyConfigured) || !strings.Contains(err.Error(), "TIME_ZONE") {
-		t.Fatalf("db Check = %v, want a finding naming USE_TZ/TIME_ZONE", err)
-	}
-	sess := djsession.NewSession(context.Background(), store, &st, cookie)
-	if err := sess.Load(context.Background()); !errors.Is(err, djsession.ErrExpiryMismatch) || !strings.Contains(err.Error(), "TIME_ZONE") {
-		t.Fatalf("Session.Load = %v, want ErrExpiryMismatch naming TIME_ZONE", err)
-	}
-	srv := goSite(t, store, st, auth.NewSQLUsers(sdb, db.MySQL, auth.UserTable{}))
-	status, sc := goRequest(t, srv, "GET", "/read", cookie)
-	if status != http.StatusOK {
-		t.Fatalf("read: status %d", status)
-	}
-	noSessionCookie(t, "read", sc)
-	status, sc = goRequest(t, srv, "POST", "/write", cookie)
-	if status != http.StatusInternalServerError {
-		t.Fatalf("write: status %d, want 500", status)
-	}
-	noSessionCookie(t, "write", sc)
-	unchanged(t, p, cookie, userID, before)
-	logNames(t, logs, "TIME_ZONE")
+	unreadableDB(t, p, store, st, logs, auth.NewSQLUsers(sdb, db.MySQL, auth.UserTable{}), cookie, djsession.ErrExpiryMismatch, "TIME_ZONE")
 }
 
 // Case 5: the cache engine on another Redis db (or KEY_PREFIX) than
