@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"unicode/utf8"
 
+	"github.com/djsession/djsession/internal/pybase64"
 	"github.com/djsession/djsession/pyjson"
 	"github.com/djsession/djsession/signing"
 )
@@ -107,55 +108,13 @@ func (c *Codec) legacyDecode(data string, signErr error) (*pyjson.Dict, error) {
 	return d, nil
 }
 
-// pyB64Decode is Python's base64.b64decode(s) in its default, non-strict
-// mode (binascii.a2b_base64): characters outside the standard alphabet are
-// skipped, decoding stops at a complete pad sequence, and a final group of
-// one character or with missing padding is an error. Non-ASCII text fails
-// as s.encode('ascii') does.
+// pyB64Decode is Python's base64.b64decode(s.encode('ascii')): non-ASCII
+// text fails the encode before anything is decoded.
 func pyB64Decode(s string) ([]byte, error) {
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-	out := make([]byte, 0, len(s)*3/4)
-	var acc uint
-	quad, pads, ndata := 0, 0, 0
-	for i := 0; i < len(s); i++ {
-		ch := s[i]
-		if ch >= 0x80 {
+	for i := range len(s) {
+		if s[i] >= utf8.RuneSelf {
 			return nil, errors.New("'ascii' codec can't encode character")
 		}
-		if ch == '=' {
-			if quad >= 2 {
-				pads++
-				if quad+pads >= 4 {
-					return out, nil
-				}
-			}
-			continue
-		}
-		v := bytes.IndexByte([]byte(alphabet), ch)
-		if v < 0 {
-			continue
-		}
-		pads = 0
-		ndata++
-		acc = acc<<6 | uint(v)
-		quad++
-		switch quad {
-		case 2:
-			out = append(out, byte(acc>>4))
-			acc &= 0xf
-		case 3:
-			out = append(out, byte(acc>>2))
-			acc &= 0x3
-		case 4:
-			out = append(out, byte(acc))
-			acc, quad = 0, 0
-		}
 	}
-	switch quad {
-	case 0:
-		return out, nil
-	case 1:
-		return nil, fmt.Errorf("Invalid base64-encoded string: number of data characters (%d) cannot be 1 more than a multiple of 4", ndata)
-	}
-	return nil, errors.New("Incorrect padding")
+	return pybase64.Decode(s)
 }

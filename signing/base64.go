@@ -2,8 +2,9 @@ package signing
 
 import (
 	"encoding/base64"
-	"strconv"
 	"strings"
+
+	"github.com/djsession/djsession/internal/pybase64"
 )
 
 var b64 = base64.RawURLEncoding
@@ -52,66 +53,12 @@ func b64DecodeAppend(dst []byte, s string) ([]byte, error) {
 	return pyB64Decode(s)
 }
 
-// pyB64Table maps a byte to its 6-bit value in either alphabet, or 0xff.
-var pyB64Table = func() (t [256]byte) {
-	for i := range t {
-		t[i] = 0xff
-	}
-	const std = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-	for i := 0; i < 64; i++ {
-		t[std[i]] = byte(i)
-	}
-	t['-'], t['_'] = 62, 63
-	return t
-}()
-
-// pyB64Decode is CPython 3.11's binascii.a2b_base64 in non-strict mode,
-// applied to s plus the padding Django's b64_decode appends.
+// pyB64Decode is the slow path: CPython's non-strict decoder, whose errors
+// are ErrMalformed here.
 func pyB64Decode(s string) ([]byte, error) {
-	pad := (4 - len(s)%4) % 4
-	out := make([]byte, 0, (len(s)+pad)/4*3)
-	var quadPos, pads int
-	var left byte
-	for i := 0; i < len(s)+pad; i++ {
-		c := byte('=')
-		if i < len(s) {
-			c = s[i]
-		}
-		if c == '=' {
-			if quadPos >= 2 {
-				pads++
-				if quadPos+pads >= 4 {
-					return out, nil
-				}
-			}
-			continue
-		}
-		v := pyB64Table[c]
-		if v == 0xff {
-			continue
-		}
-		pads = 0
-		switch quadPos {
-		case 0:
-			quadPos, left = 1, v
-		case 1:
-			out = append(out, left<<2|v>>4)
-			quadPos, left = 2, v&0x0f
-		case 2:
-			out = append(out, left<<4|v>>2)
-			quadPos, left = 3, v&0x03
-		case 3:
-			out = append(out, left<<6|v)
-			quadPos, left = 0, 0
-		}
+	out, err := pybase64.DecodeURLSafe(s)
+	if err != nil {
+		return nil, wrapErr(ErrMalformed, "base64", err)
 	}
-	switch quadPos {
-	case 0:
-		return out, nil
-	case 1:
-		return nil, errorf(ErrMalformed, "invalid base64-encoded string: number of data characters ("+
-			strconv.Itoa(len(out)/3*4+1)+") cannot be 1 more than a multiple of 4")
-	default:
-		return nil, errorf(ErrMalformed, "invalid base64: incorrect padding")
-	}
+	return out, nil
 }
