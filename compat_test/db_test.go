@@ -19,6 +19,7 @@ import (
 
 	"github.com/djsession/djsession/backends/db"
 	djsession "github.com/djsession/djsession/django"
+	"github.com/djsession/djsession/internal/pydatetime"
 	"github.com/djsession/djsession/pyjson"
 )
 
@@ -216,11 +217,11 @@ func (c *dbCell) goExists(t *testing.T, key string) bool {
 // djangoTime reads an isoformat() datetime from Django: aware, or naive in TIME_ZONE.
 func (c *dbCell) djangoTime(t *testing.T, s string) time.Time {
 	t.Helper()
-	tm, err := db.ParseWall(s, c.zone)
+	d, err := pydatetime.Parse(s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return tm
+	return d.Time(c.zone)
 }
 
 func mkDict(kv ...any) *pyjson.Dict {
@@ -386,7 +387,7 @@ func scGoWritesDjangoReads(t *testing.T, c *dbCell) {
 		t.Errorf("Django reads Go's expire_date as %v (%s), want %v", got, row["expire_date_iso"], want)
 	}
 	if c.vendor != db.Postgres {
-		if txt, want := row["expire_date_text"].(string), db.FormatWall(want.In(c.zone)); !textMatches(c.vendor, txt, want) {
+		if txt, want := row["expire_date_text"].(string), pydatetime.Str(want.In(c.zone)); !textMatches(c.vendor, txt, want) {
 			t.Errorf("stored expire_date text %q, want %q", txt, want)
 		}
 	}
@@ -462,7 +463,7 @@ func scSameRowBytes(t *testing.T, c *dbCell) {
 				djRow["expire_date_text"], djRow["expire_date_iso"])
 		}
 		if c.vendor == db.SQLite {
-			if want := db.FormatWall(now.Add(time.Hour).In(c.zone)); djRow["expire_date_text"] != want {
+			if want := pydatetime.Str(now.Add(time.Hour).In(c.zone)); djRow["expire_date_text"] != want {
 				t.Errorf("Django's SQLite text %q, spec says %q", djRow["expire_date_text"], want)
 			}
 		}

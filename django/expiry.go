@@ -6,6 +6,7 @@ import (
 	"math/big"
 	"time"
 
+	"github.com/djsession/djsession/internal/pydatetime"
 	"github.com/djsession/djsession/pickle"
 	"github.com/djsession/djsession/pyjson"
 )
@@ -61,9 +62,9 @@ func (s *Settings) expiryAge(expiry any, modification time.Time) (int64, error) 
 		if err != nil {
 			return 0, fmt.Errorf("%w: %v", ErrBadExpiry, err)
 		}
-		d := fromAwareTime(t)
+		d := pydatetime.FromAwareTime(t)
 		if !dt.IsAware() {
-			d = fromTime(t, false, loc)
+			d = pydatetime.FromTime(t, false, loc)
 		}
 		return floorSeconds(d, s, modification)
 	}
@@ -72,13 +73,13 @@ func (s *Settings) expiryAge(expiry any, modification time.Time) (int64, error) 
 		if err != nil {
 			return 0, err
 		}
-		return floorSeconds(fromTime(t, s.UseTZ, loc), s, modification)
+		return floorSeconds(pydatetime.FromTime(t, s.UseTZ, loc), s, modification)
 	}
 	if str, ok := expiry.(string); ok {
 		if !s.Version().AtLeast(4, 2) {
 			return 0, fmt.Errorf("%w: Django %s cannot read the datetime string %q", ErrBadExpiry, s.Version(), str)
 		}
-		exp, err := parseISODatetime(str)
+		exp, err := pydatetime.Parse(str)
 		if err != nil {
 			return 0, fmt.Errorf("%w: %v", ErrBadExpiry, err)
 		}
@@ -89,12 +90,12 @@ func (s *Settings) expiryAge(expiry any, modification time.Time) (int64, error) 
 
 // floorSeconds is delta.days*86400 + delta.seconds for delta = exp -
 // modification: the floor of the difference in seconds.
-func floorSeconds(exp pyDatetime, s *Settings, modification time.Time) (int64, error) {
+func floorSeconds(exp pydatetime.Datetime, s *Settings, modification time.Time) (int64, error) {
 	mod, err := s.pyNow(modification)
 	if err != nil {
 		return 0, err
 	}
-	d, err := exp.sub(mod)
+	d, err := exp.Sub(mod)
 	if err != nil {
 		return 0, fmt.Errorf("%w: %v", ErrBadExpiry, err)
 	}
@@ -151,10 +152,10 @@ func (s *Settings) ExpiryDateWall(session *pyjson.Dict, modification time.Time) 
 	if err != nil {
 		return time.Time{}, err
 	}
-	if d.aware {
-		return d.wall.Add(-time.Duration(d.offset) * time.Second), nil
+	if d.Aware {
+		return d.Wall.Add(-time.Duration(d.Offset) * time.Second), nil
 	}
-	return d.wall, nil
+	return d.Wall, nil
 }
 
 func (s *Settings) expiryDate(expiry any, modification time.Time) (time.Time, error) {
@@ -170,14 +171,14 @@ func (s *Settings) expiryDate(expiry any, modification time.Time) (time.Time, er
 }
 
 // expiryDatetime is get_expiry_date as the Python datetime it returns.
-func (s *Settings) expiryDatetime(expiry any, modification time.Time) (pyDatetime, error) {
+func (s *Settings) expiryDatetime(expiry any, modification time.Time) (pydatetime.Datetime, error) {
 	if str, ok := expiry.(string); ok && str != "" {
 		if !s.Version().AtLeast(4, 2) {
-			return pyDatetime{}, fmt.Errorf("%w: Django %s cannot read the datetime string %q", ErrBadExpiry, s.Version(), str)
+			return pydatetime.Datetime{}, fmt.Errorf("%w: Django %s cannot read the datetime string %q", ErrBadExpiry, s.Version(), str)
 		}
-		exp, err := parseISODatetime(str)
+		exp, err := pydatetime.Parse(str)
 		if err != nil {
-			return pyDatetime{}, fmt.Errorf("%w: %v", ErrBadExpiry, err)
+			return pydatetime.Datetime{}, fmt.Errorf("%w: %v", ErrBadExpiry, err)
 		}
 		return exp, nil
 	}
@@ -188,24 +189,24 @@ func (s *Settings) expiryDatetime(expiry any, modification time.Time) (pyDatetim
 		// timedelta(seconds=f) rounds to microseconds, half to even.
 		us := math.RoundToEven(f * 1e6)
 		if math.IsNaN(us) || math.Abs(us) > math.MaxInt64/1000 {
-			return pyDatetime{}, fmt.Errorf("%w: %v seconds", ErrBadExpiry, f)
+			return pydatetime.Datetime{}, fmt.Errorf("%w: %v seconds", ErrBadExpiry, f)
 		}
 		delta = time.Duration(us) * time.Microsecond
 	} else {
 		n, err := seconds(expiry)
 		if err != nil {
-			return pyDatetime{}, err
+			return pydatetime.Datetime{}, err
 		}
 		if n > math.MaxInt64/int64(time.Second) || n < math.MinInt64/int64(time.Second) {
-			return pyDatetime{}, fmt.Errorf("%w: %d seconds", ErrBadExpiry, n)
+			return pydatetime.Datetime{}, fmt.Errorf("%w: %d seconds", ErrBadExpiry, n)
 		}
 		delta = time.Duration(n) * time.Second
 	}
 	mod, err := s.pyNow(modification)
 	if err != nil {
-		return pyDatetime{}, err
+		return pydatetime.Datetime{}, err
 	}
-	return mod.add(delta), nil
+	return mod.Add(delta), nil
 }
 
 // ExpireAtBrowserClose is SessionBase.get_expire_at_browser_close: with no
@@ -254,19 +255,19 @@ func (s *Settings) SetExpiry(session *pyjson.Dict, value any, now time.Time) err
 		if !s.Version().AtLeast(4, 2) {
 			return fmt.Errorf("%w: Django 3.2 stores a datetime expiry as a datetime, which JSON cannot hold", ErrNotSerializable)
 		}
-		stored = mod.add(v.Truncate(time.Microsecond)).isoformat()
+		stored = mod.Add(v.Truncate(time.Microsecond)).ISOFormat()
 	case time.Time:
 		if !s.Version().AtLeast(4, 2) {
 			return fmt.Errorf("%w: Django 3.2 stores a datetime expiry as a datetime, which JSON cannot hold", ErrNotSerializable)
 		}
 		if s.UseTZ {
-			stored = fromAwareTime(v).isoformat()
+			stored = pydatetime.FromAwareTime(v).ISOFormat()
 		} else {
 			loc, err := s.Location()
 			if err != nil {
 				return err
 			}
-			stored = fromTime(v, false, loc).isoformat()
+			stored = pydatetime.FromTime(v, false, loc).ISOFormat()
 		}
 	case int:
 		stored = int64(v)
@@ -294,10 +295,10 @@ func (s *Settings) SetExpiry(session *pyjson.Dict, value any, now time.Time) err
 }
 
 // pyNow is timezone.now() for the clock reading t.
-func (s *Settings) pyNow(t time.Time) (pyDatetime, error) {
+func (s *Settings) pyNow(t time.Time) (pydatetime.Datetime, error) {
 	loc, err := s.Location()
 	if err != nil {
-		return pyDatetime{}, err
+		return pydatetime.Datetime{}, err
 	}
-	return fromTime(t, s.UseTZ, loc), nil
+	return pydatetime.FromTime(t, s.UseTZ, loc), nil
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/djsession/djsession/internal/pydatetime"
 	"github.com/djsession/djsession/internal/vectors"
 	"github.com/djsession/djsession/pyjson"
 	"github.com/djsession/djsession/signing"
@@ -299,8 +300,8 @@ func reprToISO(t *testing.T, repr string) string {
 		t.Fatalf("unexpected datetime repr %s", repr)
 	}
 	n := func(s string) int { i, _ := strconv.Atoi(s); return i }
-	d := pyDatetime{wall: time.Date(n(m[1]), time.Month(n(m[2])), n(m[3]), n(m[4]), n(m[5]), n(m[6]), n(m[7])*1000, time.UTC), aware: m[8] != ""}
-	return d.isoformat()
+	d := pydatetime.Datetime{Wall: time.Date(n(m[1]), time.Month(n(m[2])), n(m[3]), n(m[4]), n(m[5]), n(m[6]), n(m[7])*1000, time.UTC), Aware: m[8] != ""}
+	return d.ISOFormat()
 }
 
 // exprValue turns a vector's Python repr of an expiry into the stored value.
@@ -414,7 +415,7 @@ func checkAgeAndDate(t *testing.T, s Settings, session *pyjson.Dict, now time.Ti
 	if err != nil {
 		t.Fatalf("ExpiryDate: %v", err)
 	}
-	if got := fromAwareTime(date).isoformat(); got != row.Date {
+	if got := pydatetime.FromAwareTime(date).ISOFormat(); got != row.Date {
 		t.Errorf("ExpiryDate = %s, want %s", got, row.Date)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/djsession/djsession/backends/db"
 	"github.com/djsession/djsession/django"
 	"github.com/djsession/djsession/django/auth"
+	"github.com/djsession/djsession/internal/pydatetime"
 )
 
 // ErrFixture means a fixture file is not the output of
@@ -137,17 +138,11 @@ func field(fields map[string]json.RawMessage, name string, dst any) error {
 // expiry reads ExpireDate: an instant (aware, USE_TZ on) or a naive wall
 // clock (USE_TZ off), the forms DjangoJSONEncoder writes.
 func (r SessionRow) expiry() (t time.Time, aware bool, err error) {
-	s := r.ExpireDate
-	if strings.HasSuffix(s, "Z") {
-		s = strings.TrimSuffix(s, "Z") + "+00:00"
+	d, err := pydatetime.Parse(r.ExpireDate)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("expire_date %q is not an ISO 8601 datetime", r.ExpireDate)
 	}
-	if t, err = time.Parse("2006-01-02T15:04:05.999999999-07:00", s); err == nil {
-		return t, true, nil
-	}
-	if t, err = time.Parse("2006-01-02T15:04:05.999999999", s); err == nil {
-		return t, false, nil
-	}
-	return time.Time{}, false, fmt.Errorf("expire_date %q is not an ISO 8601 datetime", r.ExpireDate)
+	return d.Time(time.UTC), d.Aware, nil
 }
 
 // InsertSQL inserts the session rows into table (default "django_session")
@@ -176,9 +171,9 @@ func (f *Fixture) InsertSQL(ctx context.Context, sqlDB *sql.DB, dialect db.Diale
 		case dialect == db.Postgres:
 			exp = t.UTC()
 		case aware:
-			exp = db.FormatWall(t.UTC())
+			exp = pydatetime.Str(t.UTC())
 		default:
-			exp = db.FormatWall(t)
+			exp = pydatetime.Str(t)
 		}
 		if _, err := sqlDB.ExecContext(ctx, q, row.Key, row.SessionData, exp); err != nil {
 			return fmt.Errorf("%w: inserting session %s: %w", django.ErrBackend, row.Key, err)

@@ -3,6 +3,8 @@ package pickle
 import (
 	"fmt"
 	"time"
+
+	"github.com/djsession/djsession/internal/pydatetime"
 )
 
 // Datetime is a Python datetime.datetime. TZ is nil for a naive datetime
@@ -115,15 +117,7 @@ func (z ZoneInfo) Location() (*time.Location, error) { return time.LoadLocation(
 
 // utcName is the name Python's timezone gives a nameless offset: "UTC+05:30".
 func utcName(sec int) string {
-	sign := '+'
-	if sec < 0 {
-		sign, sec = '-', -sec
-	}
-	s := fmt.Sprintf("UTC%c%02d:%02d", sign, sec/3600, sec/60%60)
-	if sec%60 != 0 {
-		s += fmt.Sprintf(":%02d", sec%60)
-	}
-	return s
+	return string(pydatetime.AppendOffset([]byte("UTC"), sec))
 }
 
 func (td Timedelta) totalSeconds() int { return td.Days*86400 + td.Seconds }
@@ -254,16 +248,9 @@ func (d Datetime) Date() Date { return Date{d.Year, d.Month, d.Day} }
 // localized PytzZone, and " [Key]" for a ZoneInfo (whose offset needs the
 // tz database).
 func (d Datetime) String() string {
-	s := fmt.Sprintf("%04d-%02d-%02dT%s", d.Year, d.Month, d.Day, clock(d.Hour, d.Minute, d.Second, d.Microsecond))
-	return s + tzSuffix(d.TZ)
-}
-
-func clock(h, m, s, us int) string {
-	c := fmt.Sprintf("%02d:%02d:%02d", h, m, s)
-	if us != 0 {
-		c += fmt.Sprintf(".%06d", us)
-	}
-	return c
+	b := append(pydatetime.AppendDate(make([]byte, 0, 32), d.Year, d.Month, d.Day), 'T')
+	b = pydatetime.AppendClock(b, d.Hour, d.Minute, d.Second, d.Microsecond)
+	return string(b) + tzSuffix(d.TZ)
 }
 
 func tzSuffix(tz TZInfo) string {
@@ -293,11 +280,11 @@ func (d Date) GoTime(loc *time.Location) time.Time {
 }
 
 // String formats like Python's isoformat(): "2024-02-29".
-func (d Date) String() string { return fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day) }
+func (d Date) String() string { return string(pydatetime.AppendDate(nil, d.Year, d.Month, d.Day)) }
 
 // String formats like Python's isoformat(): "03:04:05.678901[+00:00]".
 func (t Time) String() string {
-	return clock(t.Hour, t.Minute, t.Second, t.Microsecond) + tzSuffix(t.TZ)
+	return string(pydatetime.AppendClock(nil, t.Hour, t.Minute, t.Second, t.Microsecond)) + tzSuffix(t.TZ)
 }
 
 func validDate(y, m, d int) bool {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/djsession/djsession/django"
 )
@@ -176,58 +175,8 @@ func (d Dialect) Schema(table string) []string {
 	return stmts
 }
 
-// wallLayout is str(datetime) of a naive datetime without microseconds.
-const wallLayout = "2006-01-02 15:04:05"
-
-// FormatWall formats t as Python's str() of a naive datetime, the text
-// Django binds for a datetime on MySQL and SQLite:
-// "YYYY-MM-DD HH:MM:SS.ffffff", with the fraction left out when the
-// microsecond is 0. t's own wall clock is used; convert it first.
-func FormatWall(t time.Time) string {
-	b := make([]byte, 0, 26)
-	b = t.AppendFormat(b, wallLayout)
-	if us := t.Nanosecond() / 1000; us != 0 {
-		b = append(b, '.')
-		s := strconv.Itoa(us)
-		for range 6 - len(s) {
-			b = append(b, '0')
-		}
-		b = append(b, s...)
-	}
-	return string(b)
-}
-
 // errBadDatetime is returned for expire_date text that is not a datetime.
 var errBadDatetime = errors.New("db: expire_date is not a datetime")
-
-// parseLayouts are the text forms a datetime column comes back in: Django's
-// (with or without a fraction), ISO-8601 with a T, and with an offset as
-// PostgreSQL prints it (+00, -06, +05:30) or Go drivers write it.
-var parseLayouts = []string{
-	"2006-01-02 15:04:05.999999999Z07:00",
-	"2006-01-02 15:04:05.999999999Z07",
-	"2006-01-02 15:04:05.999999999",
-	"2006-01-02T15:04:05.999999999Z07:00",
-	"2006-01-02T15:04:05.999999999",
-}
-
-// ParseWall reads expire_date text as Django's converters do: a naive
-// value ("2026-12-11 15:05:07.45792", "2026-12-11 15:05:07") is a wall
-// clock in loc; a value with an offset is that instant.
-func ParseWall(s string, loc *time.Location) (time.Time, error) {
-	for _, layout := range parseLayouts {
-		if strings.Contains(layout, "Z07") {
-			if t, err := time.Parse(layout, s); err == nil {
-				return t, nil
-			}
-			continue
-		}
-		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("%w: %q", errBadDatetime, s)
-}
 
 // isUniqueViolation reports whether err is the database refusing a second
 // row with the same primary key. The drivers are not imported, so the

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/djsession/djsession/django"
 )
@@ -81,48 +80,6 @@ CREATE INDEX "django_session_expire_date_a5c62663" ON "django_session" ("expire_
 		if got := strings.Join(d.Schema(""), ";\n") + ";"; got != w {
 			t.Errorf("%v schema:\n%s\nwant\n%s", d, got, w)
 		}
-	}
-}
-
-func TestFormatWall(t *testing.T) {
-	for _, c := range []struct {
-		t    time.Time
-		want string
-	}{
-		{time.Date(2026, 12, 11, 15, 4, 58, 81970000, time.UTC), "2026-12-11 15:04:58.081970"},
-		{time.Date(2026, 11, 28, 15, 3, 53, 0, time.UTC), "2026-11-28 15:03:53"},
-		{time.Date(2026, 11, 28, 15, 3, 53, 999, time.UTC), "2026-11-28 15:03:53"},
-		{time.Date(2026, 11, 28, 15, 3, 53, 1000, time.UTC), "2026-11-28 15:03:53.000001"},
-		{time.Date(999, 1, 2, 3, 4, 5, 0, time.UTC), "0999-01-02 03:04:05"},
-	} {
-		if got := FormatWall(c.t); got != c.want {
-			t.Errorf("FormatWall(%v) = %q, want %q", c.t, got, c.want)
-		}
-	}
-}
-
-func TestParseWall(t *testing.T) {
-	chicago, _ := time.LoadLocation("America/Chicago")
-	for _, c := range []struct {
-		in   string
-		loc  *time.Location
-		want time.Time
-	}{
-		{"2026-12-11 15:04:58.08197", time.UTC, time.Date(2026, 12, 11, 15, 4, 58, 81970000, time.UTC)},
-		{"2026-12-11 15:04:58", time.UTC, time.Date(2026, 12, 11, 15, 4, 58, 0, time.UTC)},
-		{"2026-12-11 09:04:58.000001", chicago, time.Date(2026, 12, 11, 9, 4, 58, 1000, chicago)},
-		{"2026-12-11T09:04:58", chicago, time.Date(2026, 12, 11, 9, 4, 58, 0, chicago)},
-		{"2026-12-11 15:05:01.926843+00", chicago, time.Date(2026, 12, 11, 15, 5, 1, 926843000, time.UTC)},
-		{"2026-12-11 09:05:06.65549-06", time.UTC, time.Date(2026, 12, 11, 15, 5, 6, 655490000, time.UTC)},
-		{"2026-12-11 14:13:24.521455000+00:00", chicago, time.Date(2026, 12, 11, 14, 13, 24, 521455000, time.UTC)},
-	} {
-		got, err := ParseWall(c.in, c.loc)
-		if err != nil || !got.Equal(c.want) {
-			t.Errorf("ParseWall(%q) = %v, %v; want %v", c.in, got, err, c.want)
-		}
-	}
-	if _, err := ParseWall("yesterday", time.UTC); err == nil {
-		t.Error("ParseWall(yesterday) succeeded")
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/djsession/djsession/django"
+	"github.com/djsession/djsession/internal/pydatetime"
 )
 
 // On MySQL and SQLite, expire_date is a naive wall clock in UTC (USE_TZ)
@@ -70,7 +71,7 @@ func (s *Store) expiryMismatch(data string, raw any) error {
 	}
 	return fmt.Errorf("%w: db: expire_date %s, read as %s, says the session expired, but its session_data was signed at %s "+
 		"and lives until %s (%s off): do USE_TZ and TIME_ZONE match Django's?",
-		django.ErrExpiryMismatch, FormatWall(stored.In(s.zone)), zone,
+		django.ErrExpiryMismatch, pydatetime.Str(stored.In(s.zone)), zone,
 		signed.UTC().Format(time.RFC3339), meant.UTC().Format(time.RFC3339), meant.Sub(stored).Round(time.Minute))
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/djsession/djsession/django"
+	"github.com/djsession/djsession/internal/pydatetime"
 )
 
 // misconfigured returns a store on the SQLite file at path with Django's
@@ -82,7 +83,7 @@ func TestExpiryEndedByHandIsNotFound(t *testing.T) {
 	if err := st.Save(ctx, key, dict("a", int64(1)), true); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := sdb.Exec(`UPDATE django_session SET expire_date = ? WHERE session_key = ?`, FormatWall(now.Add(-7*time.Minute-13*time.Second)), key); err != nil {
+	if _, err := sdb.Exec(`UPDATE django_session SET expire_date = ? WHERE session_key = ?`, pydatetime.Str(now.Add(-7*time.Minute-13*time.Second)), key); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := st.Load(ctx, key); !errors.Is(err, django.ErrNotFound) {

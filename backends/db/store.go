@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/djsession/djsession/django"
+	"github.com/djsession/djsession/internal/pydatetime"
 	"github.com/djsession/djsession/pyjson"
 )
 
@@ -147,7 +148,7 @@ func (s *Store) bindTime(t time.Time) any {
 	if s.dialect == Postgres {
 		return t.UTC()
 	}
-	return FormatWall(t.In(s.zone))
+	return pydatetime.Str(t.In(s.zone))
 }
 
 // now is timezone.now(), bound for the vendor.
@@ -168,7 +169,7 @@ func (s *Store) expireDate(session *pyjson.Dict) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return FormatWall(wall.Truncate(time.Microsecond)), nil
+	return pydatetime.Str(wall.Truncate(time.Microsecond)), nil
 }
 
 func backendErr(op string, err error) error {
@@ -262,11 +263,14 @@ func (s *Store) readTime(v any) (time.Time, error) {
 }
 
 func (s *Store) parseTime(text string) (time.Time, error) {
-	t, err := ParseWall(text, s.zone)
+	// Django's converters read the text as fromisoformat does: naive
+	// text is a wall clock in the store's zone, text with an offset (as
+	// PostgreSQL prints it) that instant.
+	d, err := pydatetime.Parse(text)
 	if err != nil {
-		return t, err
+		return time.Time{}, fmt.Errorf("%w: %q", errBadDatetime, text)
 	}
-	return t.In(s.zone), nil
+	return d.Time(s.zone).In(s.zone), nil
 }
 
 // Save stores session under key with expire_date = get_expiry_date(), as

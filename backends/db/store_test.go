@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/djsession/djsession/django"
+	"github.com/djsession/djsession/internal/pydatetime"
 	"github.com/djsession/djsession/pyjson"
 	"github.com/djsession/djsession/signing"
 )
@@ -333,7 +334,7 @@ func TestStoredFormat(t *testing.T) {
 			got := e.rawExpireText(t, key)
 			switch e.d {
 			case SQLite:
-				if want := FormatWall(exp) + "|text"; got != want {
+				if want := pydatetime.Str(exp) + "|text"; got != want {
 					t.Errorf("SQLite expire_date = %q, want %q", got, want)
 				}
 			case MySQL:
@@ -378,7 +379,7 @@ func TestReadDjangoRows(t *testing.T) {
 		}
 		for i, exp := range []time.Time{t0.Add(time.Hour).Truncate(time.Microsecond), t0.Add(time.Hour).Truncate(time.Second)} {
 			key := fmt.Sprintf("djangowrote%d%s", i, strings.Repeat("x", 20))
-			wall := FormatWall(exp.In(e.zone))
+			wall := pydatetime.Str(exp.In(e.zone))
 			var q string
 			var args []any
 			switch e.d {
