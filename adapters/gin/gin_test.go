@@ -167,6 +167,42 @@ func TestErrorHandlerAnswers(t *testing.T) {
 	}
 }
 
+// A websocket-style upgrade: Hijack works through the adapter's writer,
+// and the session is saved first (the hook runs with status 101).
+func TestHijack(t *testing.T) {
+	store, st := fileStore(t)
+	r := gin.New()
+	r.Use(djgin.Middleware(store, st))
+	keys := make(chan string, 1)
+	r.GET("/ws", func(c *gin.Context) {
+		s := djgin.Session(c)
+		_ = s.Set("ws", true)
+		conn, rw, err := c.Writer.Hijack()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer conn.Close()
+		keys <- s.Key()
+		_, _ = rw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: test\r\nConnection: Upgrade\r\n\r\n")
+		_ = rw.Flush()
+	})
+	srv := httptest.NewServer(r)
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/ws")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("status %d, want 101", resp.StatusCode)
+	}
+	key := <-keys
+	if d, err := store.Load(t.Context(), key); err != nil || !d.Has("ws") {
+		t.Fatalf("session %q before the upgrade: %v, %v; want saved", key, d, err)
+	}
+}
+
 // Live: login in Django 5.2, the user in a gin handler, a write Django
 // sees, a logout in gin that Django honours.
 func TestDjangoLive(t *testing.T) {

@@ -68,3 +68,27 @@ func TestErrorNotSaved(t *testing.T) {
 		t.Fatalf("status %d, cookies %v; want 500 and no session cookie", w.Code, w.Result().Cookies())
 	}
 }
+
+// The difference the package doc names: an error the handler returns is
+// rendered after the middleware chain, so the session was saved (and its
+// cookie sent) as for a 200.
+func TestReturnedErrorSaved(t *testing.T) {
+	st := django.DefaultSettings("echo-example-unit-test-secret-key")
+	st.SessionEngine = django.EngineFile
+	st.SessionFilePath = t.TempDir()
+	store, err := file.New(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := echo.New()
+	e.Use(echo.WrapMiddleware(django.Middleware(store, st)))
+	e.GET("/fail", func(c echo.Context) error {
+		_ = django.FromRequest(c.Request()).Set("x", 1)
+		return echo.NewHTTPError(http.StatusInternalServerError, "down")
+	})
+	w := httptest.NewRecorder()
+	e.ServeHTTP(w, httptest.NewRequest("GET", "/fail", nil))
+	if w.Code != http.StatusInternalServerError || len(w.Result().Cookies()) != 1 {
+		t.Fatalf("status %d, cookies %v; want 500 with the session cookie (echo renders the error after the middleware)", w.Code, w.Result().Cookies())
+	}
+}
