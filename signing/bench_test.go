@@ -162,7 +162,7 @@ func BenchmarkFloor(b *testing.B) {
 		b.Run("inflate/"+p.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				zlibDecompress(z, DefaultMaxDecompressedSize)
+				Decompress(z, DefaultMaxDecompressedSize)
 			}
 		})
 		b.Run("pyjson.Marshal/"+p.name, func(b *testing.B) {

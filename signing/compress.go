@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -60,18 +61,30 @@ type zlibReader interface {
 
 var zlibReaders sync.Pool
 
-// zlibDecompress inflates a zlib stream (RFC 1950: raw deflate and gzip are
-// refused, as CPython's zlib.decompress refuses them), ignoring any bytes
-// after the end of the stream as CPython does. At most max bytes are ever
-// produced: a stream inflating further fails with ErrTooLarge without having
-// allocated more than about max bytes.
-func zlibDecompress(data []byte, max int64) ([]byte, error) {
+// Decompress is CPython's zlib.decompress(data) with a bound: it inflates a
+// zlib stream (RFC 1950: raw deflate and gzip are refused, as CPython
+// refuses them), ignoring any bytes after the end of the stream as CPython
+// does. At most max bytes are ever produced (max <= 0 means
+// DefaultMaxDecompressedSize): a stream inflating further fails with
+// ErrTooLarge, which matches ErrLimit, without having allocated more than
+// about max bytes. Data that is not a complete zlib stream is ErrMalformed.
+// The result is the caller's.
+func Decompress(data []byte, max int64) ([]byte, error) {
 	var sc scratch
-	out, err := sc.inflate(data, max)
+	out, err := sc.inflate(data, decompressLimit(max))
 	if sc.zr != nil {
 		zlibReaders.Put(sc.zr)
 	}
 	return out, err
+}
+
+// decompressLimit is the bound a max of Options.MaxDecompressedSize or of
+// Decompress stands for; below MaxInt64 so that max+1 never overflows.
+func decompressLimit(max int64) int64 {
+	if max <= 0 {
+		return DefaultMaxDecompressedSize
+	}
+	return min(max, math.MaxInt64-1)
 }
 
 // scratch holds what one unsign_object needs besides its result: the
@@ -115,7 +128,7 @@ func (sc *scratch) decode(payload string, max int64) ([]byte, error) {
 	return sc.inflate(b, max)
 }
 
-// inflate is zlibDecompress into sc.out.
+// inflate is Decompress into sc.out, with max already resolved.
 func (sc *scratch) inflate(data []byte, max int64) ([]byte, error) {
 	sc.src.Reset(data)
 	if sc.zr == nil {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/hex"
+	"errors"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -197,5 +198,27 @@ func TestCompressedSizeAgainstCPython(t *testing.T) {
 	for _, k := range []string{"session", "repeat", "token"} {
 		b := bands[k]
 		t.Logf("%-7s n=%4d Go-CPython stream length in [%d, %d]; compression decision differs on %d (Go compresses, Django not: %d)", k, b.n, b.lo, b.hi, b.differs, b.goOnly)
+	}
+}
+
+// TestDecompressBound: Decompress stops at max (zero or less: the default
+// bound) with ErrTooLarge, a limit; what is not zlib is ErrMalformed.
+func TestDecompressBound(t *testing.T) {
+	bomb := zerosBomb(DefaultMaxDecompressedSize>>20 + 1)
+	for _, max := range []int64{0, -1} {
+		if _, err := Decompress(bomb, max); !errors.Is(err, ErrTooLarge) || !IsLimit(err) || errors.Is(err, ErrMalformed) {
+			t.Errorf("max %d, past the default bound: %v, want ErrTooLarge", max, err)
+		}
+	}
+	if got, err := Decompress(zerosBomb(1), 1<<20); err != nil || len(got) != 1<<20 {
+		t.Errorf("at max: %d bytes, %v", len(got), err)
+	}
+	if _, err := Decompress(zerosBomb(1), 1<<20-1); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("one byte past max: %v, want ErrTooLarge", err)
+	}
+	for _, bad := range [][]byte{nil, []byte("not zlib"), zerosBomb(1)[:100]} {
+		if _, err := Decompress(bad, 0); !errors.Is(err, ErrMalformed) || IsLimit(err) {
+			t.Errorf("Decompress(%.8x...): %v, want ErrMalformed", bad, err)
+		}
 	}
 }

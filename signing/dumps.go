@@ -193,7 +193,7 @@ func decodePayload(payload string, max int64) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		return zlibDecompress(z, max)
+		return Decompress(z, max)
 	}
 	return b64Decode(payload)
 }

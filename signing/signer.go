@@ -1,7 +1,6 @@
 package signing
 
 import (
-	"math"
 	"slices"
 	"strings"
 	"time"
@@ -108,11 +107,7 @@ func (s *Signer) init(o Options, defaultSalt string) error {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	s.maxSize = o.MaxDecompressedSize
-	if s.maxSize <= 0 {
-		s.maxSize = DefaultMaxDecompressedSize
-	}
-	s.maxSize = min(s.maxSize, math.MaxInt64-1)
+	s.maxSize = decompressLimit(o.MaxDecompressedSize)
 	s.serializer = o.Serializer
 	if s.serializer == nil {
 		s.serializer = JSONSerializer

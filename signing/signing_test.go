@@ -322,7 +322,7 @@ func zerosBomb(mib int) []byte {
 }
 
 func TestZerosBombIsValid(t *testing.T) {
-	got, err := zlibDecompress(zerosBomb(3), 3<<20)
+	got, err := Decompress(zerosBomb(3), 3<<20)
 	if err != nil || len(got) != 3<<20 || bytes.IndexByte(got, 1) >= 0 {
 		t.Fatalf("%d bytes, %v", len(got), err)
 	}

@@ -511,7 +511,7 @@ func checkCompressed(t *testing.T, token string, sep string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, err := zlibDecompress(z, DefaultMaxDecompressedSize)
+	data, err := Decompress(z, DefaultMaxDecompressedSize)
 	if err != nil {
 		t.Fatal(err)
 	}

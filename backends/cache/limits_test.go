@@ -25,9 +25,10 @@ func zlibOf(t *testing.T, data []byte) []byte {
 
 // TestInflateLimitIsNotCorrupt: a compressed cache value inflates up to
 // the largest pickle the decoder takes (pickle.DefaultMaxSize, the largest
-// pickle.Marshal writes); past it, the value is refused as too large (a
-// limit: pickle.ErrTooLarge, which signing.IsLimit knows), not as corrupt
-// (pickle.ErrMalformed), on memcached and on django-redis with zlib.
+// pickle.Marshal writes); past it, the value is refused as too large with
+// the class signed data gets (signing.ErrTooLarge, a signing.ErrLimit), not
+// as corrupt (pickle.ErrMalformed, signing.ErrMalformed), on memcached and
+// on django-redis with zlib.
 func TestInflateLimitIsNotCorrupt(t *testing.T) {
 	at := make([]byte, pickle.DefaultMaxSize)
 	if out, err := inflate(zlibOf(t, at)); err != nil || len(out) != len(at) {
@@ -35,19 +36,44 @@ func TestInflateLimitIsNotCorrupt(t *testing.T) {
 	}
 	past := zlibOf(t, make([]byte, pickle.DefaultMaxSize+1))
 	_, err := inflate(past)
-	if !errors.Is(err, pickle.ErrTooLarge) || !errors.Is(err, pickle.ErrRefused) || !signing.IsLimit(err) {
-		t.Fatalf("inflate past the limit: %v, want pickle.ErrTooLarge", err)
+	if !errors.Is(err, signing.ErrTooLarge) || !signing.IsLimit(err) {
+		t.Fatalf("inflate past the limit: %v, want signing.ErrTooLarge", err)
 	}
 
 	ctx := context.Background()
 	_, err = decodeMemcached(ctx, FlagPickle|FlagCompressed, past)
-	if !errors.Is(err, ErrBadValue) || !errors.Is(err, pickle.ErrTooLarge) || errors.Is(err, pickle.ErrMalformed) {
-		t.Errorf("memcached: %v, want ErrBadValue and pickle.ErrTooLarge, not ErrMalformed", err)
+	if !errors.Is(err, ErrBadValue) || !errors.Is(err, signing.ErrTooLarge) || errors.Is(err, pickle.ErrMalformed) {
+		t.Errorf("memcached: %v, want ErrBadValue and signing.ErrTooLarge, not ErrMalformed", err)
 	}
 	r := &Redis{opts: RedisOptions{Compressor: ZlibCompressor}}
 	_, err = r.decode(ctx, past)
-	if !errors.Is(err, ErrBadValue) || !errors.Is(err, pickle.ErrTooLarge) || errors.Is(err, pickle.ErrMalformed) {
-		t.Errorf("redis with zlib: %v, want ErrBadValue and pickle.ErrTooLarge, not ErrMalformed", err)
+	if !errors.Is(err, ErrBadValue) || !errors.Is(err, signing.ErrTooLarge) || errors.Is(err, pickle.ErrMalformed) {
+		t.Errorf("redis with zlib: %v, want ErrBadValue and signing.ErrTooLarge, not ErrMalformed", err)
+	}
+}
+
+// TestInflateNotZlib: a value that is not zlib is, on memcached with the
+// compressed flag, ErrBadValue of no limit and no signing class (it is not
+// signed data); on django-redis with zlib, a pickle stored uncompressed, as
+// django-redis reads it.
+func TestInflateNotZlib(t *testing.T) {
+	raw, err := pickle.Marshal(pickle.Bytes("a value stored uncompressed"), pickle.HighestProtocol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	truncated := zlibOf(t, raw)
+	truncated = truncated[:len(truncated)-3]
+	ctx := context.Background()
+	for _, data := range [][]byte{raw, truncated, nil} {
+		_, err := decodeMemcached(ctx, FlagPickle|FlagCompressed, data)
+		if !errors.Is(err, ErrBadValue) || signing.IsLimit(err) || errors.Is(err, signing.ErrMalformed) {
+			t.Errorf("memcached, %x: %v, want ErrBadValue alone", data, err)
+		}
+	}
+	r := &Redis{opts: RedisOptions{Compressor: ZlibCompressor}}
+	v, err := r.decode(ctx, raw)
+	if b, ok := v.(pickle.Bytes); err != nil || !ok || string(b) != "a value stored uncompressed" {
+		t.Errorf("redis with zlib, an uncompressed pickle: %#v, %v", v, err)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/djsession/djsession/pickle"
+	"github.com/djsession/djsession/signing"
 )
 
 // RedisFormat names the Django cache backend that owns a Redis database;
@@ -144,7 +145,7 @@ func (r *Redis) decode(ctx context.Context, data []byte) (any, error) {
 	}
 	if r.opts.Compressor == ZlibCompressor {
 		d, err := inflate(data)
-		if errors.Is(err, pickle.ErrTooLarge) { // not a raw pickle: too large, not corrupt
+		if errors.Is(err, signing.ErrTooLarge) { // not a raw pickle: too large, not corrupt
 			return nil, fmt.Errorf("%w: %w", ErrBadValue, err)
 		}
 		if err == nil {

@@ -6,13 +6,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math/big"
 	"strconv"
 	"unicode/utf8"
 
 	"github.com/djsession/djsession/pickle"
 	"github.com/djsession/djsession/pyjson"
+	"github.com/djsession/djsession/signing"
 )
 
 // The memcached client flags Django's memcached libraries use (pymemcache's
@@ -123,25 +123,21 @@ func unpickle(ctx context.Context, data []byte) (any, error) {
 	return v, nil
 }
 
+// errNotZlib is zlib.error: the value is not a complete zlib stream.
+var errNotZlib = errors.New("cache: not a complete zlib stream")
+
 // inflate is zlib.decompress, bounded by the largest pickle the decoder
 // takes (and Marshal writes): a value that inflates further is refused
-// with pickle.ErrTooLarge, as a limit and not as corrupt data, which
-// Django may read fine.
+// with signing.ErrTooLarge (a limit, signing.ErrLimit), as signed data is,
+// and not as corrupt data, which Django may read fine. Data that is not
+// zlib is an error that names no class: signing's ErrMalformed speaks of
+// signed data (and SESSION_SERIALIZER), which a cache value is not.
 func inflate(data []byte) ([]byte, error) {
-	r, err := zlib.NewReader(bytes.NewReader(data))
-	if err != nil {
-		return nil, err
+	out, err := signing.Decompress(data, pickle.DefaultMaxSize)
+	if err != nil && !errors.Is(err, signing.ErrTooLarge) {
+		return nil, errNotZlib
 	}
-	defer r.Close()
-	out, err := io.ReadAll(io.LimitReader(r, pickle.DefaultMaxSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(out) > pickle.DefaultMaxSize {
-		return nil, &pickle.Error{Kind: pickle.ErrTooLarge, Offset: 0,
-			Msg: fmt.Sprintf("zlib-compressed value inflates past MaxSize %d", pickle.DefaultMaxSize)}
-	}
-	return out, nil
+	return out, err
 }
 
 // deflate is zlib.compress(data, 6). The stream is valid zlib, though not
