@@ -1,7 +1,6 @@
 package djscs_test
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
@@ -10,11 +9,9 @@ import (
 	"testing"
 
 	djscs "github.com/djsession/djsession/adapters/scs"
-	"github.com/djsession/djsession/backends/cache"
 	"github.com/djsession/djsession/django"
 	"github.com/djsession/djsession/django/auth"
 	"github.com/djsession/djsession/internal/sitepeer"
-	"github.com/redis/go-redis/v9"
 )
 
 // Live, cache engine on Redis: a login done with scs's API (RenewToken,
@@ -22,11 +19,6 @@ import (
 // and scs's Destroy logs the user out of Django.
 func TestScsLoginOnCache(t *testing.T) {
 	sitepeer.RequireLive(t)
-	rc := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
-	t.Cleanup(func() { rc.Close() })
-	if err := rc.Ping(context.Background()).Err(); err != nil {
-		sitepeer.Missing(t, "Redis on 127.0.0.1:6379: %v", err)
-	}
 	b := make([]byte, 4)
 	rand.Read(b)
 	prefix := "djscs" + hex.EncodeToString(b)
@@ -38,11 +30,7 @@ func TestScsLoginOnCache(t *testing.T) {
 	st := django.DefaultSettings(sitepeer.SecretKey)
 	st.SessionEngine = django.EngineCache
 	st.DjangoVersion = django.Django52
-	c, err := cache.NewRedis(cache.DjangoRedisCache, cache.RedisOptions{Options: cache.Options{KeyPrefix: prefix}}, rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sm := djscs.New(cache.New(c, st), st)
+	sm := djscs.New(sitepeer.RedisStore(t, prefix, st), st)
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()

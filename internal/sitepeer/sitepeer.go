@@ -13,6 +13,7 @@ package sitepeer
 
 import (
 	"bufio"
+	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -26,6 +27,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
+	"github.com/djsession/djsession/backends/cache"
 	"github.com/djsession/djsession/backends/db"
 	"github.com/djsession/djsession/django"
 	"github.com/djsession/djsession/django/auth"
@@ -225,6 +229,25 @@ func (s *Site) On(t testing.TB, sqlDB *sql.DB, dialect db.Dialect) *Site {
 	}
 	return &Site{Peer: s.Peer, DB: sqlDB, Settings: st, Store: store,
 		Auth: &auth.Auth{Settings: &st, Users: auth.NewSQLUsers(sqlDB, dialect, auth.UserTable{})}}
+}
+
+// RedisStore returns the cache engine's store on the Redis at
+// 127.0.0.1:6379, database 0, as Django's RedisCache lays it out under
+// keyPrefix (sitepeer's "redis" and "key_prefix"). An unreachable Redis is
+// Missing. It lives here, in the library's module, so that a change of the
+// cache package's API shows in the library's own build.
+func RedisStore(t testing.TB, keyPrefix string, st django.Settings) django.Store {
+	t.Helper()
+	rc := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+	t.Cleanup(func() { rc.Close() })
+	if err := rc.Ping(context.Background()).Err(); err != nil {
+		Missing(t, "Redis on 127.0.0.1:6379: %v", err)
+	}
+	c, err := cache.NewRedis(cache.DjangoRedisCache, cache.RedisOptions{Options: cache.Options{KeyPrefix: keyPrefix}}, rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cache.New(c, st)
 }
 
 // Login logs username in on the Django side and returns the session
