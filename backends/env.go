@@ -141,7 +141,7 @@ const (
 	PyLibMCCache         = "django.core.cache.backends.memcached.PyLibMCCache"
 	MemcachedCache       = "django.core.cache.backends.memcached.MemcachedCache" // python-memcached (Django 3.2)
 	RedisCache           = "django.core.cache.backends.redis.RedisCache"         // Django 4.0+
-	DjangoRedisCache     = "django_redis.cache.RedisCache"                       // the django-redis package
+	DjangoRedis          = "django_redis.cache.RedisCache"                       // the django-redis package
 	defaultRedisBackend  = RedisCache
 	defaultMemcachedPath = PyMemcacheCache
 )
@@ -240,16 +240,20 @@ func (c CacheConfig) Open(settings django.Settings) (cache.Cache, func() error, 
 	opts := cache.Options{KeyPrefix: c.KeyPrefix, Version: c.Version, Clock: settings.Clock}
 	switch c.Backend {
 	case PyMemcacheCache, PyLibMCCache, MemcachedCache:
-		lib := map[string]cache.MemcachedLibrary{PyMemcacheCache: cache.PyMemcache, PyLibMCCache: cache.PyLibMC,
-			MemcachedCache: cache.PythonMemcached}[c.Backend]
+		lib := map[string]cache.MemcachedLibrary{PyMemcacheCache: cache.PyMemcacheCache, PyLibMCCache: cache.PyLibMCCache,
+			MemcachedCache: cache.MemcachedCache}[c.Backend]
 		sel, err := lib.Selector(c.Location...)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%w: cache LOCATION: %w", django.ErrImproperlyConfigured, err)
 		}
-		return cache.NewMemcached(memcache.NewFromSelector(sel), lib, opts), func() error { return nil }, nil
-	case RedisCache, DjangoRedisCache:
-		format := cache.DjangoRedisCache
-		if c.Backend == DjangoRedisCache {
+		m, err := cache.NewMemcached(memcache.NewFromSelector(sel), lib, opts)
+		if err != nil {
+			return nil, nil, err
+		}
+		return m, func() error { return nil }, nil
+	case RedisCache, DjangoRedis:
+		format := cache.RedisCache
+		if c.Backend == DjangoRedis {
 			format = cache.DjangoRedis
 		}
 		var clients []redis.UniversalClient
@@ -267,10 +271,10 @@ func (c CacheConfig) Open(settings django.Settings) (cache.Cache, func() error, 
 			}
 			clients = append(clients, redis.NewClient(o))
 		}
-		r, err := cache.NewRedis(format, cache.RedisOptions{Options: opts}, clients...)
+		r, err := cache.NewRedis(format, opts, clients...)
 		if err != nil {
 			closeAll()
-			return nil, nil, fmt.Errorf("%w: %w", django.ErrImproperlyConfigured, err)
+			return nil, nil, err
 		}
 		return r, closeAll, nil
 	}

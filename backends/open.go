@@ -57,7 +57,11 @@ func Open(settings django.Settings, clients Clients) (django.Store, error) {
 		if err := needCache(); err != nil {
 			return nil, err
 		}
-		return cache.New(clients.Cache, settings), nil
+		st, err := cache.New(clients.Cache, settings)
+		if err != nil {
+			return nil, err
+		}
+		return st, nil
 	case django.EngineCachedDB:
 		if err := needDB(); err != nil {
 			return nil, err
@@ -69,7 +73,11 @@ func Open(settings django.Settings, clients Clients) (django.Store, error) {
 		if err != nil {
 			return nil, err
 		}
-		return cacheddb.New(rows, clients.Cache, settings), nil
+		st, err := cacheddb.New(rows, clients.Cache)
+		if err != nil {
+			return nil, err
+		}
+		return st, nil
 	case django.EngineFile:
 		return file.New(settings)
 	case django.EngineSignedCookies:

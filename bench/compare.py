@@ -398,7 +398,7 @@ def report(args, versions, go, dj, mem, stores, trips, loads_seen, started, wher
                  "go-sql-driver/mysql `interpolateParams=true&clientFoundRows=true` / mysqlclient, database "
                  "`djsbench`; SQLite: one "
                  "WAL file, busy timeout 5 s both sides, modernc.org/sqlite / Python's sqlite3; memcached (our "
-                 "own, 2 threads): gomemcache as PyMemcache / PyMemcacheCache; Redis db 15: go-redis as "
+                 "own, 2 threads): gomemcache as cache.PyMemcacheCache / PyMemcacheCache; Redis db 15: go-redis as "
                  "RedisCache / Django's RedisCache.\n" % args.store_seconds)
         L.append("Client CPU = the process's own CPU time (getrusage / `time.process_time()`, user + system, "
                  "all threads) over the timed loop, divided by the cycles. The servers (PostgreSQL, memcached, "

@@ -115,20 +115,28 @@ func TestStoreBench(t *testing.T) {
 		}
 	case "memcached":
 		settings.SessionEngine = django.EngineCache
-		sel, _ := cache.PyMemcache.Selector(addr)
+		sel, _ := cache.PyMemcacheCache.Selector(addr)
 		mc := memcache.NewFromSelector(sel)
 		mc.MaxIdleConns = maxConc
 		mc.Timeout = 5 * time.Second
-		store = cache.New(cache.NewMemcached(mc, cache.PyMemcache, cache.Options{KeyPrefix: "djsbench"}), settings)
+		m, err := cache.NewMemcached(mc, cache.PyMemcacheCache, cache.Options{KeyPrefix: "djsbench"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if store, err = cache.New(m, settings); err != nil {
+			t.Fatal(err)
+		}
 	case "redis":
 		settings.SessionEngine = django.EngineCache
 		rc := redis.NewClient(&redis.Options{Addr: addr, DB: 15, PoolSize: max(maxConc, 10)})
 		defer rc.Close()
-		r, err := cache.NewRedis(cache.DjangoRedisCache, cache.RedisOptions{Options: cache.Options{KeyPrefix: "djsbench"}}, rc)
+		r, err := cache.NewRedis(cache.RedisCache, cache.Options{KeyPrefix: "djsbench"}, rc)
 		if err != nil {
 			t.Fatal(err)
 		}
-		store = cache.New(r, settings)
+		if store, err = cache.New(r, settings); err != nil {
+			t.Fatal(err)
+		}
 	default:
 		t.Fatalf("unknown engine %q", engine)
 	}

@@ -153,23 +153,22 @@ func goCache(t *testing.T, alias string, env *cacheEnv) (cache.Cache, *cache.Sel
 	var lib cache.MemcachedLibrary
 	switch strings.TrimRight(alias, "12") {
 	case "pymemcache":
-		lib = cache.PyMemcache
+		lib = cache.PyMemcacheCache
 	case "pylibmc":
-		lib = cache.PyLibMC
+		lib = cache.PyLibMCCache
 	case "memcached":
-		lib = cache.PythonMemcached
+		lib = cache.MemcachedCache
 	case "redis":
-		c, err := cache.NewRedis(cache.DjangoRedisCache, cache.RedisOptions{Options: opts}, env.redis)
+		c, err := cache.NewRedis(cache.RedisCache, opts, env.redis)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return c, nil
 	case "djangoredis", "djangoredis_zlib":
-		ro := cache.RedisOptions{Options: opts}
 		if alias == "djangoredis_zlib" {
-			ro.Compressor = cache.ZlibCompressor
+			opts.Compressor = cache.ZlibCompressor
 		}
-		c, err := cache.NewRedis(cache.DjangoRedis, ro, env.redis)
+		c, err := cache.NewRedis(cache.DjangoRedis, opts, env.redis)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -181,7 +180,11 @@ func goCache(t *testing.T, alias string, env *cacheEnv) (cache.Cache, *cache.Sel
 	if err != nil {
 		t.Fatal(err)
 	}
-	return cache.NewMemcached(memcache.NewFromSelector(sel), lib, opts), sel
+	c, err := cache.NewMemcached(memcache.NewFromSelector(sel), lib, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, sel
 }
 
 func mustDict(t *testing.T, js string) *pyjson.Dict {
@@ -245,7 +248,10 @@ func cacheCell(t *testing.T, p *peer, v, alias string, env *cacheEnv) {
 	settings := djsession.DefaultSettings("django-insecure-cachepeer")
 	settings.SessionEngine = djsession.EngineCache
 	settings.DjangoVersion, _ = djsession.ParseVersion(v)
-	st := cache.New(c, settings)
+	st, err := cache.New(c, settings)
+	if err != nil {
+		t.Fatal(err)
+	}
 	want := mustDict(t, cacheSessionJSON)
 	req := func(op string, kv ...any) map[string]any {
 		m := map[string]any{"op": op, "alias": alias}
@@ -412,8 +418,18 @@ func cachePlacement(t *testing.T, ctx context.Context, p *peer, v, alias string,
 	// And the sessions Django creates all load in Go.
 	for range 20 {
 		key := p.ok(t, map[string]any{"op": "create", "alias": alias, "data_json": `{"n":1}`})["session_key"].(string)
-		if _, err := cache.New(c, djsession.DefaultSettings("x")).Load(ctx, key); err != nil {
+		if _, err := mustCacheStore(t, c, djsession.DefaultSettings("x")).Load(ctx, key); err != nil {
 			t.Fatalf("Go misses a session Django placed: %v", err)
 		}
 	}
+}
+
+// mustCacheStore is cache.New, failing the test on an error.
+func mustCacheStore(t *testing.T, c cache.Cache, s djsession.Settings) *cache.Store {
+	t.Helper()
+	st, err := cache.New(c, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
 }

@@ -88,11 +88,11 @@ func TestCachedDBLive(t *testing.T) {
 						})
 					}
 					t.Run("cache_down", func(t *testing.T) {
-						format := cache.DjangoRedisCache
+						format := cache.RedisCache
 						if v == "3.2" {
 							format = cache.DjangoRedis // 3.2 has no RedisCache
 						}
-						c, err := cache.NewRedis(format, cache.RedisOptions{Options: cache.Options{KeyPrefix: env.prefix}}, deadRedis)
+						c, err := cache.NewRedis(format, cache.Options{KeyPrefix: env.prefix}, deadRedis)
 						if err != nil {
 							t.Fatal(err)
 						}
@@ -152,7 +152,7 @@ func newCachedDBSide(t *testing.T, p *peer, v, alias string, vendor db.Dialect, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &cachedDBSide{p: p, version: s.DjangoVersion, settings: s, rows: d, cache: c, st: cacheddb.New(d, c, s), log: log,
+	return &cachedDBSide{p: p, version: s.DjangoVersion, settings: s, rows: d, cache: c, st: mustCachedDB(t, d, c), log: log,
 		base: map[string]any{"alias": alias, "engine": "cached_db", "db": vendor.String()}}
 }
 
@@ -302,4 +302,14 @@ func cachedDBCacheDown(t *testing.T, c *cachedDBSide) {
 	if got, err := c.rows.Load(ctx, key); err != nil || !got.Equal(mustDict(t, `{"x":3}`)) {
 		t.Errorf("the row after Go's save with the cache down: %v, %v", got, err)
 	}
+}
+
+// mustCachedDB is cacheddb.New, failing the test on an error.
+func mustCachedDB(t *testing.T, d *db.Store, c cache.Cache) *cacheddb.Store {
+	t.Helper()
+	st, err := cacheddb.New(d, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
 }

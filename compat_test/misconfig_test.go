@@ -20,7 +20,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/djsession/djsession/backends/cache"
-	"github.com/djsession/djsession/backends/cacheddb"
 	"github.com/djsession/djsession/backends/db"
 	djsession "github.com/djsession/djsession/django"
 	"github.com/djsession/djsession/django/auth"
@@ -167,7 +166,7 @@ func redisClient(t *testing.T, n int) *redis.Client {
 
 func redisCache(t *testing.T, c *redis.Client, prefix string) cache.Cache {
 	t.Helper()
-	rc, err := cache.NewRedis(cache.DjangoRedisCache, cache.RedisOptions{Options: cache.Options{KeyPrefix: prefix}}, c)
+	rc, err := cache.NewRedis(cache.RedisCache, cache.Options{KeyPrefix: prefix}, c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,13 +227,13 @@ func TestMisconfigWrongSecretKeyCache(t *testing.T) {
 			st := goSettings(engine, logs)
 			st.SecretKey = "not-the-django-secret-key"
 			sdb := openSQLite(t, dbPath)
-			var store djsession.Store = cache.New(redisCache(t, rc, prefix), st)
+			var store djsession.Store = mustCacheStore(t, redisCache(t, rc, prefix), st)
 			if engine == "cached_db" {
 				d, err := db.New(sdb, db.SQLite, st)
 				if err != nil {
 					t.Fatal(err)
 				}
-				cdb := cacheddb.New(d, redisCache(t, rc, prefix), st)
+				cdb := mustCachedDB(t, d, redisCache(t, rc, prefix))
 				// The start-up check refuses this configuration, naming it.
 				if err := cdb.Check(context.Background()); !errors.Is(err, djsession.ErrImproperlyConfigured) || !strings.Contains(err.Error(), "SECRET_KEY") {
 					t.Fatalf("cached_db Check = %v, want a finding naming SECRET_KEY", err)
@@ -330,12 +329,12 @@ func TestMisconfigCachedDBPrefix(t *testing.T) {
 		"KEY_PREFIX": redisCache(t, rc, prefix+"x"),
 		"Redis db":   redisCache(t, redisClient(t, 1), prefix),
 	} {
-		err := cacheddb.New(d, c, st).Check(context.Background())
+		err := mustCachedDB(t, d, c).Check(context.Background())
 		if !errors.Is(err, djsession.ErrImproperlyConfigured) || !strings.Contains(err.Error(), "KEY_PREFIX") {
 			t.Fatalf("%s differs from Django's: Check = %v, want a finding naming KEY_PREFIX", name, err)
 		}
 	}
-	good := cacheddb.New(d, redisCache(t, rc, prefix), st)
+	good := mustCachedDB(t, d, redisCache(t, rc, prefix))
 	if err := good.Check(context.Background()); err != nil {
 		t.Fatalf("Django's own settings: Check = %v", err)
 	}
@@ -406,7 +405,7 @@ func TestMisconfigCacheRedisDB(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			logs := &logBuffer{}
 			st := goSettings("cache", logs)
-			srv := goSite(t, cache.New(c, st), st, auth.NewSQLUsers(openSQLite(t, dbPath), db.SQLite, auth.UserTable{}))
+			srv := goSite(t, mustCacheStore(t, c, st), st, auth.NewSQLUsers(openSQLite(t, dbPath), db.SQLite, auth.UserTable{}))
 			status, sc := goRequest(t, srv, "GET", "/read", cookie)
 			if status != http.StatusOK {
 				t.Fatalf("read: status %d", status)

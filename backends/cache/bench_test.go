@@ -33,24 +33,24 @@ func (bs benchStore) requests() int {
 func benchStores(b *testing.B) []benchStore {
 	addr := startMemcached(b)
 	var out []benchStore
-	for _, lib := range []MemcachedLibrary{PyMemcache, PyLibMC} {
+	for _, lib := range []MemcachedLibrary{PyMemcacheCache, PyLibMCCache} {
 		mp := newProxy(b, addr)
 		mk := func(a string) *Store {
 			sel, _ := lib.Selector(a)
-			return New(NewMemcached(memcache.NewFromSelector(sel), lib, Options{KeyPrefix: runID}), testSettings())
+			return newStore(b, newMemcached(b, memcache.NewFromSelector(sel), lib, Options{KeyPrefix: runID}))
 		}
 		out = append(out, benchStore{"memcached/" + lib.String()[37:], mk(addr), mk(mp.Addr()), mp, false})
 	}
 	redisClient(b, 0)
 	direct := redis.NewClient(&redis.Options{Addr: redisAddr()})
 	b.Cleanup(func() { direct.Close() })
-	for _, f := range []RedisFormat{DjangoRedisCache, DjangoRedis} {
+	for _, f := range []RedisFormat{RedisCache, DjangoRedis} {
 		rp := newProxy(b, redisAddr())
 		viaProxy := redis.NewClient(&redis.Options{Addr: rp.Addr(), Protocol: 2, DisableIdentity: true})
 		b.Cleanup(func() { viaProxy.Close() })
 		mk := func(c *redis.Client) *Store {
-			r, _ := NewRedis(f, RedisOptions{Options: Options{KeyPrefix: runID}}, c)
-			return New(r, testSettings())
+			r, _ := NewRedis(f, Options{KeyPrefix: runID}, c)
+			return newStore(b, r)
 		}
 		out = append(out, benchStore{"redis/" + f.String(), mk(direct), mk(viaProxy), rp, true})
 	}

@@ -56,15 +56,15 @@ func allocated(f func()) uint64 {
 // is (a set, not a session dict) well within the deadline.
 func TestHostileValueInMemcached(t *testing.T) {
 	addr := startMemcached(t)
-	c := NewMemcached(memcache.New(addr), PyMemcache, Options{})
-	st := New(c, testSettings())
+	c := newMemcached(t, memcache.New(addr), PyMemcacheCache, Options{})
+	st := newStore(t, c)
 	key := "hostilevalue0000000000000000001"
 	sk, err := c.Key(st.CacheKey(key))
 	if err != nil {
 		t.Fatal(err)
 	}
 	value := sharedTuplesPickle(16 << 10)
-	rawSet(t, addr, sk, FlagPickle, 0, value)
+	rawSet(t, addr, sk, flagPickle, 0, value)
 	const deadline = 500 * time.Millisecond
 	ctx, cancel := context.WithTimeout(context.Background(), deadline)
 	defer cancel()
@@ -113,11 +113,11 @@ func (deadlineHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pr
 func TestDecodeKeepsTheDeadline(t *testing.T) {
 	rc := redisClient(t, 0)
 	rc.AddHook(deadlineHook{})
-	c, err := NewRedis(DjangoRedisCache, RedisOptions{Options: Options{KeyPrefix: runID}}, rc)
+	c, err := NewRedis(RedisCache, Options{KeyPrefix: runID}, rc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := New(c, testSettings())
+	st := newStore(t, c)
 	key := "slowvalue00000000000000000000001"
 	sk := c.Key(st.CacheKey(key))
 	value := setOfIntsPickle(900_000) // 4.5 MB, under MaxItems

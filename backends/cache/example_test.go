@@ -48,7 +48,14 @@ func ExampleNew() {
 	mc := memcache.NewFromSelector(sel)
 	settings := django.DefaultSettings("the Django SECRET_KEY")
 	settings.SessionEngine = django.EngineCache
-	store := cache.New(cache.NewMemcached(mc, cache.PyMemcache, cache.Options{}), settings)
+	c, err := cache.NewMemcached(mc, cache.PyMemcacheCache, cache.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	store, err := cache.New(c, settings)
+	if err != nil {
+		log.Fatal(err)
+	}
 
 	ctx := context.Background()
 	session, err := store.Load(ctx, "the sessionid cookie value")
@@ -72,10 +79,13 @@ func ExampleNew() {
 func ExampleNewRedis() {
 	primary := redis.NewClient(&redis.Options{Addr: "primary:6379"})
 	replica := redis.NewClient(&redis.Options{Addr: "replica:6379"})
-	c, err := cache.NewRedis(cache.DjangoRedisCache, cache.RedisOptions{}, primary, replica)
+	c, err := cache.NewRedis(cache.RedisCache, cache.Options{}, primary, replica)
 	if err != nil {
 		log.Fatal(err)
 	}
-	store := cache.New(c, django.DefaultSettings("the Django SECRET_KEY"))
+	store, err := cache.New(c, django.DefaultSettings("the Django SECRET_KEY"))
+	if err != nil {
+		log.Fatal(err)
+	}
 	_ = store
 }

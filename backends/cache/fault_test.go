@@ -73,7 +73,7 @@ func faultCase(t *testing.T, p *testnet.Proxy, st *Store, direct *Store) {
 
 func TestMemcachedOutage(t *testing.T) {
 	addr := startMemcached(t)
-	for _, lib := range []MemcachedLibrary{PyMemcache, PyLibMC} {
+	for _, lib := range []MemcachedLibrary{PyMemcacheCache, PyLibMCCache} {
 		t.Run(lib.String(), func(t *testing.T) {
 			p := newProxy(t, addr)
 			// Two servers, both behind proxies to the same memcached, so
@@ -82,14 +82,14 @@ func TestMemcachedOutage(t *testing.T) {
 			client := memcache.NewFromSelector(sel)
 			client.Timeout = 5 * time.Second // longer than the context: the context must win
 			opts := Options{KeyPrefix: runID}
-			st := New(NewMemcached(client, lib, opts), testSettings())
-			direct := New(NewMemcached(memcache.New(addr), lib, opts), testSettings())
+			st := newStore(t, newMemcached(t, client, lib, opts))
+			direct := newStore(t, newMemcached(t, memcache.New(addr), lib, opts))
 			faultCase(t, p, st, direct)
 		})
 	}
 	t.Run("no server", func(t *testing.T) {
 		sel, _ := NewPyMemcacheSelector("127.0.0.1:" + itoa(freePort(t)))
-		st := New(NewMemcached(memcache.NewFromSelector(sel), PyMemcache, Options{}), testSettings())
+		st := newStore(t, newMemcached(t, memcache.NewFromSelector(sel), PyMemcacheCache, Options{}))
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		if d, err := st.Load(ctx, "sessionkeyaaaaaaaaaaaaaa00000001"); !errors.Is(err, django.ErrBackend) || d != nil {
@@ -100,7 +100,7 @@ func TestMemcachedOutage(t *testing.T) {
 
 func TestRedisOutage(t *testing.T) {
 	redisClient(t, 0)
-	for _, f := range []RedisFormat{DjangoRedisCache, DjangoRedis} {
+	for _, f := range []RedisFormat{RedisCache, DjangoRedis} {
 		t.Run(f.String(), func(t *testing.T) {
 			p := newProxy(t, redisAddr())
 			// go-redis' defaults: 3 s read timeout, 3 retries, context
@@ -109,10 +109,10 @@ func TestRedisOutage(t *testing.T) {
 			t.Cleanup(func() { rc.Close() })
 			dc := redis.NewClient(&redis.Options{Addr: redisAddr()})
 			t.Cleanup(func() { dc.Close() })
-			opts := RedisOptions{Options: Options{KeyPrefix: runID}}
+			opts := Options{KeyPrefix: runID}
 			c, _ := NewRedis(f, opts, rc)
 			d, _ := NewRedis(f, opts, dc)
-			faultCase(t, p, New(c, testSettings()), New(d, testSettings()))
+			faultCase(t, p, newStore(t, c), newStore(t, d))
 		})
 	}
 }
@@ -121,7 +121,7 @@ func TestCanceledContext(t *testing.T) {
 	for _, b := range allBackends(t) {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		st := New(b.cache, testSettings())
+		st := newStore(t, b.cache)
 		if d, err := st.Load(ctx, "sessionkeyaaaaaaaaaaaaaa00000001"); !errors.Is(err, django.ErrBackend) || !errors.Is(err, context.Canceled) || d != nil {
 			t.Errorf("%s: Load with a canceled context: %v %v", b.name, d, err)
 		}

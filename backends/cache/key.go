@@ -38,8 +38,10 @@ var ErrInvalidKey = errors.New("cache: invalid cache key")
 // server: it never wraps django.ErrBackend.
 var ErrBadValue = errors.New("cache: unreadable cached value")
 
-// Options are the settings of one CACHES entry that every backend shares,
-// under Django's names.
+// Options are the settings of one CACHES entry, under Django's names: one
+// struct for every backend, as one CACHES entry is one dict whatever its
+// BACKEND. Compressor and ReadFromPrimary are for Redis only (NewMemcached
+// refuses them); the zero value of every field is Django's default.
 type Options struct {
 	// KeyPrefix is KEY_PREFIX (default "").
 	KeyPrefix string
@@ -58,6 +60,14 @@ type Options struct {
 	// Clock is the time memcached's absolute expiration times are computed
 	// from (Django uses time.time()); nil means time.Now.
 	Clock func() time.Time
+	// Compressor is django-redis' OPTIONS["COMPRESSOR"] (DjangoRedis only;
+	// default NoCompressor).
+	Compressor Compressor
+	// ReadFromPrimary (Redis only) sends reads (get, has_key) to the first
+	// client, which is never staler than a replica. By default reads go
+	// where Django and django-redis send them: with several clients, a
+	// random one of the second to the last (never the primary).
+	ReadFromPrimary bool
 }
 
 func (o *Options) makeKey(key string) string {
@@ -98,11 +108,11 @@ func MakeKey(key, keyPrefix string, version int) string {
 	return b.String()
 }
 
-// ValidateMemcachedKey is Django's memcache_key_warnings turned into an
+// validateMemcachedKey is Django's memcache_key_warnings turned into an
 // error, as its memcached backends raise it: a key longer than 250
 // characters (code points, as Python counts) or holding a character below
 // 33 or equal to 127 fails with ErrInvalidKey.
-func ValidateMemcachedKey(key string) error {
+func validateMemcachedKey(key string) error {
 	if len(key) > MemcachedMaxKeyLength && utf8.RuneCountInString(key) > MemcachedMaxKeyLength {
 		return fmt.Errorf("%w: key is longer than %d characters", ErrInvalidKey, MemcachedMaxKeyLength)
 	}

@@ -41,11 +41,11 @@ func TestInflateLimitIsNotCorrupt(t *testing.T) {
 	}
 
 	ctx := context.Background()
-	_, err = decodeMemcached(ctx, FlagPickle|FlagCompressed, past)
+	_, err = decodeMemcached(ctx, flagPickle|flagCompressed, past)
 	if !errors.Is(err, ErrBadValue) || !errors.Is(err, signing.ErrTooLarge) || errors.Is(err, pickle.ErrMalformed) {
 		t.Errorf("memcached: %v, want ErrBadValue and signing.ErrTooLarge, not ErrMalformed", err)
 	}
-	r := &Redis{opts: RedisOptions{Compressor: ZlibCompressor}}
+	r := &Redis{opts: Options{Compressor: ZlibCompressor}}
 	_, err = r.decode(ctx, past)
 	if !errors.Is(err, ErrBadValue) || !errors.Is(err, signing.ErrTooLarge) || errors.Is(err, pickle.ErrMalformed) {
 		t.Errorf("redis with zlib: %v, want ErrBadValue and signing.ErrTooLarge, not ErrMalformed", err)
@@ -65,12 +65,12 @@ func TestInflateNotZlib(t *testing.T) {
 	truncated = truncated[:len(truncated)-3]
 	ctx := context.Background()
 	for _, data := range [][]byte{raw, truncated, nil} {
-		_, err := decodeMemcached(ctx, FlagPickle|FlagCompressed, data)
+		_, err := decodeMemcached(ctx, flagPickle|flagCompressed, data)
 		if !errors.Is(err, ErrBadValue) || signing.IsLimit(err) || errors.Is(err, signing.ErrMalformed) {
 			t.Errorf("memcached, %x: %v, want ErrBadValue alone", data, err)
 		}
 	}
-	r := &Redis{opts: RedisOptions{Compressor: ZlibCompressor}}
+	r := &Redis{opts: Options{Compressor: ZlibCompressor}}
 	v, err := r.decode(ctx, raw)
 	if b, ok := v.(pickle.Bytes); err != nil || !ok || string(b) != "a value stored uncompressed" {
 		t.Errorf("redis with zlib, an uncompressed pickle: %#v, %v", v, err)
@@ -86,7 +86,7 @@ func TestEncodeWritesWhatDecodeReads(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := pickle.DefaultMaxSize - (len(probe) - 1<<20)
-	r := &Redis{opts: RedisOptions{Compressor: ZlibCompressor}, proto: pickle.HighestProtocol}
+	r := &Redis{opts: Options{Compressor: ZlibCompressor}, proto: pickle.HighestProtocol}
 	ctx := context.Background()
 	data, err := r.encode(pickle.Bytes(make([]byte, n)))
 	if err != nil {

@@ -8,36 +8,40 @@ import (
 
 	"github.com/bradfitz/gomemcache/memcache"
 
+	"github.com/djsession/djsession/django"
 	"github.com/djsession/djsession/pickle"
 )
 
 // MemcachedLibrary names the Python client library behind a Django
-// memcached backend. It decides the value flags (see the Flag constants)
-// and, with several servers, where keys go (see Selector).
+// memcached backend. It decides the flags values are stored with (pylibmc
+// stores an int with flags 4 and a bool as an int, the others write flags
+// 2 and pickle a bool) and, with several servers, where keys go (see
+// Selector).
 type MemcachedLibrary int
 
-// The libraries of Django's three memcached backends.
+// The libraries of Django's three memcached backends, named after the
+// backends' classes, as BACKEND names them.
 const (
-	// PyMemcache is django.core.cache.backends.memcached.PyMemcacheCache
+	// PyMemcacheCache is django.core.cache.backends.memcached.PyMemcacheCache
 	// (Django 3.2+): pymemcache's HashClient with pickle_serde.
-	PyMemcache MemcachedLibrary = iota + 1
-	// PyLibMC is django.core.cache.backends.memcached.PyLibMCCache: pylibmc
+	PyMemcacheCache MemcachedLibrary = iota + 1
+	// PyLibMCCache is django.core.cache.backends.memcached.PyLibMCCache: pylibmc
 	// on libmemcached. It stores int with flags 4 and bool as the int 1 or 0
 	// (flags 2), which reads back as an int.
-	PyLibMC
-	// PythonMemcached is django.core.cache.backends.memcached.MemcachedCache
+	PyLibMCCache
+	// MemcachedCache is django.core.cache.backends.memcached.MemcachedCache
 	// (Django 3.2 and earlier): python-memcached.
-	PythonMemcached
+	MemcachedCache
 )
 
 // String returns the Django BACKEND path of the library.
 func (l MemcachedLibrary) String() string {
 	switch l {
-	case PyMemcache:
+	case PyMemcacheCache:
 		return "django.core.cache.backends.memcached.PyMemcacheCache"
-	case PyLibMC:
+	case PyLibMCCache:
 		return "django.core.cache.backends.memcached.PyLibMCCache"
-	case PythonMemcached:
+	case MemcachedCache:
 		return "django.core.cache.backends.memcached.MemcachedCache"
 	}
 	return fmt.Sprintf("MemcachedLibrary(%d)", int(l))
@@ -48,11 +52,11 @@ func (l MemcachedLibrary) String() string {
 // NewPyLibMCSelector and NewPythonMemcachedSelector).
 func (l MemcachedLibrary) Selector(location ...string) (*Selector, error) {
 	switch l {
-	case PyMemcache:
+	case PyMemcacheCache:
 		return NewPyMemcacheSelector(location...)
-	case PyLibMC:
+	case PyLibMCCache:
 		return NewPyLibMCSelector(location...)
-	case PythonMemcached:
+	case MemcachedCache:
 		return NewPythonMemcachedSelector(location...)
 	}
 	return nil, fmt.Errorf("cache: unknown memcached library %d", int(l))
@@ -71,15 +75,28 @@ type Memcached struct {
 var _ Cache = (*Memcached)(nil)
 
 // NewMemcached returns the cache that reads and writes as Django's backend
-// for lib does, through client.
-func NewMemcached(client *memcache.Client, lib MemcachedLibrary, opts Options) *Memcached {
-	return &Memcached{client: client, lib: lib, opts: opts}
+// for lib does, through client. A nil client, an unknown lib and the
+// Redis-only options (Compressor, ReadFromPrimary: memcached's libraries
+// compress by their own rules, and there are no replicas) are errors
+// wrapping django.ErrImproperlyConfigured.
+func NewMemcached(client *memcache.Client, lib MemcachedLibrary, opts Options) (*Memcached, error) {
+	switch {
+	case client == nil:
+		return nil, fmt.Errorf("%w: cache: NewMemcached: nil client", django.ErrImproperlyConfigured)
+	case lib < PyMemcacheCache || lib > MemcachedCache:
+		return nil, fmt.Errorf("%w: cache: unknown memcached library %d", django.ErrImproperlyConfigured, int(lib))
+	case opts.Compressor != NoCompressor:
+		return nil, fmt.Errorf("%w: cache: Compressor is django-redis' option, not %s's", django.ErrImproperlyConfigured, lib)
+	case opts.ReadFromPrimary:
+		return nil, fmt.Errorf("%w: cache: ReadFromPrimary is a Redis option, not %s's", django.ErrImproperlyConfigured, lib)
+	}
+	return &Memcached{client: client, lib: lib, opts: opts}, nil
 }
 
 // Key returns the key sent to memcached for key, validated as Django does.
 func (m *Memcached) Key(key string) (string, error) {
 	k := m.opts.makeKey(key)
-	if err := ValidateMemcachedKey(k); err != nil {
+	if err := validateMemcachedKey(k); err != nil {
 		return "", err
 	}
 	return k, nil
@@ -158,11 +175,12 @@ func (m *Memcached) item(key string, value any, timeout int64) (*memcache.Item, 
 	if err != nil {
 		return nil, err
 	}
-	return &memcache.Item{Key: k, Value: data, Flags: flags, Expiration: MemcachedExpiration(timeout, m.opts.now())}, nil
+	return &memcache.Item{Key: k, Value: data, Flags: flags, Expiration: memcachedExpiration(timeout, m.opts.now())}, nil
 }
 
-// Set is cache.set: a set command with Django's expiration (see
-// MemcachedExpiration). When the server refuses the value (larger than its
+// Set is cache.set: a set command with Django's expiration
+// (BaseMemcachedCache.get_backend_timeout: 0 expires at once, more than 30
+// days is an absolute Unix time from Options.Clock). When the server refuses the value (larger than its
 // item size limit), Django deletes the key so that no stale value
 // survives; so does Set, and it reports the refusal as an error.
 func (m *Memcached) Set(ctx context.Context, key string, value any, timeout int64) error {

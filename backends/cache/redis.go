@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/djsession/djsession/django"
 	"github.com/djsession/djsession/pickle"
 	"github.com/djsession/djsession/signing"
 )
@@ -17,12 +18,13 @@ import (
 // the two differ in their timeouts and pickle protocol.
 type RedisFormat int
 
-// The Redis cache backends.
+// The Redis cache backends, named as BACKEND names them: Django's own
+// RedisCache, and the third-party django-redis package's.
 const (
-	// DjangoRedisCache is django.core.cache.backends.redis.RedisCache
+	// RedisCache is django.core.cache.backends.redis.RedisCache
 	// (Django 4.0+): an exact int is stored as its decimal text, anything
 	// else pickled with protocol 5; SET ... EX seconds.
-	DjangoRedisCache RedisFormat = iota + 1
+	RedisCache RedisFormat = iota + 1
 	// DjangoRedis is django_redis.cache.RedisCache with its DefaultClient:
 	// ints as decimal text, anything else pickled with protocol 4
 	// (pickle.DEFAULT_PROTOCOL; OPTIONS["PICKLE_VERSION"] changes it) and
@@ -33,7 +35,7 @@ const (
 // String returns the Django BACKEND path.
 func (f RedisFormat) String() string {
 	switch f {
-	case DjangoRedisCache:
+	case RedisCache:
 		return "django.core.cache.backends.redis.RedisCache"
 	case DjangoRedis:
 		return "django_redis.cache.RedisCache"
@@ -55,24 +57,12 @@ const (
 	ZlibCompressor
 )
 
-// RedisOptions are the settings of a Redis CACHES entry.
-type RedisOptions struct {
-	Options
-	// Compressor is django-redis' COMPRESSOR (DjangoRedis only).
-	Compressor Compressor
-	// ReadFromPrimary sends reads (get, has_key) to the first client, which
-	// is never staler than a replica. By default reads go where Django and
-	// django-redis send them: with several clients, a random one of the
-	// second to the last (never the primary).
-	ReadFromPrimary bool
-}
-
 // Redis is a Django Redis cache on go-redis clients. It is safe for
 // concurrent use.
 type Redis struct {
 	format  RedisFormat
 	clients []redis.UniversalClient
-	opts    RedisOptions
+	opts    Options
 	proto   int
 }
 
@@ -83,23 +73,25 @@ var _ Cache = (*Redis)(nil)
 // primary, which takes every write (set, add, delete); the others are
 // replicas, which take reads unless opts.ReadFromPrimary is set.
 // Replication between them is the servers' business, as for Django.
+// An unknown format, no client or a nil one, and a Compressor other than
+// django-redis' zlib are errors wrapping django.ErrImproperlyConfigured.
 //
 // A *redis.Client is a redis.UniversalClient; so are cluster and failover
 // clients, which route by themselves.
-func NewRedis(format RedisFormat, opts RedisOptions, clients ...redis.UniversalClient) (*Redis, error) {
-	if format != DjangoRedisCache && format != DjangoRedis {
-		return nil, fmt.Errorf("cache: unknown Redis format %d", int(format))
+func NewRedis(format RedisFormat, opts Options, clients ...redis.UniversalClient) (*Redis, error) {
+	if format != RedisCache && format != DjangoRedis {
+		return nil, fmt.Errorf("%w: cache: unknown Redis format %d", django.ErrImproperlyConfigured, int(format))
 	}
 	if len(clients) == 0 {
-		return nil, errors.New("cache: NewRedis needs at least one client")
+		return nil, fmt.Errorf("%w: cache: NewRedis needs at least one client", django.ErrImproperlyConfigured)
 	}
 	for i, c := range clients {
 		if c == nil {
-			return nil, fmt.Errorf("cache: NewRedis: client %d is nil", i)
+			return nil, fmt.Errorf("%w: cache: NewRedis: client %d is nil", django.ErrImproperlyConfigured, i)
 		}
 	}
 	if opts.Compressor != NoCompressor && (format != DjangoRedis || opts.Compressor != ZlibCompressor) {
-		return nil, fmt.Errorf("cache: compressor %d is not supported for %s", int(opts.Compressor), format)
+		return nil, fmt.Errorf("%w: cache: compressor %d is not supported for %s", django.ErrImproperlyConfigured, int(opts.Compressor), format)
 	}
 	def := pickle.HighestProtocol
 	if format == DjangoRedis {
@@ -276,9 +268,9 @@ func (r *Redis) replace(ctx context.Context, key string, value any, timeout int6
 
 func (r *Redis) ttl(timeout int64) (string, int64) {
 	if r.format == DjangoRedis {
-		return "px", DjangoRedisTimeout(timeout)
+		return "px", djangoRedisTimeout(timeout)
 	}
-	return "ex", RedisCacheTimeout(timeout)
+	return "ex", redisCacheTimeout(timeout)
 }
 
 // Add is cache.add on the primary: SET ... NX. With a timeout of 0 or

@@ -23,7 +23,7 @@ func (panickySelector) Each(func(net.Addr) error) error     { panic("selector bu
 // ErrBackend error naming the operation, whether the call ran on its own
 // goroutine (a context that can end) or on the caller's (one that cannot).
 func TestClientPanicIsABackendError(t *testing.T) {
-	m := NewMemcached(memcache.NewFromSelector(panickySelector{}), PyMemcache, Options{})
+	m := newMemcached(t, memcache.NewFromSelector(panickySelector{}), PyMemcacheCache, Options{})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	for name, ctx := range map[string]context.Context{"cancelable": ctx, "background": context.Background()} {

@@ -33,9 +33,13 @@ type Store struct {
 var _ django.Store = (*Store)(nil)
 
 // New returns the cache engine's store on c with settings
-// (SESSION_COOKIE_AGE, the version's expiry rules, the clock).
-func New(c Cache, settings django.Settings) *Store {
-	return &Store{cache: c, settings: settings, prefix: KeyPrefix}
+// (SESSION_COOKIE_AGE, the version's expiry rules, the clock). A nil c is
+// an error wrapping django.ErrImproperlyConfigured.
+func New(c Cache, settings django.Settings) (*Store, error) {
+	if c == nil {
+		return nil, fmt.Errorf("%w: cache: New: nil Cache", django.ErrImproperlyConfigured)
+	}
+	return &Store{cache: c, settings: settings, prefix: KeyPrefix}, nil
 }
 
 // CacheKey returns the key given to the cache for a session key, before
@@ -65,7 +69,7 @@ func (s *Store) Load(ctx context.Context, key string) (*pyjson.Dict, error) {
 	case !found:
 		return pyjson.NewDict(0), django.ErrNotFound
 	}
-	d, err := SessionFromValue(v)
+	d, err := sessionFromValue(v)
 	if err != nil {
 		return nil, fmt.Errorf("cache session load: %w", err)
 	}

@@ -45,12 +45,12 @@ type backend struct {
 func memcachedBackends(t *testing.T) []backend {
 	addr := startMemcached(t)
 	var out []backend
-	for _, lib := range []MemcachedLibrary{PyMemcache, PyLibMC, PythonMemcached} {
+	for _, lib := range []MemcachedLibrary{PyMemcacheCache, PyLibMCCache, MemcachedCache} {
 		sel, err := lib.Selector(addr)
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := NewMemcached(memcache.NewFromSelector(sel), lib, Options{KeyPrefix: runID + lib.String()[37:]})
+		c := newMemcached(t, memcache.NewFromSelector(sel), lib, Options{KeyPrefix: runID + lib.String()[37:]})
 		out = append(out, backend{
 			name:  lib.String(),
 			cache: c,
@@ -74,8 +74,8 @@ func redisBackends(t *testing.T) []backend {
 	}
 	rc := redisClient(t, 0)
 	var out []backend
-	for _, f := range []RedisFormat{DjangoRedisCache, DjangoRedis} {
-		c, err := NewRedis(f, RedisOptions{Options: Options{KeyPrefix: runID + f.String()[:6]}}, rc)
+	for _, f := range []RedisFormat{RedisCache, DjangoRedis} {
+		c, err := NewRedis(f, Options{KeyPrefix: runID + f.String()[:6]}, rc)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -114,7 +114,7 @@ func TestStoreLifecycle(t *testing.T) {
 	for _, b := range allBackends(t) {
 		t.Run(b.name, func(t *testing.T) {
 			ctx := ctxT(t)
-			st := New(b.cache, testSettings())
+			st := newStore(t, b.cache)
 			sess := sampleSession(42)
 			key, err := django.Create(ctx, st, &st.settings, sess)
 			if err != nil {
@@ -171,7 +171,7 @@ func TestStoreTimeouts(t *testing.T) {
 	for _, b := range allBackends(t) {
 		t.Run(b.name, func(t *testing.T) {
 			ctx := ctxT(t)
-			st := New(b.cache, testSettings())
+			st := newStore(t, b.cache)
 			isRedis := strings.Contains(b.name, "redis")
 			check := func(sess *pyjson.Dict, key string, want time.Duration) {
 				t.Helper()
@@ -231,10 +231,10 @@ func TestStoreRejectsBadValues(t *testing.T) {
 	for _, b := range allBackends(t) {
 		t.Run(b.name, func(t *testing.T) {
 			ctx := ctxT(t)
-			st := New(b.cache, testSettings())
+			st := newStore(t, b.cache)
 			key := "badvaluekey0000000000000000000001"
 			sk := b.key(st.CacheKey(key))
-			b.rawSet(t, sk, FlagPickle, refusedPickle)
+			b.rawSet(t, sk, flagPickle, refusedPickle)
 			d, err := st.Load(ctx, key)
 			if !errors.Is(err, pickle.ErrRefused) || !errors.Is(err, ErrBadValue) || d != nil {
 				t.Fatalf("refused pickle: %v, %v (want nil session, ErrRefused)", d, err)
@@ -244,15 +244,15 @@ func TestStoreRejectsBadValues(t *testing.T) {
 			}
 			// A value that is not a dict.
 			notDict, _ := pickle.Marshal([]any{int64(1)}, 5)
-			b.rawSet(t, sk, FlagPickle, notDict)
+			b.rawSet(t, sk, flagPickle, notDict)
 			if d, err := st.Load(ctx, key); !errors.Is(err, ErrBadValue) || d != nil {
 				t.Fatalf("list value: %v %v", d, err)
 			}
-			b.rawSet(t, sk, FlagInteger, []byte("42"))
+			b.rawSet(t, sk, flagInteger, []byte("42"))
 			if d, err := st.Load(ctx, key); !errors.Is(err, ErrBadValue) || d != nil {
 				t.Fatalf("int value: %v %v", d, err)
 			}
-			b.rawSet(t, sk, FlagPickle, []byte("\x80\x05\x95garbage"))
+			b.rawSet(t, sk, flagPickle, []byte("\x80\x05\x95garbage"))
 			if d, err := st.Load(ctx, key); !errors.Is(err, ErrBadValue) || !errors.Is(err, pickle.ErrMalformed) || d != nil {
 				t.Fatalf("malformed pickle: %v %v", d, err)
 			}
@@ -263,7 +263,7 @@ func TestStoreRejectsBadValues(t *testing.T) {
 func TestMemcachedInvalidKeys(t *testing.T) {
 	for _, b := range memcachedBackends(t)[:1] {
 		ctx := ctxT(t)
-		st := New(b.cache, testSettings())
+		st := newStore(t, b.cache)
 		for _, key := range []string{"has a space in it", strings.Repeat("k", 240)} {
 			if d, err := st.Load(ctx, key); !errors.Is(err, django.ErrNotFound) || !errors.Is(err, ErrInvalidKey) || d.Len() != 0 {
 				t.Errorf("Load(%.10q) = %v %v, want a miss", key, d, err)
@@ -281,9 +281,9 @@ func TestWireCommands(t *testing.T) {
 	ctx := ctxT(t)
 	addr := startMemcached(t)
 	p := newProxy(t, addr)
-	for _, lib := range []MemcachedLibrary{PyMemcache, PyLibMC, PythonMemcached} {
+	for _, lib := range []MemcachedLibrary{PyMemcacheCache, PyLibMCCache, MemcachedCache} {
 		sel, _ := lib.Selector(p.Addr())
-		st := New(NewMemcached(memcache.NewFromSelector(sel), lib, Options{KeyPrefix: runID}), testSettings())
+		st := newStore(t, newMemcached(t, memcache.NewFromSelector(sel), lib, Options{KeyPrefix: runID}))
 		key, _ := django.NewSessionKey(nil)
 		p.TakeSent()
 		if err := st.Save(ctx, key, sampleSession(42), true); err != nil {
@@ -321,9 +321,9 @@ func TestWireCommands(t *testing.T) {
 	rc := redis.NewClient(&redis.Options{Addr: rp.Addr(), Protocol: 2, DisableIdentity: true})
 	t.Cleanup(func() { rc.Close() })
 	rc.Ping(ctx)
-	for _, f := range []RedisFormat{DjangoRedisCache, DjangoRedis} {
-		c, _ := NewRedis(f, RedisOptions{Options: Options{KeyPrefix: runID}}, rc)
-		st := New(c, testSettings())
+	for _, f := range []RedisFormat{RedisCache, DjangoRedis} {
+		c, _ := NewRedis(f, Options{KeyPrefix: runID}, rc)
+		st := newStore(t, c)
 		key, _ := django.NewSessionKey(nil)
 		rp.TakeSent()
 		if err := st.Save(ctx, key, sampleSession(42), true); err != nil {
@@ -347,7 +347,7 @@ func TestWireCommands(t *testing.T) {
 		rk := runID + ":1:" + KeyPrefix + key
 		rk2 := runID + ":1:" + KeyPrefix + k2
 		var want []string
-		if f == DjangoRedisCache {
+		if f == RedisCache {
 			want = []string{"set " + rk + " <129 bytes> ex 1209600 nx", "set " + rk + " <129 bytes> ex 1209600 xx", "get " + rk, "exists " + rk,
 				"del " + rk, "set " + rk2 + " <175 bytes> nx", "del " + rk2, "del " + rk}
 		} else {
@@ -366,12 +366,12 @@ func TestWireCommands(t *testing.T) {
 func TestRedisReplicaRouting(t *testing.T) {
 	ctx := ctxT(t)
 	primary, replica := redisClient(t, 14), redisClient(t, 15)
-	for _, f := range []RedisFormat{DjangoRedisCache, DjangoRedis} {
-		c, err := NewRedis(f, RedisOptions{Options: Options{KeyPrefix: runID}}, primary, replica)
+	for _, f := range []RedisFormat{RedisCache, DjangoRedis} {
+		c, err := NewRedis(f, Options{KeyPrefix: runID}, primary, replica)
 		if err != nil {
 			t.Fatal(err)
 		}
-		st := New(c, testSettings())
+		st := newStore(t, c)
 		key, err := django.Create(ctx, st, &st.settings, sampleSession(1))
 		if err != nil {
 			t.Fatal(err)
@@ -388,8 +388,8 @@ func TestRedisReplicaRouting(t *testing.T) {
 		if d, err := st.Load(ctx, key); err != nil || !d.Equal(sampleSession(1)) {
 			t.Fatalf("%s: after copying to the replica: %v %v", f, d, err)
 		}
-		c2, _ := NewRedis(f, RedisOptions{Options: Options{KeyPrefix: runID}, ReadFromPrimary: true}, primary, replica)
-		if _, err := New(c2, testSettings()).Load(ctx, key); err != nil {
+		c2, _ := NewRedis(f, Options{KeyPrefix: runID, ReadFromPrimary: true}, primary, replica)
+		if _, err := newStore(t, c2).Load(ctx, key); err != nil {
 			t.Fatalf("ReadFromPrimary: %v", err)
 		}
 		primary.Del(ctx, sk)
@@ -400,11 +400,11 @@ func TestRedisReplicaRouting(t *testing.T) {
 func TestDjangoRedisZlib(t *testing.T) {
 	ctx := ctxT(t)
 	rc := redisClient(t, 0)
-	c, err := NewRedis(DjangoRedis, RedisOptions{Options: Options{KeyPrefix: runID}, Compressor: ZlibCompressor}, rc)
+	c, err := NewRedis(DjangoRedis, Options{KeyPrefix: runID, Compressor: ZlibCompressor}, rc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := New(c, testSettings())
+	st := newStore(t, c)
 	key, err := django.Create(ctx, st, &st.settings, sampleSession(7))
 	if err != nil {
 		t.Fatal(err)
@@ -435,7 +435,7 @@ func TestCacheValueRoundTrips(t *testing.T) {
 			}
 			got, found, err := b.cache.Get(ctx, "rt")
 			want := v
-			if v == true && b.name == PyLibMC.String() {
+			if v == true && b.name == PyLibMCCache.String() {
 				want = int64(1)
 			}
 			if err != nil || !found || !pickleEqual(got, want) {
@@ -458,7 +458,7 @@ func TestCacheValueRoundTrips(t *testing.T) {
 func TestMemcachedTooLarge(t *testing.T) {
 	b := memcachedBackends(t)[0]
 	ctx := ctxT(t)
-	st := New(b.cache, testSettings())
+	st := newStore(t, b.cache)
 	key, err := django.Create(ctx, st, &st.settings, sampleSession(1))
 	if err != nil {
 		t.Fatal(err)
@@ -470,5 +470,64 @@ func TestMemcachedTooLarge(t *testing.T) {
 	}
 	if _, err := st.Load(ctx, key); !errors.Is(err, django.ErrNotFound) {
 		t.Fatalf("the old session survived a refused set: %v", err)
+	}
+}
+
+// newStore is New(c, testSettings()), failing the test on an error.
+func newStore(tb testing.TB, c Cache) *Store {
+	tb.Helper()
+	st, err := New(c, testSettings())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return st
+}
+
+// newMemcached is NewMemcached, failing the test on an error.
+func newMemcached(tb testing.TB, client *memcache.Client, lib MemcachedLibrary, opts Options) *Memcached {
+	tb.Helper()
+	m, err := NewMemcached(client, lib, opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return m
+}
+
+// TestConstructorsRefuseMisconfiguration: every constructor reports what
+// cannot work as django.ErrImproperlyConfigured, before any request.
+func TestConstructorsRefuseMisconfiguration(t *testing.T) {
+	mc := memcache.New("127.0.0.1:1")
+	rc := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+	t.Cleanup(func() { rc.Close() })
+	for name, err := range map[string]error{
+		"New(nil)":                 func() error { _, err := New(nil, testSettings()); return err }(),
+		"NewMemcached(nil client)": func() error { _, err := NewMemcached(nil, PyMemcacheCache, Options{}); return err }(),
+		"NewMemcached(library 0)":  func() error { _, err := NewMemcached(mc, 0, Options{}); return err }(),
+		"NewMemcached(Compressor)": func() error {
+			_, err := NewMemcached(mc, PyLibMCCache, Options{Compressor: ZlibCompressor})
+			return err
+		}(),
+		"NewMemcached(ReadFromPrimary)": func() error { _, err := NewMemcached(mc, MemcachedCache, Options{ReadFromPrimary: true}); return err }(),
+		"NewRedis(format 0)":            func() error { _, err := NewRedis(0, Options{}, rc); return err }(),
+		"NewRedis(no client)":           func() error { _, err := NewRedis(RedisCache, Options{}); return err }(),
+		"NewRedis(nil client)":          func() error { _, err := NewRedis(DjangoRedis, Options{}, rc, nil); return err }(),
+		"NewRedis(RedisCache, zlib)":    func() error { _, err := NewRedis(RedisCache, Options{Compressor: ZlibCompressor}, rc); return err }(),
+	} {
+		if !errors.Is(err, django.ErrImproperlyConfigured) {
+			t.Errorf("%s: %v, want django.ErrImproperlyConfigured", name, err)
+		}
+	}
+	// One struct for every backend: a KEY_PREFIX reads the same on both.
+	opts := Options{KeyPrefix: "site", Version: 2}
+	m, err := NewMemcached(mc, PyMemcacheCache, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewRedis(DjangoRedis, Options{KeyPrefix: "site", Version: 2, Compressor: ZlibCompressor, ReadFromPrimary: true}, rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mk, _ := m.Key("k"); mk != "site:2:k" || r.Key("k") != "site:2:k" {
+		t.Errorf("keys %q and %q, want site:2:k", mk, r.Key("k"))
 	}
 }

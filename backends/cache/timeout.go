@@ -9,13 +9,13 @@ import (
 // (30 days); a larger exptime is an absolute Unix time.
 const MemcachedMaxRelative = 2592000
 
-// MemcachedExpiration is BaseMemcachedCache.get_backend_timeout for a
+// memcachedExpiration is BaseMemcachedCache.get_backend_timeout for a
 // timeout in seconds, at the time now: 0 becomes -1 (expire at once, since
 // memcached reads 0 as "never"); more than 30 days becomes the absolute
 // Unix time now+timeout; anything else, negative values included, passes
 // through. Values beyond the int32 range of the memcached protocol (as
 // gomemcache carries it) are clamped to it.
-func MemcachedExpiration(timeout int64, now time.Time) int32 {
+func memcachedExpiration(timeout int64, now time.Time) int32 {
 	if timeout == 0 {
 		return -1
 	}
@@ -39,17 +39,17 @@ func clamp32(v int64) int32 {
 	return int32(v)
 }
 
-// RedisCacheTimeout is Django's RedisCache.get_backend_timeout: the EX
+// redisCacheTimeout is Django's RedisCache.get_backend_timeout: the EX
 // seconds, never below 0. With 0, set deletes the key instead and add
 // sets it without expiry, then deletes it.
-func RedisCacheTimeout(timeout int64) int64 {
+func redisCacheTimeout(timeout int64) int64 {
 	return max(0, timeout)
 }
 
-// DjangoRedisTimeout is django-redis' conversion: the PX milliseconds,
+// djangoRedisTimeout is django-redis' conversion: the PX milliseconds,
 // int(timeout * 1000). With 0 or less, set deletes the key instead and add
 // only checks that the key is absent. It saturates instead of overflowing.
-func DjangoRedisTimeout(timeout int64) int64 {
+func djangoRedisTimeout(timeout int64) int64 {
 	switch {
 	case timeout > math.MaxInt64/1000:
 		return math.MaxInt64

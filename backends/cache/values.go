@@ -18,12 +18,12 @@ import (
 // The memcached client flags Django's memcached libraries use (pymemcache's
 // names; python-memcached and pylibmc use the same bits).
 const (
-	FlagBytes      uint32 = 0      // bytes, stored raw
-	FlagPickle     uint32 = 1 << 0 // a pickle
-	FlagInteger    uint32 = 1 << 1 // an int as ASCII decimal (pylibmc: a bool)
-	FlagLong       uint32 = 1 << 2 // an int as ASCII decimal (pylibmc)
-	FlagCompressed uint32 = 1 << 3 // zlib stream of the value (pylibmc, python-memcached)
-	FlagText       uint32 = 1 << 4 // str, UTF-8
+	flagBytes      uint32 = 0      // bytes, stored raw
+	flagPickle     uint32 = 1 << 0 // a pickle
+	flagInteger    uint32 = 1 << 1 // an int as ASCII decimal (pylibmc: a bool)
+	flagLong       uint32 = 1 << 2 // an int as ASCII decimal (pylibmc)
+	flagCompressed uint32 = 1 << 3 // zlib stream of the value (pylibmc, python-memcached)
+	flagText       uint32 = 1 << 4 // str, UTF-8
 )
 
 // intText returns the decimal text of a Python int value, or false when v
@@ -50,58 +50,58 @@ func intText(v any) ([]byte, bool) {
 func encodeMemcached(lib MemcachedLibrary, v any, protocol int) ([]byte, uint32, error) {
 	switch x := v.(type) {
 	case pickle.Bytes:
-		return x, FlagBytes, nil
+		return x, flagBytes, nil
 	case []byte:
-		return x, FlagBytes, nil
+		return x, flagBytes, nil
 	case string:
-		return []byte(x), FlagText, nil
+		return []byte(x), flagText, nil
 	case bool:
-		if lib == PyLibMC {
+		if lib == PyLibMCCache {
 			if x {
-				return []byte("1"), FlagInteger, nil
+				return []byte("1"), flagInteger, nil
 			}
-			return []byte("0"), FlagInteger, nil
+			return []byte("0"), flagInteger, nil
 		}
 	}
 	if b, ok := intText(v); ok {
-		if lib == PyLibMC {
-			return b, FlagLong, nil
+		if lib == PyLibMCCache {
+			return b, flagLong, nil
 		}
-		return b, FlagInteger, nil
+		return b, flagInteger, nil
 	}
 	data, err := pickle.Marshal(v, protocol)
 	if err != nil {
 		return nil, 0, fmt.Errorf("cache: pickling the value: %w", err)
 	}
-	return data, FlagPickle, nil
+	return data, flagPickle, nil
 }
 
 // decodeMemcached reads a stored item the way all three libraries agree
 // on: bit 8 inflates first; then 0 is bytes, bit 16 UTF-8 text, 2 or 4 a
 // decimal int, 1 a pickle, decoded within ctx (see unpickle).
 func decodeMemcached(ctx context.Context, flags uint32, data []byte) (any, error) {
-	if flags&FlagCompressed != 0 {
+	if flags&flagCompressed != 0 {
 		var err error
 		if data, err = inflate(data); err != nil {
 			return nil, fmt.Errorf("%w: flags %d: %w", ErrBadValue, flags, err)
 		}
-		flags &^= FlagCompressed
+		flags &^= flagCompressed
 	}
 	switch {
-	case flags == FlagBytes:
+	case flags == flagBytes:
 		return pickle.Bytes(bytes.Clone(data)), nil
-	case flags&FlagText != 0:
+	case flags&flagText != 0:
 		if !utf8.Valid(data) {
 			return nil, fmt.Errorf("%w: text value is not UTF-8", ErrBadValue)
 		}
 		return string(data), nil
-	case flags&(FlagInteger|FlagLong) != 0:
+	case flags&(flagInteger|flagLong) != 0:
 		n, ok := parsePyInt(data)
 		if !ok {
 			return nil, fmt.Errorf("%w: integer value is not a decimal number", ErrBadValue)
 		}
 		return n, nil
-	case flags&FlagPickle != 0:
+	case flags&flagPickle != 0:
 		return unpickle(ctx, data)
 	}
 	return nil, fmt.Errorf("%w: unknown memcached flags %d", ErrBadValue, flags)
@@ -202,10 +202,10 @@ func parsePyInt(b []byte) (any, bool) {
 	return n, true
 }
 
-// SessionFromValue returns the session dict of a value read from a cache:
+// sessionFromValue returns the session dict of a value read from a cache:
 // Django stores the dict itself. Anything else (an int, a str, a dict with
 // keys that are not all str) is ErrBadValue.
-func SessionFromValue(v any) (*pyjson.Dict, error) {
+func sessionFromValue(v any) (*pyjson.Dict, error) {
 	d, ok := v.(*pyjson.Dict)
 	if !ok || d == nil {
 		return nil, fmt.Errorf("%w: the cached session is a %s, not a dict with str keys", ErrBadValue, typeName(v))

@@ -229,7 +229,7 @@ func TestCapturedSessionValues(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 			continue
 		}
-		got, err := SessionFromValue(v)
+		got, err := sessionFromValue(v)
 		if err != nil || !got.Equal(want) {
 			t.Errorf("%s: decoded %v %v", name, v, err)
 		}
@@ -259,7 +259,7 @@ func TestFlagTable(t *testing.T) {
 		"bytes": pickle.Bytes{0, 0xff}, "float": 1.5, "none": nil,
 		"dict": func() *pyjson.Dict { d := pyjson.NewDict(1); d.Set("a", int64(1)); return d }(),
 	}
-	libs := map[string]MemcachedLibrary{"pymemcache": PyMemcache, "pylibmc": PyLibMC, "python-memcached": PythonMemcached}
+	libs := map[string]MemcachedLibrary{"pymemcache": PyMemcacheCache, "pylibmc": PyLibMCCache, "python-memcached": MemcachedCache}
 	for name, lib := range libs {
 		var table map[string][2]string
 		if err := json.Unmarshal(doc.FlagTableRaw[name], &table); err != nil {
@@ -275,7 +275,7 @@ func TestFlagTable(t *testing.T) {
 				continue
 			}
 			want, ok := values[typ]
-			if typ == "bool" && lib == PyLibMC {
+			if typ == "bool" && lib == PyLibMCCache {
 				want = int64(1) // pylibmc reads its bools back as ints
 			}
 			if strings.HasPrefix(typ, "str_2000") {
@@ -336,9 +336,9 @@ func TestMakeKeyAndValidation(t *testing.T) {
 		strings.Repeat("é", 251):        false,
 		":1:" + strings.Repeat("!", 20): true,
 	} {
-		err := ValidateMemcachedKey(key)
+		err := validateMemcachedKey(key)
 		if (err == nil) != ok {
-			t.Errorf("ValidateMemcachedKey(%.20q...) = %v, want ok=%v", key, err, ok)
+			t.Errorf("validateMemcachedKey(%.20q...) = %v, want ok=%v", key, err, ok)
 		}
 	}
 }
@@ -349,18 +349,18 @@ func TestTimeoutConversions(t *testing.T) {
 		1209600: 1209600, 2592000: 2592000, 2592001: 2592001 + 1795792026, 5184000: 1800976026,
 		0: -1, -11: -11, 1: 1, 1 << 40: 2147483647, -1 << 40: -2147483648,
 	} {
-		if got := MemcachedExpiration(in, now); got != want {
-			t.Errorf("MemcachedExpiration(%d) = %d, want %d", in, got, want)
+		if got := memcachedExpiration(in, now); got != want {
+			t.Errorf("memcachedExpiration(%d) = %d, want %d", in, got, want)
 		}
 	}
 	for in, want := range map[int64]int64{1209600: 1209600, 0: 0, -11: 0} {
-		if got := RedisCacheTimeout(in); got != want {
-			t.Errorf("RedisCacheTimeout(%d) = %d", in, got)
+		if got := redisCacheTimeout(in); got != want {
+			t.Errorf("redisCacheTimeout(%d) = %d", in, got)
 		}
 	}
 	for in, want := range map[int64]int64{1209600: 1209600000, 5184000: 5184000000, 0: 0, -11: -11000} {
-		if got := DjangoRedisTimeout(in); got != want {
-			t.Errorf("DjangoRedisTimeout(%d) = %d", in, got)
+		if got := djangoRedisTimeout(in); got != want {
+			t.Errorf("djangoRedisTimeout(%d) = %d", in, got)
 		}
 	}
 }

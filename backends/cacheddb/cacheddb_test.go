@@ -46,11 +46,15 @@ func setup(t *testing.T) (*Store, *redis.Client, django.Settings) {
 		t.Fatal(err)
 	}
 	prefix := fmt.Sprintf("cdbtest%d", time.Now().UnixNano())
-	c, err := cache.NewRedis(cache.DjangoRedisCache, cache.RedisOptions{Options: cache.Options{KeyPrefix: prefix}}, rc)
+	c, err := cache.NewRedis(cache.RedisCache, cache.Options{KeyPrefix: prefix}, rc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return New(d, c, s), rc, s
+	st, err := New(d, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, rc, s
 }
 
 func TestWriteThroughReadThrough(t *testing.T) {
@@ -101,14 +105,63 @@ func TestCacheFailureOnSave(t *testing.T) {
 	rc.Close() // the cache goes away
 	// The 6.1 default (logged, the save succeeds) overridden either way;
 	// the defaults per version are TestCacheErrorsDefaultPerVersion's.
-	if err := New(st.db, st.cache, s, WithCacheErrorsFatal(false)).Save(ctx, key, d, false); err != nil {
+	if err := mustNew(t, st.db, st.cache, WithCacheErrorsFatal(false)).Save(ctx, key, d, false); err != nil {
 		t.Errorf("WithCacheErrorsFatal(false): %v", err)
 	}
-	if err := New(st.db, st.cache, s, WithCacheErrorsFatal(true)).Save(ctx, key, d, false); !errors.Is(err, django.ErrBackend) {
+	if err := mustNew(t, st.db, st.cache, WithCacheErrorsFatal(true)).Save(ctx, key, d, false); !errors.Is(err, django.ErrBackend) {
 		t.Errorf("WithCacheErrorsFatal(true): %v, want django.ErrBackend", err)
 	}
 	// A cache failure on load is a miss: the row is read.
 	if _, err := st.Load(ctx, key); !errors.Is(err, django.ErrBackend) {
 		t.Errorf("load with the cache down: %v (Django's read-through set fails too)", err)
+	}
+}
+
+// mustNew is New, failing the test on an error.
+func mustNew(t *testing.T, d *db.Store, c cache.Cache, opts ...Option) *Store {
+	t.Helper()
+	st, err := New(d, c, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// TestNewTakesTheDBStoresSettings: the cached_db store follows the settings
+// its db store was made with (here the version that decides whether a
+// failed cache write is fatal), and refuses what it cannot work with.
+func TestNewTakesTheDBStoresSettings(t *testing.T) {
+	sqlDB, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "db.sqlite3"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sqlDB.Close() })
+	rc := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+	t.Cleanup(func() { rc.Close() })
+	c, err := cache.NewRedis(cache.RedisCache, cache.Options{}, rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []django.Version{django.Versions[0], django.Versions[len(django.Versions)-1]} {
+		s := django.DefaultSettings("cached-db-test")
+		s.DjangoVersion = v
+		d, err := db.New(sqlDB, db.SQLite, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := mustNew(t, d, c)
+		if st.settings.DjangoVersion != v || st.guarded != v.AtLeast(5, 1) {
+			t.Errorf("%s: settings for %s, guarded %v", v, st.settings.DjangoVersion, st.guarded)
+		}
+	}
+	d, err := db.New(sqlDB, db.SQLite, django.DefaultSettings("cached-db-test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(nil, c); !errors.Is(err, django.ErrImproperlyConfigured) {
+		t.Errorf("New(nil, c): %v", err)
+	}
+	if _, err := New(d, nil); !errors.Is(err, django.ErrImproperlyConfigured) {
+		t.Errorf("New(d, nil): %v", err)
 	}
 }

@@ -45,13 +45,16 @@ func TestCacheErrorsDefaultPerVersion(t *testing.T) {
 	defer cancel()
 	rc := redis.NewClient(&redis.Options{Addr: closedPort(t), MaxRetries: -1, DialTimeout: time.Second, DialerRetries: 1, DialerRetryTimeout: time.Millisecond})
 	t.Cleanup(func() { rc.Close() })
-	deadRedis, err := cache.NewRedis(cache.DjangoRedisCache, cache.RedisOptions{}, rc)
+	deadRedis, err := cache.NewRedis(cache.RedisCache, cache.Options{}, rc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	mc := memcache.New(closedPort(t))
 	mc.Timeout = time.Second
-	deadMemcached := cache.NewMemcached(mc, cache.PyMemcache, cache.Options{})
+	deadMemcached, err := cache.NewMemcached(mc, cache.PyMemcacheCache, cache.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	caches := map[string]cache.Cache{"redis": deadRedis, "memcached": deadMemcached}
 
 	for _, v := range django.Versions {
@@ -75,7 +78,7 @@ func TestCacheErrorsDefaultPerVersion(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				st := New(d, c, s)
+				st := mustNew(t, d, c)
 				want, _ := pyjson.UnmarshalDict([]byte(`{"a":1}`))
 				key := "abcdefgh12345678abcdefgh12345678"
 

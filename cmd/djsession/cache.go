@@ -33,10 +33,10 @@ func (c *cli) openCache(s django.Settings) (cache.Cache, func(), error) {
 		cc.Version = n
 	}
 	if backend, _ := c.flags.get("cache-backend"); backend != "" {
-		memcached := cc.Backend != backends.RedisCache && cc.Backend != backends.DjangoRedisCache
+		memcached := cc.Backend != backends.RedisCache && cc.Backend != backends.DjangoRedis
 		path := map[bool]map[string]string{
 			true:  {"pymemcache": backends.PyMemcacheCache, "pylibmc": backends.PyLibMCCache, "python-memcached": backends.MemcachedCache},
-			false: {"redis": backends.RedisCache, "django-redis": backends.DjangoRedisCache},
+			false: {"redis": backends.RedisCache, "django-redis": backends.DjangoRedis},
 		}[memcached][backend]
 		if path == "" {
 			if memcached {

@@ -165,7 +165,11 @@ func newHandler(cfg config) (http.Handler, func(), error) {
 		return nil, nil, err
 	}
 	// CACHES["default"]: PyMemcacheCache at the same LOCATION.
-	memcached := cache.NewMemcached(memcache.New(cfg.Memcached), cache.PyMemcache, cache.Options{})
+	memcached, err := cache.NewMemcached(memcache.New(cfg.Memcached), cache.PyMemcacheCache, cache.Options{})
+	if err != nil {
+		sqlDB.Close()
+		return nil, nil, err
+	}
 	// The store SESSION_ENGINE names, over the same database and cache.
 	store, err := backends.Open(settings, backends.Clients{DB: sqlDB, Dialect: db.SQLite, Cache: memcached})
 	if err != nil {

@@ -243,11 +243,15 @@ func RedisStore(t testing.TB, keyPrefix string, st django.Settings) django.Store
 	if err := rc.Ping(context.Background()).Err(); err != nil {
 		Missing(t, "Redis on 127.0.0.1:6379: %v", err)
 	}
-	c, err := cache.NewRedis(cache.DjangoRedisCache, cache.RedisOptions{Options: cache.Options{KeyPrefix: keyPrefix}}, rc)
+	c, err := cache.NewRedis(cache.RedisCache, cache.Options{KeyPrefix: keyPrefix}, rc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return cache.New(c, st)
+	store, err := cache.New(c, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store
 }
 
 // Login logs username in on the Django side and returns the session
