@@ -1,7 +1,6 @@
 package django
 
 import (
-	"crypto/rand"
 	"fmt"
 	"io"
 	"unicode/utf8"
@@ -18,9 +17,7 @@ const SessionKeyLength = 32
 // uniformly from r (crypto/rand.Reader when nil). It does not check that the
 // key is unused; stores retry on a collision as Django does.
 func NewSessionKey(r io.Reader) (string, error) {
-	if r == nil {
-		r = rand.Reader
-	}
+	r = randReader(r)
 	var key [SessionKeyLength]byte
 	var buf [64]byte
 	n := 0

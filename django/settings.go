@@ -1,6 +1,7 @@
 package django
 
 import (
+	"crypto/rand"
 	"fmt"
 	"io"
 	"log/slog"
@@ -197,6 +198,19 @@ func (s *Settings) Now() time.Time {
 		return s.Clock()
 	}
 	return time.Now()
+}
+
+// RandReader returns Settings.Rand, or crypto/rand.Reader: the random
+// source every layer draws from.
+func (s *Settings) RandReader() io.Reader { return randReader(s.Rand) }
+
+// randReader is the source r stands for: nil means crypto/rand, for a
+// function's argument as for Settings.Rand.
+func randReader(r io.Reader) io.Reader {
+	if r == nil {
+		return rand.Reader
+	}
+	return r
 }
 
 // Log returns Settings.Logger, or slog.Default(): the logger every layer uses.

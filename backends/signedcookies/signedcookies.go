@@ -63,10 +63,7 @@ func New(settings django.Settings, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{codec: codec, name: settings.SessionCookieName, limit: MaxCookieSize, logger: settings.Logger}
-	if s.logger == nil {
-		s.logger = slog.Default()
-	}
+	s := &Store{codec: codec, name: settings.SessionCookieName, limit: MaxCookieSize, logger: settings.Log()}
 	for _, o := range opts {
 		o(s)
 	}

@@ -92,23 +92,22 @@ func DefaultSettings() Settings {
 	}
 }
 
-func (s *Settings) version() django.Version {
-	if s.DjangoVersion == (django.Version{}) {
-		return django.LatestVersion
-	}
-	return s.DjangoVersion
+// shared is the part of django.Settings these settings repeat (until they
+// merge into it): each of its defaults (the newest version, crypto/rand,
+// time.Now, slog.Default) is resolved there, once.
+func (s *Settings) shared() *django.Settings {
+	return &django.Settings{DjangoVersion: s.DjangoVersion, Rand: s.Rand, Clock: s.Clock, Logger: s.Logger}
 }
+
+func (s *Settings) version() django.Version { return s.shared().Version() }
 
 func (s *Settings) legacy() bool { return !s.version().AtLeast(4, 0) }
 
-func (s *Settings) rand() io.Reader { return source(s.Rand) }
+func (s *Settings) rand() io.Reader { return s.shared().RandReader() }
 
-func (s *Settings) now() time.Time {
-	if s.Clock != nil {
-		return s.Clock()
-	}
-	return time.Now()
-}
+func (s *Settings) now() time.Time { return s.shared().Now() }
+
+func (s *Settings) logger() *slog.Logger { return s.shared().Log() }
 
 type ctxKey int
 
@@ -230,13 +229,6 @@ func Middleware(s Settings) func(http.Handler) http.Handler {
 			rw.Finish()
 		})
 	}
-}
-
-func (s *Settings) logger() *slog.Logger {
-	if s.Logger != nil {
-		return s.Logger
-	}
-	return slog.Default()
 }
 
 func safeMethod(m string) bool {

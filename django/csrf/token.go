@@ -28,12 +28,13 @@
 package csrf
 
 import (
-	"crypto/rand"
 	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/djsession/djsession/django"
 )
 
 // The token format, as django.middleware.csrf defines it.
@@ -94,12 +95,7 @@ var charIndex = func() (t [256]int8) {
 
 // source is the random source r stands for: nil means crypto/rand, for a
 // helper's argument as for Settings.Rand.
-func source(r io.Reader) io.Reader {
-	if r == nil {
-		return rand.Reader
-	}
-	return r
-}
+func source(r io.Reader) io.Reader { return (&django.Settings{Rand: r}).RandReader() }
 
 // randomString is get_random_string(n, CSRF_ALLOWED_CHARS): each
 // character takes one byte of r, keeps its top 6 bits and retries when

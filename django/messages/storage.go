@@ -3,7 +3,6 @@ package messages
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net/http"
 	"sync"
 
@@ -140,11 +139,7 @@ func Middleware(s Settings) func(http.Handler) http.Handler {
 			st := NewStorage(r, &s)
 			rw := django.NewHookWriter(w, func(int) bool {
 				if _, err := st.Update(w.Header()); err != nil {
-					logger := s.Django.Logger
-					if logger == nil {
-						logger = slog.Default()
-					}
-					logger.Error("messages: storing the messages cookie failed", "err", err)
+					s.Django.Log().Error("messages: storing the messages cookie failed", "err", err)
 				}
 				return false
 			})
