@@ -58,13 +58,18 @@ type Option func(*Store)
 func WithCacheErrorsFatal(fatal bool) Option { return func(s *Store) { s.guarded = !fatal } }
 
 // New returns the cached_db store: database rows through d, cached copies
-// in c, with settings (which must be those d was made with).
-func New(d *db.Store, c cache.Cache, settings django.Settings, opts ...Option) *Store {
+// in c, under the settings d was made with (d.Settings()). A nil d or c is
+// an error wrapping django.ErrImproperlyConfigured.
+func New(d *db.Store, c cache.Cache, opts ...Option) (*Store, error) {
+	if d == nil || c == nil {
+		return nil, fmt.Errorf("%w: cached_db: New needs a db.Store and a cache.Cache", django.ErrImproperlyConfigured)
+	}
+	settings := d.Settings()
 	s := &Store{db: d, cache: c, settings: settings, guarded: settings.Version().AtLeast(5, 1), logger: settings.Log()}
 	for _, o := range opts {
 		o(s)
 	}
-	return s
+	return s, nil
 }
 
 func cacheKey(key string) string { return KeyPrefix + key }
