@@ -133,3 +133,36 @@ func TestFromTimeNaive(t *testing.T) {
 		t.Errorf("FromTime naive = %+v (%s)", d, d.ISOFormat())
 	}
 }
+
+// TestAllocations: the db store formats and parses expire_date on every
+// save and load; both stay within one allocation (the returned string).
+func TestAllocations(t *testing.T) {
+	tm := time.Date(2026, 12, 11, 15, 4, 58, 81970000, time.UTC)
+	if n := testing.AllocsPerRun(100, func() { _ = Str(tm) }); n > 1 {
+		t.Errorf("Str: %v allocations, want at most 1", n)
+	}
+	if n := testing.AllocsPerRun(100, func() { _, _ = Parse("2026-12-11 15:05:01.926843+00") }); n > 1 {
+		t.Errorf("Parse: %v allocations, want at most 1", n)
+	}
+}
+
+// FuzzParse: any text is a datetime or ErrSyntax, never a panic, and a
+// datetime read back from its own isoformat() is the same datetime.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"2026-12-11 15:04:58.08197", "2026-12-11T14:13:24+05:30", "2026-12-11", "2026-12-11x01:02:03,5-06:00:07", "2026-12-11T1é"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := Parse(s)
+		if err != nil {
+			if !errors.Is(err, ErrSyntax) {
+				t.Fatalf("Parse(%q): %v, not ErrSyntax", s, err)
+			}
+			return
+		}
+		back, err := Parse(d.ISOFormat())
+		if err != nil || back != d {
+			t.Fatalf("Parse(%q) = %+v; its isoformat %q reads as %+v, %v", s, d, d.ISOFormat(), back, err)
+		}
+	})
+}
