@@ -131,7 +131,9 @@ func prefix(s string, n int) string {
 // Schema returns the statements of Django's migration sessions.0001_initial
 // for table on this vendor, exactly as `manage.py sqlmigrate sessions 0001`
 // prints them (without the trailing semicolons and the BEGIN/COMMIT around
-// them). For the default table name:
+// them): what a service whose schema lives in migration files (goose,
+// golang-migrate, Atlas) puts in its first one, where CreateTable would
+// run the same statements at start-up. For the default table name:
 //
 // PostgreSQL:
 //
