@@ -50,7 +50,7 @@ var driversFor = map[db.Dialect][]string{
 func ParseDatabaseURL(raw string) (Database, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return Database{}, fmt.Errorf("%w: DATABASE_URL %q: %v", django.ErrImproperlyConfigured, redact.URL(raw), urlReason(err))
+		return Database{}, fmt.Errorf("%w: DATABASE_URL %q: %v", django.ErrImproperlyConfigured, shown(raw), urlReason(err))
 	}
 	var d Database
 	switch u.Scheme {
@@ -105,7 +105,11 @@ func ParseDatabaseURL(raw string) (Database, error) {
 		d.DSN = fmt.Sprintf("%s@tcp(%s)/%s?%s", cred, host, strings.TrimPrefix(u.Path, "/"), q.Encode())
 	case db.SQLite:
 		// sqlite:////absolute/path, sqlite:///relative/path
-		path := strings.TrimPrefix(raw[len(u.Scheme)+len("://"):], "/")
+		rest, ok := strings.CutPrefix(raw, u.Scheme+"://")
+		if !ok {
+			return Database{}, fmt.Errorf("%w: DATABASE_URL: a sqlite URL is sqlite:////absolute/path or sqlite:///relative/path", django.ErrImproperlyConfigured)
+		}
+		path := strings.TrimPrefix(rest, "/")
 		path, _, _ = strings.Cut(path, "?")
 		if path == "" || path == ":memory:" {
 			return Database{}, fmt.Errorf("%w: DATABASE_URL: a sqlite URL needs a file path (Django and Go must share the file)", django.ErrImproperlyConfigured)
@@ -170,10 +174,14 @@ type CacheConfig struct {
 // version (any case) are KEY_PREFIX and VERSION. Errors wrap
 // django.ErrImproperlyConfigured and never show a password.
 func ParseCacheURL(raw string) (CacheConfig, error) {
-	if strings.Count(raw, "://") > 1 {
+	if parts := strings.Split(raw, ","); len(parts) > 1 && strings.Count(raw, "://") > 1 {
 		// Several whole URLs separated by commas, as LOCATION lists them.
 		var c CacheConfig
-		for i, part := range strings.Split(raw, ",") {
+		for i, part := range parts {
+			if strings.Count(part, "://") != 1 {
+				return CacheConfig{}, fmt.Errorf("%w: cache URL %q: give servers as one URL each, or hosts after one scheme",
+					django.ErrImproperlyConfigured, shown(raw))
+			}
 			pc, err := ParseCacheURL(part)
 			if err != nil {
 				return CacheConfig{}, err
@@ -187,8 +195,8 @@ func ParseCacheURL(raw string) (CacheConfig, error) {
 		return c, nil
 	}
 	scheme, rest, ok := strings.Cut(raw, "://")
-	if !ok {
-		return CacheConfig{}, fmt.Errorf("%w: cache URL %q: no scheme", django.ErrImproperlyConfigured, redact.URL(raw))
+	if !ok || !validScheme(scheme) {
+		return CacheConfig{}, fmt.Errorf("%w: cache URL %q: no scheme", django.ErrImproperlyConfigured, shown(raw))
 	}
 	netloc, query, _ := strings.Cut(rest, "?")
 	var c CacheConfig
@@ -212,11 +220,11 @@ func ParseCacheURL(raw string) (CacheConfig, error) {
 		}
 	default:
 		return CacheConfig{}, fmt.Errorf("%w: cache URL %q: unsupported scheme %q (redis://, valkey://, pymemcache://, pylibmc://, memcache://)",
-			django.ErrImproperlyConfigured, redact.URL(raw), scheme)
+			django.ErrImproperlyConfigured, shown(raw), scheme)
 	}
 	q, err := url.ParseQuery(query)
 	if err != nil {
-		return CacheConfig{}, fmt.Errorf("%w: cache URL %q: %v", django.ErrImproperlyConfigured, redact.URL(raw), err)
+		return CacheConfig{}, fmt.Errorf("%w: cache URL %q: %v", django.ErrImproperlyConfigured, shown(raw), err)
 	}
 	for k, v := range q {
 		switch strings.ToUpper(k) {
@@ -267,7 +275,7 @@ func (c CacheConfig) Open(settings django.Settings) (cache.Cache, func() error, 
 			o, err := redis.ParseURL(loc)
 			if err != nil {
 				closeAll()
-				return nil, nil, fmt.Errorf("%w: cache LOCATION %q: %s", django.ErrImproperlyConfigured, redact.URL(loc), redact.URL(err.Error()))
+				return nil, nil, fmt.Errorf("%w: cache LOCATION %q: %s", django.ErrImproperlyConfigured, shown(loc), redact.URL(err.Error()))
 			}
 			clients = append(clients, redis.NewClient(o))
 		}
@@ -279,6 +287,28 @@ func (c CacheConfig) Open(settings django.Settings) (cache.Cache, func() error, 
 		return r, closeAll, nil
 	}
 	return nil, nil, fmt.Errorf("%w: cache BACKEND %q is not one djsession reads", django.ErrImproperlyConfigured, c.Backend)
+}
+
+// shown is raw as an error may quote it: the password hidden, and where
+// redact.URL finds none to hide but the text has an "@" (no scheme, or
+// one it cannot tell from the rest), everything before the last "@".
+func shown(raw string) string {
+	r := redact.URL(raw)
+	if i := strings.LastIndexByte(r, '@'); i >= 0 && !strings.Contains(r[:i], "***") {
+		return "***" + r[i:]
+	}
+	return r
+}
+
+// validScheme is RFC 3986's scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ).
+func validScheme(s string) bool {
+	for i, c := range s {
+		alpha := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		if !alpha && (i == 0 || !(c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.')) {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // urlReason is url.Parse's reason without the URL it quotes whole.
