@@ -11,6 +11,8 @@ import (
 
 	djsession "github.com/djsession/djsession/django"
 	"github.com/djsession/djsession/django/messages"
+	"github.com/djsession/djsession/django/signedcookie"
+	"github.com/djsession/djsession/djhttp"
 	"github.com/djsession/djsession/signing"
 )
 
@@ -182,13 +184,13 @@ func TestLiveSignedCookiesBothWays(t *testing.T) {
 			for _, tc := range []struct{ name, value, salt string }{
 				{"n", "v", "s"}, {"ab", "Zoë; x=1 \"q\"", ""}, {"prefs", "dark", "ünï"},
 			} {
-				o := djsession.SignedCookieOptions{Salt: tc.salt}
+				o := signedcookie.Options{Salt: tc.salt}
 				// Go → Django.
-				gv, err := djsession.SignCookieValue(&s, tc.name, tc.value, o)
+				gv, err := signedcookie.Sign(&s, tc.name, tc.value, o)
 				if err != nil {
 					t.Fatal(err)
 				}
-				header := djsession.SetCookieHeader(tc.name, gv, djsession.CookieOptions{Path: "/"})
+				header := djhttp.SetCookieHeader(tc.name, gv, djhttp.CookieOptions{Path: "/"})
 				cookie, _, _ := strings.Cut(header, "; Path=/")
 				m := webCall(t, p, map[string]any{"op": "signed_get", "settings": py, "name": tc.name, "salt": tc.salt, "cookie": cookie})
 				if str(m, "value") != tc.value {
@@ -197,18 +199,18 @@ func TestLiveSignedCookiesBothWays(t *testing.T) {
 				// Django → Go, and the same Set-Cookie rendering.
 				m = webCall(t, p, map[string]any{"op": "signed_set", "settings": py, "name": tc.name, "value": tc.value, "salt": tc.salt})
 				dv := str(m, "value")
-				if got, err := djsession.UnsignCookieValue(&s, tc.name, dv, o); err != nil || got != tc.value {
+				if got, err := signedcookie.Unsign(&s, tc.name, dv, o); err != nil || got != tc.value {
 					t.Errorf("%s: Go read Django's cookie: %q %v", tc.name, got, err)
 				}
-				if want := djsession.SetCookieHeader(tc.name, dv, djsession.CookieOptions{Path: "/"}); str(m, "set_cookie") != want {
+				if want := djhttp.SetCookieHeader(tc.name, dv, djhttp.CookieOptions{Path: "/"}); str(m, "set_cookie") != want {
 					t.Errorf("%s: Set-Cookie Django %s, Go %s", tc.name, str(m, "set_cookie"), want)
 				}
 			}
 			// Both salts, with and without SIGNED_COOKIE_LEGACY_SALT_FALLBACK.
-			legacy, _ := djsession.SignCookieValue(&s, "n", "v", djsession.SignedCookieOptions{Salt: "s", LegacySalt: true})
+			legacy, _ := signedcookie.Sign(&s, "n", "v", signedcookie.Options{Salt: "s", LegacySalt: true})
 			s52 := s
 			s52.DjangoVersion = djsession.Django52
-			v2, _ := djsession.SignCookieValue(&s52, "n", "v", djsession.SignedCookieOptions{Salt: "s"})
+			v2, _ := signedcookie.Sign(&s52, "n", "v", signedcookie.Options{Salt: "s"})
 			settings := []*bool{nil}
 			if v.AtLeast(5, 2) {
 				settings = []*bool{nil, &yes, &no}
@@ -220,7 +222,7 @@ func TestLiveSignedCookiesBothWays(t *testing.T) {
 				}
 				for name, value := range map[string]string{"legacy": legacy, "v2": v2} {
 					m := p.mustCall(t, map[string]any{"op": "signed_get", "settings": pys, "name": "n", "salt": "s", "cookie": "n=" + value})
-					_, err := djsession.UnsignCookieValue(&s, "n", value, djsession.SignedCookieOptions{Salt: "s", LegacySaltFallback: fb})
+					_, err := signedcookie.Unsign(&s, "n", value, signedcookie.Options{Salt: "s", LegacySaltFallback: fb})
 					if (m["ok"] == true) != (err == nil) {
 						t.Errorf("%s cookie, fallback=%v: Django ok=%v (%v), Go err=%v", name, fb, m["ok"], m["message"], err)
 					}
@@ -229,10 +231,10 @@ func TestLiveSignedCookiesBothWays(t *testing.T) {
 			// max_age: an old cookie is SignatureExpired on both sides.
 			old := s
 			old.Clock = func() time.Time { return time.Now().Add(-time.Hour) }
-			ov, _ := djsession.SignCookieValue(&old, "n", "v", djsession.SignedCookieOptions{})
+			ov, _ := signedcookie.Sign(&old, "n", "v", signedcookie.Options{})
 			m := p.mustCall(t, map[string]any{"op": "signed_get", "settings": py, "name": "n", "max_age": 60, "cookie": "n=" + ov})
 			age := time.Minute
-			_, err := djsession.UnsignCookieValue(&s, "n", ov, djsession.SignedCookieOptions{MaxAge: &age})
+			_, err := signedcookie.Unsign(&s, "n", ov, signedcookie.Options{MaxAge: &age})
 			if str(m, "exception") != "SignatureExpired" || !errors.Is(err, signing.ErrSignatureExpired) {
 				t.Errorf("expired: Django %v, Go %v", m, err)
 			}

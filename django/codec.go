@@ -71,15 +71,9 @@ func NewCodecForClass(s Settings, qualname string) (*Codec, error) {
 	}
 	v := s.Version()
 	c.legacyWrite = v == Django32 && s.hashingAlgorithm() == "sha1" && !c.signedCookies
-	signer, err := signing.NewTimestampSigner(signing.Options{
-		Serializer:   serializer,
-		Key:          s.SecretKey,
-		FallbackKeys: s.fallbackKeys(),
-		Salt:         salt,
-		Algorithm:    signing.Algorithm(s.hashingAlgorithm()),
-		LegacySHA1:   v == Django32,
-		Now:          s.Clock,
-	})
+	o := s.SignerOptions(salt)
+	o.Serializer = serializer
+	signer, err := signing.NewTimestampSigner(o)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrImproperlyConfigured, err)
 	}

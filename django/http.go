@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"time"
+
+	"github.com/djsession/djsession/djhttp"
+	"github.com/djsession/djsession/internal/hookwriter"
 )
 
 // SessionInterruptedMessage is the text of Django's SessionInterrupted,
@@ -49,11 +51,11 @@ func Middleware(store Store, settings Settings, opts ...MiddlewareOption) func(h
 				return
 			}
 			name := settings.SessionCookieName
-			cookie, sent := RequestCookies(r)[name]
+			cookie, sent := djhttp.RequestCookies(r)[name]
 			sess := NewSession(r.Context(), store, &settings, cookie)
 			r = r.WithContext(context.WithValue(r.Context(), contextKey{}, sess))
 			rw := &responseWriter{w: w, r: r, sess: sess, settings: &settings, cookieSent: sent, ctx: r.Context(), onError: cfg.onError}
-			hw := NewHookWriter(w, rw.commit)
+			hw := hookwriter.New(w, rw.commit)
 			next.ServeHTTP(hw, r)
 			hw.Finish()
 		})
@@ -132,7 +134,7 @@ func (w *responseWriter) process(status int) error {
 		st.Log().Debug("session not found; its cookie is left as it is (when every session is missing, a setting differs from Django's)",
 			"logger", "djsession", "setting", "SECRET_KEY, KEY_PREFIX, VERSION, the cache LOCATION (Redis db), USE_TZ, TIME_ZONE")
 	case w.cookieSent && empty:
-		h.Add("Set-Cookie", DeleteCookieHeader(st.SessionCookieName, CookieOptions{
+		h.Add("Set-Cookie", djhttp.DeleteCookieHeader(st.SessionCookieName, djhttp.CookieOptions{
 			Path: st.SessionCookiePath, Domain: st.SessionCookieDomain, SameSite: st.SessionCookieSameSite,
 		}))
 		vary = true
@@ -144,7 +146,7 @@ func (w *responseWriter) process(status int) error {
 	default:
 		vary = accessed
 		if (modified || st.SessionSaveEveryRequest) && !empty {
-			o := CookieOptions{
+			o := djhttp.CookieOptions{
 				Domain: st.SessionCookieDomain, Path: st.SessionCookiePath, Secure: st.SessionCookieSecure,
 				HTTPOnly: st.SessionCookieHTTPOnly, SameSite: st.SessionCookieSameSite,
 			}
@@ -153,8 +155,7 @@ func (w *responseWriter) process(status int) error {
 				if err != nil {
 					return err
 				}
-				o.MaxAge = &age
-				o.Expires = HTTPDate(st.Now().Add(time.Duration(age) * time.Second))
+				o.SetMaxAge(age, st.Now())
 			}
 			skip := status >= 500
 			if st.Version() == Django32 {
@@ -164,7 +165,7 @@ func (w *responseWriter) process(status int) error {
 				if err := s.Save(w.ctx); err != nil {
 					return err
 				}
-				h.Add("Set-Cookie", SetCookieHeader(st.SessionCookieName, s.Key(), o))
+				h.Add("Set-Cookie", djhttp.SetCookieHeader(st.SessionCookieName, s.Key(), o))
 				if st.Version().AtLeast(5, 2) {
 					vary = true
 				}
@@ -172,7 +173,7 @@ func (w *responseWriter) process(status int) error {
 		}
 	}
 	if vary {
-		h.Set("Vary", PatchVary(h.Values("Vary"), "Cookie"))
+		djhttp.PatchVaryHeaders(h, "Cookie")
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package django_test
 
 import (
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -153,13 +152,5 @@ func applyOverrides(t *testing.T, s *django.Settings, o map[string]any) {
 		default:
 			t.Fatalf("unknown override %s", k)
 		}
-	}
-}
-
-func TestParseCookieLikeDjango(t *testing.T) {
-	got := django.ParseCookie(`sessionid=a; other="x\054y"; sessionid=b; novalue; =e; spaced = v `)
-	want := map[string]string{"sessionid": "b", "other": "x,y", "": "e", "spaced": "v"}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("got %v want %v", got, want)
 	}
 }

@@ -96,8 +96,9 @@ func (w *writer) Flush() {
 	}
 }
 
-// Hijack lets the hook run with status 101 first, and refuses (as
-// django.HookWriter does) when the hook already answered.
+// Hijack lets the hook run with status 101 first, and refuses (with
+// django.ErrHijackRefused, as the middlewares' own writer does) when the
+// hook already answered.
 func (w *writer) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	w.hooked = true
 	if h, ok := w.hook.(http.Hijacker); ok {

@@ -49,10 +49,10 @@ import (
 	"runtime"
 	"slices"
 	"sync"
-	"time"
 	"weak"
 
 	"github.com/djsession/djsession/django"
+	"github.com/djsession/djsession/djhttp"
 	"github.com/djsession/djsession/pyjson"
 	"github.com/gorilla/sessions"
 )
@@ -119,7 +119,7 @@ func (s *Store) New(r *http.Request, name string) (*sessions.Session, error) {
 	opts := *s.Options
 	session.Options = &opts
 	session.IsNew = true
-	key := django.RequestCookies(r)[name]
+	key := djhttp.RequestCookies(r)[name]
 	if key == "" {
 		return session, nil
 	}
@@ -195,7 +195,7 @@ func (s *Store) Save(r *http.Request, w http.ResponseWriter, session *sessions.S
 		return fmt.Errorf("djgorilla: %w", err)
 	}
 	session.IsNew = false
-	o := django.CookieOptions{
+	o := djhttp.CookieOptions{
 		Path: opts.Path, Domain: opts.Domain, Secure: opts.Secure, HTTPOnly: opts.HttpOnly, SameSite: sameSite(opts.SameSite),
 	}
 	if now := s.settings.Now(); !s.settings.ExpireAtBrowserClose(d) {
@@ -203,11 +203,10 @@ func (s *Store) Save(r *http.Request, w http.ResponseWriter, session *sessions.S
 		if err != nil {
 			return fmt.Errorf("djgorilla: %w", err)
 		}
-		o.MaxAge = &age
-		o.Expires = django.HTTPDate(now.Add(time.Duration(age) * time.Second))
+		o.SetMaxAge(age, now)
 	}
-	h.Add("Set-Cookie", django.SetCookieHeader(name, session.ID, o))
-	h.Set("Vary", django.PatchVary(h.Values("Vary"), "Cookie"))
+	h.Add("Set-Cookie", djhttp.SetCookieHeader(name, session.ID, o))
+	djhttp.PatchVaryHeaders(h, "Cookie")
 	return nil
 }
 
@@ -241,10 +240,10 @@ func (s *Store) dict(ctx context.Context, values map[any]any, stored []string) (
 }
 
 func (s *Store) deleteCookie(h http.Header, name string, opts *sessions.Options) {
-	h.Add("Set-Cookie", django.DeleteCookieHeader(name, django.CookieOptions{
+	h.Add("Set-Cookie", djhttp.DeleteCookieHeader(name, djhttp.CookieOptions{
 		Path: opts.Path, Domain: opts.Domain, SameSite: sameSite(opts.SameSite),
 	}))
-	h.Set("Vary", django.PatchVary(h.Values("Vary"), "Cookie"))
+	djhttp.PatchVaryHeaders(h, "Cookie")
 }
 
 // sameSite writes http.SameSite as Django's samesite= value.

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/djsession/djsession/django"
+	"github.com/djsession/djsession/djhttp"
+	"github.com/djsession/djsession/internal/hookwriter"
 )
 
 // Settings are Django's CSRF_* settings, under their Django names, and
@@ -195,7 +197,7 @@ func Middleware(s Settings) func(http.Handler) http.Handler {
 	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			st := &state{s: &s, cookies: django.RequestCookies(r)}
+			st := &state{s: &s, cookies: djhttp.RequestCookies(r)}
 			if s.UseSessions {
 				st.sess = django.FromRequest(r)
 				if st.sess == nil {
@@ -211,7 +213,7 @@ func Middleware(s Settings) func(http.Handler) http.Handler {
 				return
 			}
 			r = r.WithContext(context.WithValue(r.Context(), stateKey, st))
-			rw := django.NewHookWriter(w, func(int) bool { st.processResponse(w.Header()); return false })
+			rw := hookwriter.New(w, func(int) bool { st.processResponse(w.Header()); return false })
 			h := next // per request: next is shared by every request
 			if !isExempt(next, r) && !safeMethod(r.Method) {
 				if reason, err := st.check(r); err != nil {
@@ -656,14 +658,13 @@ func (st *state) processResponse(h http.Header) {
 		}
 		return
 	}
-	o := django.CookieOptions{
+	o := djhttp.CookieOptions{
 		Domain: s.CookieDomain, Path: s.CookiePath, Secure: s.CookieSecure,
-		HTTPOnly: s.CookieHTTPOnly, SameSite: s.CookieSameSite, Now: s.now(),
+		HTTPOnly: s.CookieHTTPOnly, SameSite: s.CookieSameSite,
 	}
 	if s.CookieAge != 0 {
-		age := s.CookieAge
-		o.MaxAge = &age
+		o.SetMaxAge(s.CookieAge, s.now())
 	}
-	h.Add("Set-Cookie", django.SetCookieHeader(s.CookieName, st.cookie, o))
-	h.Set("Vary", django.PatchVary(h.Values("Vary"), "Cookie"))
+	h.Add("Set-Cookie", djhttp.SetCookieHeader(s.CookieName, st.cookie, o))
+	djhttp.PatchVaryHeaders(h, "Cookie")
 }

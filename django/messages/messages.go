@@ -28,6 +28,8 @@ import (
 	"strings"
 
 	"github.com/djsession/djsession/django"
+	"github.com/djsession/djsession/django/signedcookie"
+	"github.com/djsession/djsession/djhttp"
 	"github.com/djsession/djsession/pyjson"
 	"github.com/djsession/djsession/signing"
 )
@@ -154,7 +156,7 @@ func (s *Settings) jsonMessage(m Message) []any {
 // size limit bites the number of messages kept can differ from Django's;
 // both keep the newest that fit.
 func Encode(s *Settings, msgs []Message) (value string, unstored []Message, err error) {
-	signer, err := django.CookieSigner(&s.Django, KeySalt)
+	signer, err := signedcookie.CookieSigner(&s.Django, KeySalt)
 	if err != nil {
 		return "", nil, err
 	}
@@ -215,7 +217,7 @@ func Decode(s *Settings, value string) (msgs []Message, all bool, err error) {
 	if value == "" {
 		return nil, true, nil
 	}
-	signer, err := django.CookieSigner(&s.Django, KeySalt)
+	signer, err := signedcookie.CookieSigner(&s.Django, KeySalt)
 	if err != nil {
 		return nil, false, err
 	}
@@ -319,9 +321,9 @@ func messageFromJSON(item any) (Message, bool) {
 }
 
 // cookieOptions are the set_cookie arguments of _update_cookie.
-func (s *Settings) cookieOptions() django.CookieOptions {
+func (s *Settings) cookieOptions() djhttp.CookieOptions {
 	d := &s.Django
-	return django.CookieOptions{
+	return djhttp.CookieOptions{
 		Domain: d.SessionCookieDomain, Path: "/", Secure: d.SessionCookieSecure,
 		HTTPOnly: d.SessionCookieHTTPOnly, SameSite: d.SessionCookieSameSite,
 	}
@@ -334,9 +336,9 @@ func (s *Settings) cookieOptions() django.CookieOptions {
 func SetCookieHeader(s *Settings, value string) string {
 	o := s.cookieOptions()
 	if value == "" {
-		return django.DeleteCookieHeader(CookieName, django.CookieOptions{Domain: o.Domain, SameSite: o.SameSite})
+		return djhttp.DeleteCookieHeader(CookieName, djhttp.CookieOptions{Domain: o.Domain, SameSite: o.SameSite})
 	}
-	return django.SetCookieHeader(CookieName, value, o)
+	return djhttp.SetCookieHeader(CookieName, value, o)
 }
 
 // records is add_message's checks: empty text and levels below

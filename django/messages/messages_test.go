@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/djsession/djsession/django"
+	"github.com/djsession/djsession/django/signedcookie"
 	"github.com/djsession/djsession/signing"
 )
 
@@ -38,7 +39,7 @@ func TestExtraTagsRule(t *testing.T) {
 func TestDecodeFailures(t *testing.T) {
 	s := testSettings(django.Django61)
 	good, _, _ := Encode(&s, []Message{{Level: LevelInfo, Message: "hi"}})
-	signer, _ := django.CookieSigner(&s.Django, KeySalt)
+	signer, _ := signedcookie.CookieSigner(&s.Django, KeySalt)
 	for name, value := range map[string]string{
 		"tampered":    good[:len(good)-2] + "xx",
 		"not a list":  signer.SignPayload([]byte(`{"a":1}`), false),
@@ -70,7 +71,7 @@ func TestDecodeFailures(t *testing.T) {
 func TestDecode32LegacyFormats(t *testing.T) {
 	s := testSettings(django.Django32)
 	data := `[["__json_message",0,20,"old"]]`
-	signer, _ := django.CookieSigner(&s.Django, KeySalt)
+	signer, _ := signedcookie.CookieSigner(&s.Django, KeySalt)
 	mac, _ := signing.SaltedHMAC(KeySalt, data, s.Django.SecretKey, signing.SHA1)
 	for name, value := range map[string]string{
 		"3.1 format":     signer.Sign(data),

@@ -6,7 +6,8 @@ import (
 	"net/http"
 	"sync"
 
-	"github.com/djsession/djsession/django"
+	"github.com/djsession/djsession/djhttp"
+	"github.com/djsession/djsession/internal/hookwriter"
 )
 
 // Storage is Django's CookieStorage for one request: the messages that
@@ -29,7 +30,7 @@ type Storage struct {
 // NewStorage returns the storage of r: its messages cookie is decoded on
 // first use.
 func NewStorage(r *http.Request, s *Settings) *Storage {
-	return &Storage{s: s, cookie: django.RequestCookies(r)[CookieName]}
+	return &Storage{s: s, cookie: djhttp.RequestCookies(r)[CookieName]}
 }
 
 func (st *Storage) load() {
@@ -137,7 +138,7 @@ func Middleware(s Settings) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			st := NewStorage(r, &s)
-			rw := django.NewHookWriter(w, func(int) bool {
+			rw := hookwriter.New(w, func(int) bool {
 				if _, err := st.Update(w.Header()); err != nil {
 					s.Django.Log().Error("messages: storing the messages cookie failed", "err", err)
 				}

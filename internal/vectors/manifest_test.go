@@ -65,7 +65,7 @@ var manifest = map[string]map[string]entry{
 		"loads_negative":     read("signing", "TestLoadsNegativeVectors"),
 		"sign_object":        read("signing", "TestSignObjectVectors"),
 		"cookie_signer": {readers: []reader{{"signing", "TestCookieSignerVectors"},
-			{"django", "TestCookieSignerVectors"}}},
+			{"django/signedcookie", "TestCookieSignerVectors"}}},
 	},
 	"fixtures/vectors/session-*.json": {
 		"key_salts": read("django", "TestKeySaltOfASubclass"),

@@ -1,7 +1,19 @@
-package django
+// Package djhttp holds Django's cookie and header helpers, byte for byte:
+// django.http.parse_cookie and request.COOKIES, HttpResponse.set_cookie
+// and delete_cookie (rendered as Python's http.cookies.Morsel writes them),
+// django.utils.http.http_date and django.utils.cache.patch_vary_headers.
+// Go's net/http reads and writes cookies by other rules (it keeps the first
+// of a repeated name, drops values it finds invalid, and orders attributes
+// differently), so a Go service next to a Django app would otherwise see
+// and send cookies Django does not.
+//
+// It imports nothing of this module: the session middleware, CSRF and
+// messages all stand on it.
+package djhttp
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -133,45 +145,44 @@ func (c setCookie) String() string {
 	return b.String()
 }
 
-// PatchVary is django.utils.cache.patch_vary_headers(response, [header]):
-// the new Vary value for the existing Vary header values, with header
-// added unless present (case-insensitively), order kept, "*" absorbing all.
-func PatchVary(existing []string, header string) string {
+// PatchVaryHeaders is django.utils.cache.patch_vary_headers(response,
+// newheaders) on h: each new header not already named in Vary
+// (case-insensitively) is appended, the existing order kept, and a "*"
+// anywhere makes the value "*".
+func PatchVaryHeaders(h http.Header, newheaders ...string) {
 	var fields []string
-	for _, v := range existing {
+	for _, v := range h.Values("Vary") {
 		for f := range strings.SplitSeq(v, ",") {
 			if f = strings.TrimSpace(f); f != "" {
 				fields = append(fields, f)
 			}
 		}
 	}
-	for _, f := range fields {
-		if f == "*" {
-			return "*"
+	existing := len(fields)
+	for _, n := range newheaders {
+		if !slices.ContainsFunc(fields[:existing], func(f string) bool { return strings.EqualFold(f, n) }) {
+			fields = append(fields, n)
 		}
 	}
-	for _, f := range fields {
-		if strings.EqualFold(f, header) {
-			return strings.Join(fields, ", ")
-		}
+	if slices.Contains(fields, "*") {
+		h.Set("Vary", "*")
+		return
 	}
-	return strings.Join(append(fields, header), ", ")
+	h.Set("Vary", strings.Join(fields, ", "))
 }
 
 // CookieOptions are the keyword arguments of Django's
 // HttpResponse.set_cookie. The zero value is set_cookie's defaults except
 // Path: an empty Path writes no Path attribute, so pass "/" as Django's
-// default does (SetSignedCookie fills it in).
+// default does.
 type CookieOptions struct {
-	// MaxAge is max_age in seconds; nil is None (no Max-Age). When set
-	// and Expires is empty, expires is Now+MaxAge, as Django computes it.
+	// MaxAge is max_age in seconds; nil is None (no Max-Age). Django
+	// also writes expires= as now+max_age: set both with SetMaxAge, which
+	// takes the caller's clock.
 	MaxAge *int64
 	// Expires is an expires= string written verbatim (see HTTPDate); ""
 	// is None.
 	Expires string
-	// Now is the time expires is computed from when only MaxAge is given
-	// (zero: time.Now()).
-	Now time.Time
 	// Domain is domain= ("" is None).
 	Domain string
 	// Path is path= (Django's default "/").
@@ -183,24 +194,27 @@ type CookieOptions struct {
 	SameSite string
 }
 
+// SetMaxAge is set_cookie's max_age= argument given without expires=:
+// Max-Age is age and expires is HTTPDate(now+age), as Django computes it.
+// now comes from the caller (Settings.Now) so that one clock, frozen in
+// tests, dates every cookie.
+func (o *CookieOptions) SetMaxAge(age int64, now time.Time) {
+	o.MaxAge = &age
+	o.Expires = HTTPDate(now.Add(time.Duration(age) * time.Second))
+}
+
 // SetCookieHeader renders the Set-Cookie header value that Django's
 // set_cookie(name, value, ...) produces: the value quoted as Python's
 // http.cookies does when it holds characters outside the cookie-safe set
 // ("" is written as ""), attributes in Morsel's order and spelling
 // (Domain, expires, HttpOnly, Max-Age, Path, SameSite, Secure). Go's
-// http.Cookie writes another order and spelling.
+// http.Cookie writes another order and spelling. It writes the options as
+// given: expires= is there only when o.Expires is (see SetMaxAge).
 func SetCookieHeader(name, value string, o CookieOptions) string {
 	c := setCookie{
 		name: name, value: value, domain: o.Domain, path: o.Path,
 		expires: o.Expires, maxAge: o.MaxAge, httpOnly: o.HTTPOnly,
 		secure: o.Secure, sameSite: o.SameSite,
-	}
-	if o.MaxAge != nil && o.Expires == "" {
-		now := o.Now
-		if now.IsZero() {
-			now = time.Now()
-		}
-		c.expires = HTTPDate(now.Add(time.Duration(*o.MaxAge) * time.Second))
 	}
 	return c.String()
 }

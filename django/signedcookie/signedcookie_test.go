@@ -1,4 +1,4 @@
-package django
+package signedcookie
 
 import (
 	"encoding/json"
@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/djsession/djsession/django"
 	"github.com/djsession/djsession/internal/vectors"
 	"github.com/djsession/djsession/signing"
 )
@@ -35,12 +36,12 @@ func TestCookieSignerVectors(t *testing.T) {
 	for _, f := range vectors.PerVersion(t, "signing") {
 		var vec cookieSignerVectors
 		f.Into(t, &vec, "django_version", "secret_key", "cookie_signer")
-		v, err := ParseVersion(f.Version)
+		v, err := django.ParseVersion(f.Version)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Run(v.String(), func(t *testing.T) {
-			s := DefaultSettings(vec.SecretKey)
+			s := django.DefaultSettings(vec.SecretKey)
 			s.SecretKeyFallbacks = vec.Fallbacks
 			s.DjangoVersion = v
 			s.Clock = func() time.Time { return time.Unix(vec.T0, 0) }
@@ -58,12 +59,12 @@ func TestCookieSignerVectors(t *testing.T) {
 						t.Errorf("%s = %s, want %s", row.What, got, row.Output)
 					}
 				case row.SaltUsed != "": // set_signed_cookie("name", "value", salt="s")
-					got, err := SignCookieValue(&s, "name", "value", SignedCookieOptions{Salt: "s"})
+					got, err := Sign(&s, "name", "value", Options{Salt: "s"})
 					if err != nil || got != row.CookieValue {
 						t.Errorf("%s = %s, %v; want %s", row.What, got, err, row.CookieValue)
 					}
 					rec := httptest.NewRecorder()
-					if err := SetSignedCookie(rec, &s, "name", "value", SignedCookieOptions{Salt: "s"}); err != nil {
+					if err := Set(rec, &s, "name", "value", Options{Salt: "s"}); err != nil {
 						t.Fatal(err)
 					}
 					if h := rec.Header().Get("Set-Cookie"); h != "name="+row.CookieValue+"; Path=/" {
@@ -79,7 +80,7 @@ func TestCookieSignerVectors(t *testing.T) {
 				default: // get_signed_cookie over a legacy-salt cookie
 					r := httptest.NewRequest("GET", "/", nil)
 					r.Header.Set("Cookie", "name="+row.CookieValue)
-					got, err := GetSignedCookie(r, &s, "name", SignedCookieOptions{Salt: "s"})
+					got, err := Get(r, &s, "name", Options{Salt: "s"})
 					if row.Result != nil {
 						if err != nil || got != *row.Result {
 							t.Errorf("%s: %q, %v; want %q", row.What, got, err, *row.Result)
@@ -95,85 +96,63 @@ func TestCookieSignerVectors(t *testing.T) {
 
 func TestSignedCookieSalts(t *testing.T) {
 	now := time.Unix(1700000000, 0)
-	base := DefaultSettings("k")
+	base := django.DefaultSettings("k")
 	base.Clock = func() time.Time { return now }
 	yes, no := true, false
-	legacyCookie := func(s *Settings) string {
-		v, _ := SignCookieValue(s, "n", "v", SignedCookieOptions{Salt: "s", LegacySalt: true})
+	legacyCookie := func(s *django.Settings) string {
+		v, _ := Sign(s, "n", "v", Options{Salt: "s", LegacySalt: true})
 		return v
 	}
 	for _, tc := range []struct {
-		v          Version
+		v          django.Version
 		fallback   *bool
 		readLegacy bool
 	}{
-		{Django32, nil, true}, {Django42, nil, true},
-		{Django52, nil, true}, {Django52, &no, false},
-		{Django61, nil, false}, {Django61, &yes, true},
+		{django.Django32, nil, true}, {django.Django42, nil, true},
+		{django.Django52, nil, true}, {django.Django52, &no, false},
+		{django.Django61, nil, false}, {django.Django61, &yes, true},
 	} {
 		s := base
 		s.DjangoVersion = tc.v
-		o := SignedCookieOptions{Salt: "s", LegacySaltFallback: tc.fallback}
-		_, err := UnsignCookieValue(&s, "n", legacyCookie(&s), o)
+		o := Options{Salt: "s", LegacySaltFallback: tc.fallback}
+		_, err := Unsign(&s, "n", legacyCookie(&s), o)
 		if (err == nil) != tc.readLegacy {
 			t.Errorf("%v fallback=%v: legacy cookie read err=%v", tc.v, tc.fallback, err)
 		}
-		v2, _ := SignCookieValue(&s, "n", "v", o)
-		if got, err := UnsignCookieValue(&s, "n", v2, o); err != nil || got != "v" {
+		v2, _ := Sign(&s, "n", "v", o)
+		if got, err := Unsign(&s, "n", v2, o); err != nil || got != "v" {
 			t.Errorf("%v: own cookie: %q %v", tc.v, got, err)
 		}
 		// An expired v2 cookie is not retried with the legacy salt.
 		age := -time.Second
 		o.MaxAge = &age
-		if _, err := UnsignCookieValue(&s, "n", v2, o); !errors.Is(err, signing.ErrSignatureExpired) {
+		if _, err := Unsign(&s, "n", v2, o); !errors.Is(err, signing.ErrSignatureExpired) {
 			t.Errorf("%v: expired: %v", tc.v, err)
 		}
 	}
 	// The v2 salt separates (name, salt) pairs that the legacy salt mixes.
 	s := base
-	a, _ := SignCookieValue(&s, "ab", "v", SignedCookieOptions{Salt: "c"})
-	if _, err := UnsignCookieValue(&s, "a", a, SignedCookieOptions{Salt: "bc", LegacySaltFallback: &no}); err == nil {
+	a, _ := Sign(&s, "ab", "v", Options{Salt: "c"})
+	if _, err := Unsign(&s, "a", a, Options{Salt: "bc", LegacySaltFallback: &no}); err == nil {
 		t.Error("v2: (ab, c) accepted as (a, bc)")
 	}
 	r := httptest.NewRequest("GET", "/", nil)
-	if _, err := GetSignedCookie(r, &s, "n", SignedCookieOptions{}); !errors.Is(err, http.ErrNoCookie) {
+	if _, err := Get(r, &s, "n", Options{}); !errors.Is(err, http.ErrNoCookie) {
 		t.Errorf("missing cookie: %v", err)
 	}
 }
 
-func TestSetCookieHeader(t *testing.T) {
-	age := int64(60)
-	now := time.Unix(1700000000, 0)
-	for _, tc := range []struct {
-		name, value string
-		o           CookieOptions
-		want        string
-	}{
-		{"a", "b", CookieOptions{Path: "/"}, "a=b; Path=/"},
-		{"a", "", CookieOptions{}, `a=""`},
-		{"a", "x y", CookieOptions{MaxAge: &age, Now: now, Domain: ".ex.com", Path: "/p", Secure: true, HTTPOnly: true, SameSite: "Strict"},
-			`a="x y"; Domain=.ex.com; expires=Tue, 14 Nov 2023 22:14:20 GMT; HttpOnly; Max-Age=60; Path=/p; SameSite=Strict; Secure`},
-	} {
-		if got := SetCookieHeader(tc.name, tc.value, tc.o); got != tc.want {
-			t.Errorf("got  %s\nwant %s", got, tc.want)
-		}
-	}
-	if got := DeleteCookieHeader("__Host-x", CookieOptions{SameSite: "Lax"}); got != `__Host-x=""; expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/; SameSite=Lax; Secure` {
-		t.Error(got)
-	}
-}
-
-func ExampleSetSignedCookie() {
-	s := DefaultSettings("django-insecure-example")
+func ExampleSet() {
+	s := django.DefaultSettings("django-insecure-example")
 	s.Clock = func() time.Time { return time.Unix(1700000000, 0) }
 	rec := httptest.NewRecorder()
-	_ = SetSignedCookie(rec, &s, "theme", "dark", SignedCookieOptions{Salt: "prefs"})
+	_ = Set(rec, &s, "theme", "dark", Options{Salt: "prefs"})
 	fmt.Println(rec.Header().Get("Set-Cookie"))
 
 	r := httptest.NewRequest("GET", "/", nil)
 	value, _, _ := strings.Cut(rec.Header().Get("Set-Cookie"), ";")
 	r.Header.Set("Cookie", value) // what the browser sends back
-	v, err := GetSignedCookie(r, &s, "theme", SignedCookieOptions{Salt: "prefs"})
+	v, err := Get(r, &s, "theme", Options{Salt: "prefs"})
 	fmt.Println(v, err)
 	// Output:
 	// theme=dark:1r31eq:K2EOZIV_EB2rmolMUTKWDaGi56RwEPRDWMQSZJKnfPU; Path=/

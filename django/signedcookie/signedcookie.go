@@ -1,4 +1,8 @@
-package django
+// Package signedcookie is Django's signed cookies outside the session:
+// request.get_signed_cookie, response.set_signed_cookie and
+// signing.get_cookie_signer, under a django.Settings, with the salt change
+// of CVE-2026-6873 (5.2.15, 6.0.6) and its fallback setting.
+package signedcookie
 
 import (
 	"errors"
@@ -6,14 +10,10 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/djsession/djsession/django"
+	"github.com/djsession/djsession/djhttp"
 	"github.com/djsession/djsession/signing"
 )
-
-// This file holds what Django's HttpResponse.set_cookie, delete_cookie,
-// set_signed_cookie and HttpRequest.get_signed_cookie do, and
-// get_cookie_signer, for the packages that write cookies besides the
-// session (django/csrf, django/messages) and for a Go handler's own signed
-// cookies.
 
 // CookieSigner is Django's signing.get_cookie_signer(salt) under these
 // settings: a TimestampSigner keyed with "django.http.cookies"+SECRET_KEY
@@ -21,31 +21,23 @@ import (
 // with the settings' clock. For Django 3.2 it also uses
 // DEFAULT_HASHING_ALGORITHM and accepts sha1 signatures, as 3.2 does.
 // contrib.messages uses salt "django.contrib.messages".
-func CookieSigner(s *Settings, salt string) (*signing.TimestampSigner, error) {
+func CookieSigner(s *django.Settings, salt string) (*signing.TimestampSigner, error) {
 	if s.SecretKey == "" {
-		return nil, fmt.Errorf("%w: the SECRET_KEY setting must not be empty", ErrImproperlyConfigured)
+		return nil, fmt.Errorf("%w: the SECRET_KEY setting must not be empty", django.ErrImproperlyConfigured)
 	}
-	o := signing.Options{
-		Key:          s.SecretKey,
-		FallbackKeys: s.fallbackKeys(),
-		Salt:         salt,
-		Algorithm:    signing.Algorithm(s.hashingAlgorithm()),
-		LegacySHA1:   s.Version() == Django32,
-		Now:          s.Now,
-	}
-	return signing.NewCookieSigner(o)
+	return signing.NewCookieSigner(s.SignerOptions(salt))
 }
 
-// SignedCookieOptions are the arguments of Django's set_signed_cookie and
+// Options are the arguments of Django's set_signed_cookie and
 // get_signed_cookie beyond the cookie's name and value, and the two knobs
 // of the CVE-2026-6873 salt change.
-type SignedCookieOptions struct {
+type Options struct {
 	// Salt is the salt= argument (default "").
 	Salt string
 
 	// MaxAge is get_signed_cookie's max_age=: a cookie signed longer ago
 	// is refused with signing.ErrSignatureExpired. Nil is None (any age).
-	// SetSignedCookie ignores it (the cookie's own Max-Age is in Cookie).
+	// Set ignores it (the cookie's own Max-Age is in Cookie).
 	MaxAge *time.Duration
 
 	// LegacySaltFallback is SIGNED_COOKIE_LEGACY_SALT_FALLBACK: whether a
@@ -62,29 +54,29 @@ type SignedCookieOptions struct {
 	// patch release.
 	LegacySalt bool
 
-	// Cookie holds set_cookie's arguments for SetSignedCookie (Path ""
-	// becomes "/", Now zero becomes the settings' clock).
-	Cookie CookieOptions
+	// Cookie holds set_cookie's arguments for Set (Path "" becomes "/";
+	// a MaxAge without Expires dates expires= by the settings' clock).
+	Cookie djhttp.CookieOptions
 }
 
 // v2 reports whether the settings' version signs cookies with the v2 salt.
-func (o *SignedCookieOptions) v2(s *Settings) bool {
+func (o *Options) v2(s *django.Settings) bool {
 	return s.Version().AtLeast(5, 2) && !o.LegacySalt
 }
 
 // legacyFallback is SIGNED_COOKIE_LEGACY_SALT_FALLBACK for the version.
-func (o *SignedCookieOptions) legacyFallback(s *Settings) bool {
+func (o *Options) legacyFallback(s *django.Settings) bool {
 	if o.LegacySaltFallback != nil {
 		return *o.LegacySaltFallback
 	}
 	return !s.Version().AtLeast(6, 1)
 }
 
-// SignCookieValue returns the value that set_signed_cookie(name, value,
+// Sign returns the value that set_signed_cookie(name, value,
 // salt=o.Salt) puts in the cookie: value:timestamp:signature, signed by
 // get_cookie_signer with the salt of the settings' version (see
 // signing.SignedCookieSalt and signing.LegacySignedCookieSalt).
-func SignCookieValue(s *Settings, name, value string, o SignedCookieOptions) (string, error) {
+func Sign(s *django.Settings, name, value string, o Options) (string, error) {
 	salt := signing.LegacySignedCookieSalt(name, o.Salt)
 	if o.v2(s) {
 		salt = signing.SignedCookieSalt(name, o.Salt)
@@ -96,11 +88,11 @@ func SignCookieValue(s *Settings, name, value string, o SignedCookieOptions) (st
 	return signer.Sign(value), nil
 }
 
-// UnsignCookieValue checks a signed cookie's value as get_signed_cookie
+// Unsign checks a signed cookie's value as get_signed_cookie
 // does and returns the original value. A value that fails is
 // signing.ErrBadSignature (signing.ErrSignatureExpired when only too old);
 // Django raises BadSignature there, or returns default= when given.
-func UnsignCookieValue(s *Settings, name, signed string, o SignedCookieOptions) (string, error) {
+func Unsign(s *django.Settings, name, signed string, o Options) (string, error) {
 	unsign := func(salt string) (string, error) {
 		signer, err := CookieSigner(s, salt)
 		if err != nil {
@@ -123,27 +115,27 @@ func UnsignCookieValue(s *Settings, name, signed string, o SignedCookieOptions) 
 	return v, err
 }
 
-// GetSignedCookie is Django's request.get_signed_cookie(name, salt=,
+// Get is Django's request.get_signed_cookie(name, salt=,
 // max_age=): the cookie name of r (read as Django reads cookies, see
-// RequestCookies) checked with UnsignCookieValue. A missing cookie is
+// djhttp.RequestCookies) checked with Unsign. A missing cookie is
 // http.ErrNoCookie (Django's KeyError); a bad or expired signature matches
 // signing.ErrBadSignature. Callers that want Django's default= argument
 // use it on any error.
-func GetSignedCookie(r *http.Request, s *Settings, name string, o SignedCookieOptions) (string, error) {
-	v, ok := RequestCookies(r)[name]
+func Get(r *http.Request, s *django.Settings, name string, o Options) (string, error) {
+	v, ok := djhttp.RequestCookies(r)[name]
 	if !ok {
 		return "", http.ErrNoCookie
 	}
-	return UnsignCookieValue(s, name, v, o)
+	return Unsign(s, name, v, o)
 }
 
-// SetSignedCookie is Django's response.set_signed_cookie(name, value,
+// Set is Django's response.set_signed_cookie(name, value,
 // salt=, **kwargs): it adds a Set-Cookie header carrying
-// SignCookieValue's result, rendered as Django renders it, with o.Cookie
+// Sign's result, rendered as Django renders it, with o.Cookie
 // as set_cookie's arguments. The only error is a settings mistake (no
 // SECRET_KEY).
-func SetSignedCookie(w http.ResponseWriter, s *Settings, name, value string, o SignedCookieOptions) error {
-	v, err := SignCookieValue(s, name, value, o)
+func Set(w http.ResponseWriter, s *django.Settings, name, value string, o Options) error {
+	v, err := Sign(s, name, value, o)
 	if err != nil {
 		return err
 	}
@@ -151,9 +143,9 @@ func SetSignedCookie(w http.ResponseWriter, s *Settings, name, value string, o S
 	if c.Path == "" {
 		c.Path = "/"
 	}
-	if c.Now.IsZero() {
-		c.Now = s.Now()
+	if c.MaxAge != nil && c.Expires == "" {
+		c.SetMaxAge(*c.MaxAge, s.Now())
 	}
-	w.Header().Add("Set-Cookie", SetCookieHeader(name, v, c))
+	w.Header().Add("Set-Cookie", djhttp.SetCookieHeader(name, v, c))
 	return nil
 }
