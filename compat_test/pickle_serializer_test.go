@@ -10,6 +10,13 @@ import (
 	"github.com/djsession/djsession/pyjson"
 )
 
+// Django's salts, written out: the signatures below are made by hand, the
+// way Django signs session_data and the signed_cookies value.
+const (
+	sessionStoreSalt  = "django.contrib.sessions.SessionStore"
+	signedCookiesSalt = "django.contrib.sessions.backends.signed_cookies"
+)
+
 // TestPickleSerializerSessionData: sites still on Django 3.2 or 4.2 with
 // SESSION_SERIALIZER = PickleSerializer share session_data with Go, when
 // Go opted in explicitly.
@@ -58,7 +65,7 @@ func TestPickleSerializerSessionData(t *testing.T) {
 	codec, _ := djsession.NewCodec(s)
 	// pickle.dumps({"x": E()}, 4) where E.__reduce__ returns (os.system, ("id",)).
 	evil, _ := hex.DecodeString("80049524000000000000007d948c0178948c05706f736978948c0673797374656d9493948c0269649485945294732e")
-	ts := mustSigner(t, secret, djsession.DefaultKeySalt)
+	ts := mustSigner(t, secret, sessionStoreSalt)
 	token := ts.SignPayload(evil, false)
 	if _, err := codec.Decode(token); !errors.Is(err, pickle.ErrRefused) {
 		t.Errorf("a pickle naming os.system: %v, want ErrRefused", err)
@@ -107,7 +114,7 @@ func TestPickleSerializerSignedCookies(t *testing.T) {
 					"serializer": "pickle", "now": t0})
 				okOrFatal(t, r, "Django writes a pickled signed cookie")
 				djCookie := str(r, "data")
-				payload, err := mustSigner(t, secret, djsession.SignedCookiesSalt).UnsignPayload(djCookie)
+				payload, err := mustSigner(t, secret, signedCookiesSalt).UnsignPayload(djCookie)
 				if err != nil || len(payload) == 0 || payload[0] != 0x80 {
 					t.Fatalf("%s: Django's cookie is not a signed pickle: %q, %v", val.name, payload, err)
 				}
@@ -123,7 +130,7 @@ func TestPickleSerializerSignedCookies(t *testing.T) {
 
 			// pickle.dumps({"x": E()}, 4) where E.__reduce__ returns (os.system, ("id",)).
 			evil, _ := hex.DecodeString("80049524000000000000007d948c0178948c05706f736978948c0673797374656d9493948c0269649485945294732e")
-			token := mustSigner(t, secret, djsession.SignedCookiesSalt).SignPayload(evil, true)
+			token := mustSigner(t, secret, signedCookiesSalt).SignPayload(evil, true)
 			if _, err := codec.Decode(token); !errors.Is(err, pickle.ErrRefused) {
 				t.Errorf("a signed cookie whose pickle names os.system: %v, want ErrRefused", err)
 			}

@@ -11,18 +11,18 @@ import (
 	"github.com/djsession/djsession/signing"
 )
 
-// KeySaltPrefix starts every session_data key salt: Django's
+// keySaltPrefix starts every session_data key salt: Django's
 // SessionBase.key_salt is "django.contrib.sessions." + the class's
 // __qualname__.
-const KeySaltPrefix = "django.contrib.sessions."
+const keySaltPrefix = "django.contrib.sessions."
 
-// DefaultKeySalt is the key salt of every built-in SessionStore class. The
+// defaultKeySalt is the key salt of every built-in SessionStore class. The
 // five built-in backends share it, so data one writes decodes in another.
-const DefaultKeySalt = KeySaltPrefix + "SessionStore"
+const defaultKeySalt = keySaltPrefix + "SessionStore"
 
-// SignedCookiesSalt is the salt of the signed_cookies backend's cookie
+// signedCookiesSalt is the salt of the signed_cookies backend's cookie
 // value, which is signing.dumps of the session, not SessionStore.encode.
-const SignedCookiesSalt = "django.contrib.sessions.backends.signed_cookies"
+const signedCookiesSalt = "django.contrib.sessions.backends.signed_cookies"
 
 // A Codec is SessionStore.encode and SessionStore.decode: it turns a
 // session dict into the string Django stores (session_data in the
@@ -65,9 +65,9 @@ func NewCodecForClass(s Settings, qualname string) (*Codec, error) {
 		legacyKeySalt: "django.contrib.sessions" + qualname[strings.LastIndexByte(qualname, '.')+1:],
 		maxAge:        time.Duration(s.SessionCookieAge) * time.Second,
 	}
-	salt := KeySaltPrefix + qualname
+	salt := keySaltPrefix + qualname
 	if c.signedCookies {
-		salt = SignedCookiesSalt
+		salt = signedCookiesSalt
 	}
 	v := s.Version()
 	c.legacyWrite = v == Django32 && s.hashingAlgorithm() == "sha1" && !c.signedCookies

@@ -66,7 +66,7 @@ func TestExtraSessionVectors(t *testing.T) {
 			return s
 		}
 		for class, salt := range v.KeySalts {
-			if got := KeySaltPrefix + qualnameOf(class); got != salt {
+			if got := keySaltPrefix + qualnameOf(class); got != salt {
 				t.Errorf("%s: key salt of %s: %s, Django %s", series, class, got, salt)
 			}
 		}

@@ -9,9 +9,9 @@ import (
 	"github.com/djsession/djsession/internal/hookwriter"
 )
 
-// SessionInterruptedMessage is the text of Django's SessionInterrupted,
+// sessionInterruptedMessage is the text of Django's SessionInterrupted,
 // sent with status 400 when the session was deleted during the request.
-const SessionInterruptedMessage = "The request's session was deleted before the request completed. " +
+const sessionInterruptedMessage = "The request's session was deleted before the request completed. " +
 	"The user may have logged out in a concurrent request, for example."
 
 type contextKey struct{}
@@ -186,8 +186,8 @@ func defaultErrorHandler(settings *Settings) func(http.ResponseWriter, *http.Req
 		logger := settings.Log()
 		status, body := http.StatusInternalServerError, "Internal Server Error"
 		if errors.Is(err, ErrUpdate) {
-			status, body = http.StatusBadRequest, SessionInterruptedMessage
-			logger.Warn(SessionInterruptedMessage, "logger", "django.security.SessionInterrupted")
+			status, body = http.StatusBadRequest, sessionInterruptedMessage
+			logger.Warn(sessionInterruptedMessage, "logger", "django.security.SessionInterrupted")
 		} else {
 			logger.Error("saving the session failed", "err", err)
 		}

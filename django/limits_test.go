@@ -163,9 +163,9 @@ func TestCodecDecodeLimitIsNotCorrupt(t *testing.T) {
 	huge, _ := pyjson.Marshal(sizedSession(signing.DefaultMaxDecompressedSize + 1))
 	for _, lc := range limitCases {
 		c, logs := limitCodec(t, lc.v, lc.engine, lc.legacy)
-		salt := DefaultKeySalt
+		salt := defaultKeySalt
 		if lc.engine == "signed_cookies" {
-			salt = SignedCookiesSalt
+			salt = signedCookiesSalt
 		}
 		alg := signing.SHA256
 		if lc.legacy {

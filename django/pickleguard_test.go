@@ -125,9 +125,9 @@ func TestPickleSerializerOptIn(t *testing.T) {
 // signer is the TimestampSigner the engine's codec signs with.
 func signer(t *testing.T, s Settings, engine string) *signing.TimestampSigner {
 	t.Helper()
-	salt := DefaultKeySalt
+	salt := defaultKeySalt
 	if engine == EngineSignedCookies {
-		salt = SignedCookiesSalt
+		salt = signedCookiesSalt
 	}
 	ts, err := signing.NewTimestampSigner(signing.Options{Key: s.SecretKey, Salt: salt, Now: s.Clock})
 	if err != nil {

@@ -12,10 +12,10 @@ import (
 	"github.com/djsession/djsession/pyjson"
 )
 
-// TestCookieName and TestCookieWorked are what set_test_cookie stores.
+// testCookieName and testCookieWorked are what set_test_cookie stores.
 const (
-	TestCookieName   = "testcookie"
-	TestCookieWorked = "worked"
+	testCookieName   = "testcookie"
+	testCookieWorked = "worked"
 )
 
 // A CookieStore keeps the whole session in the cookie (the signed_cookies
@@ -418,16 +418,16 @@ func (s *Session) ExpireAtBrowserClose() bool {
 func (s *Session) CookieAge() int64 { return s.settings.SessionCookieAge }
 
 // SetTestCookie is set_test_cookie().
-func (s *Session) SetTestCookie() { _ = s.Set(TestCookieName, TestCookieWorked) }
+func (s *Session) SetTestCookie() { _ = s.Set(testCookieName, testCookieWorked) }
 
 // TestCookieWorked is test_cookie_worked().
 func (s *Session) TestCookieWorked() bool {
-	v, _ := s.Get(TestCookieName)
-	return v == TestCookieWorked
+	v, _ := s.Get(testCookieName)
+	return v == testCookieWorked
 }
 
 // DeleteTestCookie is delete_test_cookie().
-func (s *Session) DeleteTestCookie() { s.Delete(TestCookieName) }
+func (s *Session) DeleteTestCookie() { s.Delete(testCookieName) }
 
 // Save is save(): a session without a key is created under a new one; a
 // session with a key replaces the stored one, and ErrUpdate means it was

@@ -425,7 +425,7 @@ func TestKeySaltOfASubclass(t *testing.T) {
 		for class, salt := range v.KeySalts {
 			qual := "SessionStore"
 			if strings.HasPrefix(class, "<subclass") {
-				qual = strings.TrimPrefix(salt, KeySaltPrefix)
+				qual = strings.TrimPrefix(salt, keySaltPrefix)
 			}
 			s := settingsFor(t, series, v)
 			codec, err := NewCodecForClass(s, qual)
