@@ -86,11 +86,11 @@ type csrfConf struct {
 	allowedHosts []string
 }
 
-func (c csrfConf) goSettings(v djsession.Version) csrf.Settings {
-	s := csrf.DefaultSettings()
+func (c csrfConf) goSettings(v djsession.Version) djsession.Settings {
+	s := djsession.DefaultSettings("csrf-needs-no-key")
 	s.DjangoVersion = v
-	s.TrustedOrigins = c.trusted
-	s.CookieDomain = c.cookieDomain
+	s.CSRFTrustedOrigins = c.trusted
+	s.CSRFCookieDomain = c.cookieDomain
 	s.AllowedHosts = c.allowedHosts
 	return s
 }
@@ -118,11 +118,11 @@ func goCSRF(t *testing.T, v djsession.Version, conf csrfConf, c csrfReq) csrfRes
 	c = c.withDefaults()
 	s := conf.goSettings(v)
 	var res csrfResult
-	s.FailureHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	failure := csrf.WithFailureHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		res.reason = csrf.FailureReason(r)
 		w.WriteHeader(http.StatusForbidden)
-	})
-	h := csrf.Middleware(s)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	}))
+	h := csrf.Middleware(s, failure)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		res.accepted = true
 		if c.rotate {
 			if err := csrf.RotateToken(r); err != nil {

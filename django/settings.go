@@ -68,9 +68,11 @@ func EngineName(s string) string {
 	return s
 }
 
-// Settings are the Django settings that shape sessions, under their Django
-// names. Build them with DefaultSettings, which fills in Django's defaults,
-// then change what the Django project's settings.py changes.
+// Settings are the Django settings that shape sessions and CSRF protection,
+// under their Django names: one value that every layer (the stores, the
+// session middleware, auth, csrf, messages) reads. Build them with
+// DefaultSettings, which fills in Django's defaults, then change what the
+// Django project's settings.py changes.
 type Settings struct {
 	// SecretKey is SECRET_KEY. It signs every session; it is required.
 	SecretKey string
@@ -133,6 +135,55 @@ type Settings struct {
 	// datetimes Django uses when UseTZ is false.
 	TimeZone string
 
+	// CSRFCookieName is CSRF_COOKIE_NAME (default "csrftoken").
+	CSRFCookieName string
+	// CSRFCookieAge is CSRF_COOKIE_AGE in seconds (default 31449600, 52
+	// weeks); 0 stands for None: a browser-session cookie.
+	CSRFCookieAge int64
+	// CSRFCookieDomain is CSRF_COOKIE_DOMAIN (default "", None). When set,
+	// the Referer check accepts that domain (and its subdomains if it
+	// starts with ".") instead of the exact host.
+	CSRFCookieDomain string
+	// CSRFCookiePath is CSRF_COOKIE_PATH (default "/").
+	CSRFCookiePath string
+	// CSRFCookieSecure is CSRF_COOKIE_SECURE (default false).
+	CSRFCookieSecure bool
+	// CSRFCookieHTTPOnly is CSRF_COOKIE_HTTPONLY (default false).
+	CSRFCookieHTTPOnly bool
+	// CSRFCookieSameSite is CSRF_COOKIE_SAMESITE (default "Lax"; "" is
+	// Python's None: no attribute).
+	CSRFCookieSameSite string
+	// CSRFCookieMasked is CSRF_COOKIE_MASKED (Django 4.1 and 4.2 only,
+	// default false): new cookies hold a masked token instead of the bare
+	// secret. Ignored by the other versions, as they have no such setting.
+	CSRFCookieMasked bool
+	// CSRFHeaderName is CSRF_HEADER_NAME in Django's request.META form
+	// (default "HTTP_X_CSRFTOKEN", the X-CSRFToken header).
+	CSRFHeaderName string
+	// CSRFTrustedOrigins is CSRF_TRUSTED_ORIGINS (default none). Django
+	// 4.0+ wants origins with a scheme ("https://example.com",
+	// "https://*.example.com" for every subdomain); Django 3.2 wants hosts
+	// ("example.com", ".example.com").
+	CSRFTrustedOrigins []string
+	// CSRFUseSessions is CSRF_USE_SESSIONS (default false): the CSRF
+	// secret lives in the session instead of a cookie, and
+	// SessionCookieDomain replaces CSRFCookieDomain in the Referer check.
+	// It needs the session middleware outside csrf.Middleware.
+	CSRFUseSessions bool
+
+	// AllowedHosts is ALLOWED_HOSTS, read where Django calls
+	// request.get_host() (csrf's same-origin and Referer checks): a
+	// request whose Host is not allowed gets no same-host match. Empty
+	// (the default) allows every well-formed Host, as Django's ["*"] does;
+	// Django's own empty list would allow none (or only localhost under
+	// DEBUG).
+	AllowedHosts []string
+	// SecureProxySSLHeader is SECURE_PROXY_SSL_HEADER in request.META
+	// form, such as {"HTTP_X_FORWARDED_PROTO", "https"}: a request is
+	// secure when that header has that value. The zero value is None: a
+	// request is secure when it arrived over TLS.
+	SecureProxySSLHeader [2]string
+
 	// DiscardUnreadable restores Django's own reactions to sessions this
 	// service could not verify, where Django with the same settings could
 	// not either: session_data signed with none of the keys or that does
@@ -157,11 +208,12 @@ type Settings struct {
 	// Clock is the clock (default time.Now). Not a Django setting: tests
 	// and reproducible tokens inject one.
 	Clock func() time.Time
-	// Rand is the source of session keys (default crypto/rand.Reader).
+	// Rand is the source of session keys and of CSRF secrets and masks
+	// (default crypto/rand.Reader).
 	Rand io.Reader
 	// Logger receives the warnings Django logs, such as "Session data
-	// corrupted" on django.security.SuspiciousSession (default
-	// slog.Default()).
+	// corrupted" on django.security.SuspiciousSession and "Forbidden
+	// (reason): path" on django.security.csrf (default slog.Default()).
 	Logger *slog.Logger
 }
 
@@ -181,6 +233,11 @@ func DefaultSettings(secretKey string) Settings {
 		SessionCacheAlias:       "default",
 		UseTZ:                   true,
 		TimeZone:                "UTC",
+		CSRFCookieName:          "csrftoken",
+		CSRFCookieAge:           60 * 60 * 24 * 7 * 52,
+		CSRFCookiePath:          "/",
+		CSRFCookieSameSite:      "Lax",
+		CSRFHeaderName:          "HTTP_X_CSRFTOKEN",
 	}
 }
 

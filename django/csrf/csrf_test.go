@@ -46,13 +46,13 @@ func TestMaskRoundTrip(t *testing.T) {
 	}
 }
 
-func nil2rand() io.Reader { s := DefaultSettings(); return s.rand() }
+func nil2rand() io.Reader { return source(nil) }
 
 func TestExemptThroughServeMux(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.Handle("POST /webhook", ExemptFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "hook") }))
 	mux.HandleFunc("POST /form", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "form") })
-	h := Middleware(DefaultSettings())(mux)
+	h := Middleware(django.DefaultSettings("k"))(mux)
 	// A refused request first: it must not change how later requests are
 	// handled.
 	for _, c := range []struct {
@@ -68,7 +68,7 @@ func TestExemptThroughServeMux(t *testing.T) {
 }
 
 func TestReasons41(t *testing.T) {
-	h := Middleware(DefaultSettings())(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	h := Middleware(django.DefaultSettings("k"))(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	secret := "kASAOsE1nYEZ9GlGHpYaax7LBejYWo6o"
 	for _, tc := range []struct{ cookie, token, reason string }{
 		{"", "x", ReasonNoCSRFCookie},
@@ -93,16 +93,16 @@ func TestReasons41(t *testing.T) {
 }
 
 func TestUseSessions(t *testing.T) {
-	ds := django.DefaultSettings("k")
-	ds.SessionEngine = django.EngineSignedCookies
-	store, err := signedcookies.New(ds)
+	// One settings value for the session store and for CSRF.
+	s := django.DefaultSettings("k")
+	s.SessionEngine = django.EngineSignedCookies
+	s.CSRFUseSessions = true
+	store, err := signedcookies.New(s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := DefaultSettings()
-	s.UseSessions = true
 	var token string
-	h := django.Middleware(store, ds)(Middleware(s)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := django.Middleware(store)(Middleware(s)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == "GET" {
 			token, _ = GetToken(r)
 		}
@@ -148,7 +148,7 @@ func Example() {
 	mux.HandleFunc("POST /form", func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "saved")
 	})
-	h := Middleware(DefaultSettings())(mux)
+	h := Middleware(django.DefaultSettings("k"))(mux)
 
 	// The form page sets the csrftoken cookie and embeds a token.
 	rec := httptest.NewRecorder()
@@ -171,7 +171,7 @@ func init() {
 }
 
 // TestNilRandIsCryptoRand: the token helpers take a nil random source as
-// crypto/rand, as Settings.Rand does, instead of panicking.
+// crypto/rand, as django.Settings.Rand does, instead of panicking.
 func TestNilRandIsCryptoRand(t *testing.T) {
 	secret, err := NewSecret(nil)
 	if err != nil || !validFormat(secret) || len(secret) != SecretLength {

@@ -4,112 +4,35 @@ import (
 	"context"
 	"crypto/subtle"
 	"fmt"
-	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/djsession/djsession/django"
 	"github.com/djsession/djsession/djhttp"
 	"github.com/djsession/djsession/internal/hookwriter"
 )
 
-// Settings are Django's CSRF_* settings, under their Django names, and
-// the few other settings the checks read. Start from DefaultSettings.
-type Settings struct {
-	// CookieName is CSRF_COOKIE_NAME (default "csrftoken").
-	CookieName string
-	// CookieAge is CSRF_COOKIE_AGE in seconds (default 31449600, 52
-	// weeks); 0 stands for None: a browser-session cookie.
-	CookieAge int64
-	// CookieDomain is CSRF_COOKIE_DOMAIN ("" is None). When set, the
-	// Referer check accepts that domain (and its subdomains if it starts
-	// with ".") instead of the exact host.
-	CookieDomain string
-	// CookiePath is CSRF_COOKIE_PATH (default "/").
-	CookiePath string
-	// CookieSecure is CSRF_COOKIE_SECURE (default false).
-	CookieSecure bool
-	// CookieHTTPOnly is CSRF_COOKIE_HTTPONLY (default false).
-	CookieHTTPOnly bool
-	// CookieSameSite is CSRF_COOKIE_SAMESITE (default "Lax"; "" is None).
-	CookieSameSite string
-	// CookieMasked is CSRF_COOKIE_MASKED (Django 4.1 and 4.2 only, default
-	// false): new cookies hold a masked token instead of the bare secret.
-	CookieMasked bool
-	// HeaderName is CSRF_HEADER_NAME in Django's request.META form
-	// (default "HTTP_X_CSRFTOKEN", the X-CSRFToken header).
-	HeaderName string
-	// TrustedOrigins is CSRF_TRUSTED_ORIGINS. Django 4.0+ wants origins
-	// with a scheme ("https://example.com", "https://*.example.com" for
-	// every subdomain); Django 3.2 wants hosts ("example.com",
-	// ".example.com").
-	TrustedOrigins []string
-	// UseSessions is CSRF_USE_SESSIONS: keep the secret in the session
-	// under SessionKey instead of a cookie. It needs django.Middleware
-	// outside this one.
-	UseSessions bool
-	// SessionCookieDomain is SESSION_COOKIE_DOMAIN, which replaces
-	// CookieDomain in the Referer check when UseSessions is set.
-	SessionCookieDomain string
+// Option shapes Middleware with what is not a Django setting; the
+// CSRF_* settings themselves are fields of django.Settings.
+type Option func(*options)
 
-	// AllowedHosts is ALLOWED_HOSTS, used where Django calls
-	// request.get_host() (the same-origin and Referer checks): a request
-	// whose Host is not allowed gets no same-host match. Empty allows every
-	// well-formed Host (Django's ["*"]); Django's empty list would allow
-	// none.
-	AllowedHosts []string
-	// SecureProxySSLHeader is SECURE_PROXY_SSL_HEADER in META form, such as
-	// {"HTTP_X_FORWARDED_PROTO", "https"}: a request is secure when that
-	// header has that value. Zero (None): secure means r.TLS != nil.
-	SecureProxySSLHeader [2]string
-
-	// DjangoVersion picks the rules of 3.2 or 4.1+ (zero: the newest).
-	DjangoVersion django.Version
-	// Rand is the source of secrets and masks (default crypto/rand).
-	Rand io.Reader
-	// Clock is the time the cookie's expires is computed from (default
-	// time.Now).
-	Clock func() time.Time
-	// Logger receives Django's "Forbidden (reason): path" warning of the
-	// django.security.csrf logger (default slog.Default()).
-	Logger *slog.Logger
-	// FailureHandler is CSRF_FAILURE_VIEW: it answers refused requests,
-	// and finds the reason with FailureReason. Default: a plain-text 403.
-	FailureHandler http.Handler
+type options struct {
+	failure http.Handler
 }
 
-// DefaultSettings returns Django's defaults (global_settings.py).
-func DefaultSettings() Settings {
-	return Settings{
-		CookieName:     "csrftoken",
-		CookieAge:      60 * 60 * 24 * 7 * 52,
-		CookiePath:     "/",
-		CookieSameSite: "Lax",
-		HeaderName:     "HTTP_X_CSRFTOKEN",
-	}
+// WithFailureHandler sets the handler that answers refused requests, as
+// CSRF_FAILURE_VIEW names a view in Django; it finds the reason with
+// FailureReason. The default (and a nil h) is a plain-text 403.
+func WithFailureHandler(h http.Handler) Option {
+	return func(o *options) { o.failure = h }
 }
 
-// shared is the part of django.Settings these settings repeat (until they
-// merge into it): each of its defaults (the newest version, crypto/rand,
-// time.Now, slog.Default) is resolved there, once.
-func (s *Settings) shared() *django.Settings {
-	return &django.Settings{DjangoVersion: s.DjangoVersion, Rand: s.Rand, Clock: s.Clock, Logger: s.Logger}
-}
-
-func (s *Settings) version() django.Version { return s.shared().Version() }
-
-func (s *Settings) legacy() bool { return !s.version().AtLeast(4, 0) }
-
-func (s *Settings) rand() io.Reader { return s.shared().RandReader() }
-
-func (s *Settings) now() time.Time { return s.shared().Now() }
-
-func (s *Settings) logger() *slog.Logger { return s.shared().Log() }
+// legacy reports whether s follows Django 3.2's rules (masked cookies, no
+// Origin check) rather than 4.0+'s.
+func legacy(s *django.Settings) bool { return !s.Version().AtLeast(4, 0) }
 
 type ctxKey int
 
@@ -122,9 +45,9 @@ const (
 // CSRF_COOKIE, and CSRF_COOKIE_NEEDS_UPDATE (CSRF_COOKIE_USED in 3.2).
 type state struct {
 	mu      sync.Mutex
-	s       *Settings
+	s       *django.Settings
 	sess    *django.Session
-	cookie  string // META["CSRF_COOKIE"]: 4.1+ the secret (masked with CookieMasked), 3.2 a masked token
+	cookie  string // META["CSRF_COOKIE"]: 4.1+ the secret (masked with CSRFCookieMasked), 3.2 a masked token
 	has     bool
 	send    bool // set the cookie on the response
 	cookies map[string]string
@@ -163,7 +86,7 @@ func isExempt(h http.Handler, r *http.Request) bool {
 }
 
 // FailureReason returns the reason Middleware refused r for, inside
-// Settings.FailureHandler ("" elsewhere).
+// the failure handler (see WithFailureHandler; "" elsewhere).
 func FailureReason(r *http.Request) string {
 	s, _ := r.Context().Value(reasonKey).(string)
 	return s
@@ -184,31 +107,45 @@ func defaultFailure(w http.ResponseWriter, r *http.Request) {
 // present (Django 4.0+), else over HTTPS the Referer; then the token from
 // the POST field csrfmiddlewaretoken (its last value, as Django's
 // QueryDict.get) or, when that is empty, the X-CSRFToken header, against
-// the secret. A refused request goes to Settings.FailureHandler with the
-// reason Django gives, and is logged.
+// the secret. A refused request goes to the failure handler
+// (WithFailureHandler) with the reason Django gives, and is logged.
 //
 // When the request used GetToken or RotateToken, or (4.1+) arrived with an
 // unusable cookie, the cookie is (re)sent before the response headers
 // leave, with "Vary: Cookie", exactly as Django renders it; with
-// UseSessions the secret is stored in the session instead.
-func Middleware(s Settings) func(http.Handler) http.Handler {
-	if s.FailureHandler == nil {
-		s.FailureHandler = http.HandlerFunc(defaultFailure)
+// CSRFUseSessions the secret is stored in the session instead.
+//
+// s is Django's settings module: the CSRF_* settings, ALLOWED_HOSTS,
+// SECURE_PROXY_SSL_HEADER, SESSION_COOKIE_DOMAIN, the version whose rules
+// to follow, and the clock, random source and logger (zero values mean
+// the newest version, time.Now, crypto/rand and slog.Default, as
+// everywhere). Start from django.DefaultSettings, which holds Django's
+// CSRF defaults. Middleware keeps its own copy of s.
+func Middleware(s django.Settings, opts ...Option) func(http.Handler) http.Handler {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
 	}
+	if o.failure == nil {
+		o.failure = http.HandlerFunc(defaultFailure)
+	}
+	// The caller may reuse its slices; the checks must not see that.
+	s.CSRFTrustedOrigins = slices.Clone(s.CSRFTrustedOrigins)
+	s.AllowedHosts = slices.Clone(s.AllowedHosts)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			st := &state{s: &s, cookies: djhttp.RequestCookies(r)}
-			if s.UseSessions {
+			if s.CSRFUseSessions {
 				st.sess = django.FromRequest(r)
 				if st.sess == nil {
-					s.logger().Error("CSRF_USE_SESSIONS is enabled, but request.session is not set. " +
+					s.Log().Error("CSRF_USE_SESSIONS is enabled, but request.session is not set. " +
 						"SessionMiddleware must appear before CsrfViewMiddleware in MIDDLEWARE.")
 					http.Error(w, "Internal Server Error", http.StatusInternalServerError)
 					return
 				}
 			}
 			if err := st.processRequest(); err != nil {
-				s.logger().Error("csrf: random source failed", "err", err)
+				s.Log().Error("csrf: random source failed", "err", err)
 				http.Error(w, "Internal Server Error", http.StatusInternalServerError)
 				return
 			}
@@ -217,14 +154,14 @@ func Middleware(s Settings) func(http.Handler) http.Handler {
 			h := next // per request: next is shared by every request
 			if !isExempt(next, r) && !safeMethod(r.Method) {
 				if reason, err := st.check(r); err != nil {
-					s.logger().Error("csrf: random source failed", "err", err)
+					s.Log().Error("csrf: random source failed", "err", err)
 					http.Error(w, "Internal Server Error", http.StatusInternalServerError)
 					return
 				} else if reason != "" {
-					s.logger().Warn(fmt.Sprintf("Forbidden (%s): %s", reason, r.URL.Path),
+					s.Log().Warn(fmt.Sprintf("Forbidden (%s): %s", reason, r.URL.Path),
 						"logger", "django.security.csrf", "status_code", http.StatusForbidden)
 					r = r.WithContext(context.WithValue(r.Context(), reasonKey, reason))
-					h = s.FailureHandler
+					h = o.failure
 				}
 			}
 			h.ServeHTTP(rw, r)
@@ -250,13 +187,13 @@ func (st *state) stored() (string, bool) {
 		}
 		return str, true
 	}
-	v, ok := st.cookies[st.s.CookieName]
+	v, ok := st.cookies[st.s.CSRFCookieName]
 	return v, ok
 }
 
 // processRequest is process_request: META["CSRF_COOKIE"] from the cookie.
 func (st *state) processRequest() error {
-	if st.s.legacy() {
+	if legacy(st.s) {
 		tok, ok, err := st.legacyToken()
 		if err != nil || !ok {
 			return err
@@ -300,19 +237,19 @@ func (st *state) legacyToken() (string, bool, error) {
 	if st.sess != nil {
 		return v, true, nil
 	}
-	tok, err := sanitize(v, st.s.rand())
+	tok, err := sanitize(v, st.s.RandReader())
 	return tok, true, err
 }
 
 // newCookie is 4.1+'s _add_new_csrf_cookie; it returns the secret.
 func (st *state) newCookie() error {
-	secret, err := NewSecret(st.s.rand())
+	secret, err := NewSecret(st.s.RandReader())
 	if err != nil {
 		return err
 	}
 	st.cookie, st.has, st.send = secret, true, true
-	if st.s.CookieMasked && st.s.version() == django.Django42 {
-		if st.cookie, err = MaskSecret(secret, st.s.rand()); err != nil {
+	if st.s.CSRFCookieMasked && st.s.Version() == django.Django42 {
+		if st.cookie, err = MaskSecret(secret, st.s.RandReader()); err != nil {
 			return err
 		}
 	}
@@ -322,7 +259,7 @@ func (st *state) newCookie() error {
 // check is process_view's checks for an unsafe method: the reason to
 // refuse r, or "".
 func (st *state) check(r *http.Request) (string, error) {
-	if st.s.legacy() {
+	if legacy(st.s) {
 		return st.check32(r)
 	}
 	if origin, ok := header(r, "Origin"); ok {
@@ -360,7 +297,7 @@ func metaHeader(r *http.Request, meta string) (string, bool) {
 func (st *state) isSecure(r *http.Request) bool {
 	if h := st.s.SecureProxySSLHeader; h[0] != "" {
 		if v, ok := metaHeader(r, h[0]); ok {
-			if !st.s.legacy() {
+			if !legacy(st.s) {
 				v, _, _ = strings.Cut(v, ",")
 				v = strings.TrimSpace(v)
 			}
@@ -404,7 +341,7 @@ func (st *state) originVerified(r *http.Request, origin string) bool {
 			return true
 		}
 	}
-	for _, o := range st.s.TrustedOrigins {
+	for _, o := range st.s.CSRFTrustedOrigins {
 		if !strings.Contains(o, "*") && o == origin {
 			return true
 		}
@@ -413,7 +350,7 @@ func (st *state) originVerified(r *http.Request, origin string) bool {
 	if !ok {
 		return false
 	}
-	for _, o := range st.s.TrustedOrigins {
+	for _, o := range st.s.CSRFTrustedOrigins {
 		if !strings.Contains(o, "*") {
 			continue
 		}
@@ -426,10 +363,10 @@ func (st *state) originVerified(r *http.Request, origin string) bool {
 }
 
 func (st *state) goodRefererDomain() string {
-	if st.s.UseSessions {
+	if st.s.CSRFUseSessions {
 		return st.s.SessionCookieDomain
 	}
-	return st.s.CookieDomain
+	return st.s.CSRFCookieDomain
 }
 
 // checkReferer is 4.0+'s _check_referer.
@@ -438,14 +375,14 @@ func (st *state) checkReferer(r *http.Request) string {
 	if !ok {
 		return ReasonNoReferer
 	}
-	u, ok := urlsplit(ref, st.s.version() == django.Django42)
+	u, ok := urlsplit(ref, st.s.Version() == django.Django42)
 	if !ok || u.scheme == "" || u.netloc == "" {
 		return ReasonMalformedReferer
 	}
 	if u.scheme != "https" {
 		return ReasonInsecureReferer
 	}
-	for _, o := range st.s.TrustedOrigins {
+	for _, o := range st.s.CSRFTrustedOrigins {
 		t, _ := urlsplit(o, false)
 		if isSameDomain(u.netloc, strings.TrimLeft(t.netloc, "*")) {
 			return ""
@@ -494,11 +431,11 @@ func (st *state) checkToken(r *http.Request) string {
 	token, source := postToken(r), "POST"
 	if token == "" {
 		var present bool
-		if token, present = metaHeader(r, st.s.HeaderName); !present {
+		if token, present = metaHeader(r, st.s.CSRFHeaderName); !present {
 			return ReasonCSRFTokenMissing
 		}
 		source = "None"
-		if name, ok := titleHeader(st.s.HeaderName); ok {
+		if name, ok := titleHeader(st.s.CSRFHeaderName); ok {
 			source = "'" + name + "'"
 		}
 		source = "the " + source + " HTTP header"
@@ -534,7 +471,7 @@ func (st *state) check32(r *http.Request) (string, error) {
 		} else if host, ok := st.getHost(r); ok {
 			good = host
 		}
-		hosts := slices.Clone(st.s.TrustedOrigins)
+		hosts := slices.Clone(st.s.CSRFTrustedOrigins)
 		if good != "" {
 			hosts = append(hosts, good)
 		}
@@ -551,9 +488,9 @@ func (st *state) check32(r *http.Request) (string, error) {
 	}
 	token := postToken(r)
 	if token == "" {
-		token, _ = metaHeader(r, st.s.HeaderName)
+		token, _ = metaHeader(r, st.s.CSRFHeaderName)
 	}
-	token, err = sanitize(token, st.s.rand())
+	token, err = sanitize(token, st.s.RandReader())
 	if err != nil {
 		return "", err
 	}
@@ -575,8 +512,8 @@ func GetToken(r *http.Request) (string, error) {
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	rnd := st.s.rand()
-	if st.s.legacy() {
+	rnd := st.s.RandReader()
+	if legacy(st.s) {
 		var secret string
 		if !st.has {
 			s, err := NewSecret(rnd)
@@ -604,7 +541,7 @@ func GetToken(r *http.Request) (string, error) {
 }
 
 // secretOf returns the secret of a META["CSRF_COOKIE"] value of 4.1+: the
-// value itself, or with CookieMasked the unmasked value.
+// value itself, or with CSRFCookieMasked the unmasked value.
 func secretOf(v string) string {
 	if len(v) == TokenLength {
 		return unmask(v)
@@ -632,8 +569,8 @@ func RotateToken(r *http.Request) error {
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if st.s.legacy() {
-		tok, err := newMaskedToken(st.s.rand())
+	if legacy(st.s) {
+		tok, err := newMaskedToken(st.s.RandReader())
 		if err != nil {
 			return err
 		}
@@ -659,12 +596,12 @@ func (st *state) processResponse(h http.Header) {
 		return
 	}
 	o := djhttp.CookieOptions{
-		Domain: s.CookieDomain, Path: s.CookiePath, Secure: s.CookieSecure,
-		HTTPOnly: s.CookieHTTPOnly, SameSite: s.CookieSameSite,
+		Domain: s.CSRFCookieDomain, Path: s.CSRFCookiePath, Secure: s.CSRFCookieSecure,
+		HTTPOnly: s.CSRFCookieHTTPOnly, SameSite: s.CSRFCookieSameSite,
 	}
-	if s.CookieAge != 0 {
-		o.SetMaxAge(s.CookieAge, s.now())
+	if s.CSRFCookieAge != 0 {
+		o.SetMaxAge(s.CSRFCookieAge, s.Now())
 	}
-	h.Add("Set-Cookie", djhttp.SetCookieHeader(s.CookieName, st.cookie, o))
+	h.Add("Set-Cookie", djhttp.SetCookieHeader(s.CSRFCookieName, st.cookie, o))
 	djhttp.PatchVaryHeaders(h, "Cookie")
 }

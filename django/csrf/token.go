@@ -16,15 +16,17 @@
 //
 // Over HTTPS, and on Django 4.0+ whenever the browser sends an Origin
 // header, the request must also come from the site itself or from
-// CSRF_TRUSTED_ORIGINS ([Settings.TrustedOrigins]): the Origin header, or
-// failing that the Referer, is checked first.
+// CSRF_TRUSTED_ORIGINS ([django.Settings.CSRFTrustedOrigins]): the Origin
+// header, or failing that the Referer, is checked first.
 //
 // Use [Middleware] around your handlers, [GetToken] to put a token in a
 // form, [RotateToken] after a login, and [Exempt] for endpoints that must
-// accept cross-site posts (webhooks). Settings.DjangoVersion picks the
-// rules of Django 3.2 (masked 64-character cookies, the single "CSRF token
-// missing or incorrect." reason, no Origin check) or 4.1+ (the unmasked
-// secret in the cookie, detailed reasons, Origin checks).
+// accept cross-site posts (webhooks). The CSRF_* settings are fields of
+// [django.Settings], with Django's defaults in [django.DefaultSettings];
+// its DjangoVersion picks the rules of Django 3.2 (masked 64-character
+// cookies, the single "CSRF token missing or incorrect." reason, no Origin
+// check) or 4.1+ (the unmasked secret in the cookie, detailed reasons,
+// Origin checks).
 package csrf
 
 import (
@@ -48,7 +50,7 @@ const (
 	// part of the masking arithmetic).
 	AllowedChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 	// SessionKey is CSRF_SESSION_KEY, where the secret lives when
-	// Settings.UseSessions is set.
+	// django.Settings.CSRFUseSessions is set.
 	SessionKey = "_csrftoken"
 	// FormField is the POST field Django reads the token from.
 	FormField = "csrfmiddlewaretoken"
@@ -94,7 +96,7 @@ var charIndex = func() (t [256]int8) {
 }()
 
 // source is the random source r stands for: nil means crypto/rand, for a
-// helper's argument as for Settings.Rand.
+// helper's argument as for django.Settings.Rand.
 func source(r io.Reader) io.Reader { return (&django.Settings{Rand: r}).RandReader() }
 
 // randomString is get_random_string(n, CSRF_ALLOWED_CHARS): each
@@ -129,7 +131,7 @@ func NewSecret(r io.Reader) (string, error) { return randomString(r, SecretLengt
 // then the secret's characters shifted by the mask's, modulo 62; the
 // token is mask + cipher. secret must be 32 characters of AllowedChars.
 // r is the mask's random source; nil means crypto/rand, as a nil
-// Settings.Rand does.
+// django.Settings.Rand does.
 func MaskSecret(secret string, r io.Reader) (string, error) {
 	if !validFormat(secret) || len(secret) != SecretLength {
 		return "", ErrInvalidToken

@@ -77,7 +77,7 @@ func TestVectors(t *testing.T) {
 			}
 
 			// A fresh GET whose view calls get_token, seed(23).
-			s := DefaultSettings()
+			s := django.DefaultSettings("k")
 			s.DjangoVersion = ver
 			s.Rand = newPyRandom(23)
 			s.Clock = func() time.Time { return time.Unix(vec.T0, 0) }
@@ -102,7 +102,7 @@ func TestVectors(t *testing.T) {
 
 			// The POST matrix.
 			for _, pc := range c.PostChecks {
-				s := DefaultSettings()
+				s := django.DefaultSettings("k")
 				s.DjangoVersion = ver
 				called := false
 				h := Middleware(s)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { called = true }))
