@@ -242,10 +242,10 @@ func ParseCacheURL(raw string) (CacheConfig, error) {
 }
 
 // Open returns the cache of c, with Django's key layout and the client
-// placement and value format of its BACKEND; its clock is the settings'.
-// The function closes the clients it made.
-func (c CacheConfig) Open(settings django.Settings) (cache.Cache, func() error, error) {
-	opts := cache.Options{KeyPrefix: c.KeyPrefix, Version: c.Version, Clock: settings.Clock}
+// placement and value format of its BACKEND (the session store that uses
+// it brings the clock). The function closes the clients it made.
+func (c CacheConfig) Open() (cache.Cache, func() error, error) {
+	opts := cache.Options{KeyPrefix: c.KeyPrefix, Version: c.Version}
 	switch c.Backend {
 	case PyMemcacheCache, PyLibMCCache, MemcachedCache:
 		lib := map[string]cache.MemcachedLibrary{PyMemcacheCache: cache.PyMemcacheCache, PyLibMCCache: cache.PyLibMCCache,

@@ -119,7 +119,7 @@ func TestOpenFromEnv(t *testing.T) {
 	if _, ok := store.(*db.Store); !ok || settings.SecretKey != "k" {
 		t.Fatalf("store %T", store)
 	}
-	key, err := django.Create(context.Background(), store, &settings, nil)
+	key, err := django.Create(context.Background(), store, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func TestOpenFromEnv(t *testing.T) {
 }
 
 func TestOpenFromEnvRedis(t *testing.T) {
-	store, settings, closeStore, err := backends.OpenFromEnv(env(map[string]string{
+	store, _, closeStore, err := backends.OpenFromEnv(env(map[string]string{
 		"SECRET_KEY": "k", "SESSION_ENGINE": "django.contrib.sessions.backends.cache",
 		"CACHE_URL": "redis://127.0.0.1:6379/0?key_prefix=djsenvtest",
 	}))
@@ -141,7 +141,7 @@ func TestOpenFromEnvRedis(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer closeStore()
-	key, err := django.Create(context.Background(), store, &settings, nil)
+	key, err := django.Create(context.Background(), store, nil)
 	if err != nil {
 		if os.Getenv("CI") != "true" && errors.Is(err, django.ErrBackend) {
 			t.Skipf("Redis on 127.0.0.1:6379: %v (under CI=true this fails)", err)

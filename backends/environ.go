@@ -161,7 +161,7 @@ func OpenFromEnv(lookup LookupEnv) (store django.Store, settings django.Settings
 		if b, ok := lookup("DJANGO_CACHE_BACKEND"); ok && b != "" {
 			cc.Backend = b
 		}
-		c, closeCache, err := cc.Open(settings)
+		c, closeCache, err := cc.Open()
 		if err != nil {
 			closeAll()
 			return nil, settings, nil, err

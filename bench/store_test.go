@@ -161,7 +161,7 @@ func TestStoreBench(t *testing.T) {
 	newKeys := func(n int) []string {
 		keys := make([]string, n)
 		for i := range keys {
-			k, err := django.Create(ctx, store, &settings, pyjson.Clone(payload).(*pyjson.Dict))
+			k, err := django.Create(ctx, store, pyjson.Clone(payload).(*pyjson.Dict))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -289,7 +289,7 @@ func cacheCell(t *testing.T, p *peer, v, alias string, env *cacheEnv) {
 		t.Fatalf("Go read Django's update as %v, %v", d, err)
 	}
 	// Go writes, Django reads.
-	key2, err := djsession.Create(ctx, st, &settings, want)
+	key2, err := djsession.Create(ctx, st, want)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -336,7 +336,7 @@ func cacheCell(t *testing.T, p *peer, v, alias string, env *cacheEnv) {
 	} else if err := settings.SetExpiry(expired, past, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	key4, err := djsession.Create(ctx, st, &settings, expired)
+	key4, err := djsession.Create(ctx, st, expired)
 	if err != nil {
 		t.Fatal(err)
 	}

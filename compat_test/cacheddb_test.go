@@ -218,7 +218,7 @@ func cachedDBCell(t *testing.T, c *cachedDBSide) {
 
 	// Go creates; with the cache emptied, Django reads Go's row (and
 	// refills the cache, which Go then reads).
-	key2, err := djsession.Create(ctx, st, &c.settings, want)
+	key2, err := djsession.Create(ctx, st, want)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,7 +273,7 @@ func cachedDBCacheDown(t *testing.T, c *cachedDBSide) {
 	defer cancel()
 	const logged = "Error saving to cache"
 	raises := !c.version.AtLeast(5, 1)
-	key, err := djsession.Create(ctx, c.rows, &c.settings, mustDict(t, `{"x":1}`))
+	key, err := djsession.Create(ctx, c.rows, mustDict(t, `{"x":1}`))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -198,7 +198,7 @@ func (c *dbCell) djangoExists(t *testing.T, key string) bool {
 
 func (c *dbCell) goCreate(t *testing.T, s *pyjson.Dict) string {
 	t.Helper()
-	key, err := djsession.Create(context.Background(), c.store, &c.settings, s)
+	key, err := djsession.Create(context.Background(), c.store, s)
 	if err != nil {
 		t.Fatalf("Go create: %v", err)
 	}

@@ -41,13 +41,12 @@ func TestDjangotestLoginDB(t *testing.T) {
 
 	logs := &logBuffer{}
 	st := goSettings("db", logs)
+	st.CSRFUseSessions = true // as the site's settings
 	store, err := db.New(openSQLite(t, dbPath), db.SQLite, st)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cs := csrf.DefaultSettings()
-	cs.UseSessions = true
-	l, err := djangotest.LoginWith(context.Background(), store, st, user, djangotest.Options{CSRF: &cs})
+	l, err := djangotest.LoginWith(context.Background(), store, user, djangotest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +112,7 @@ func TestDjangotestLoginSignedCookies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cookie, err := djangotest.Login(context.Background(), store, st, user)
+	cookie, err := djangotest.Login(context.Background(), store, user)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +122,7 @@ func TestDjangotestLoginSignedCookies(t *testing.T) {
 	// The same user with another password is not logged in by it.
 	other := *user
 	other.Password = "md5$other$0123"
-	stale, err := djangotest.Login(context.Background(), store, st, &other)
+	stale, err := djangotest.Login(context.Background(), store, &other)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,8 +176,8 @@ func TestDjangotestDumpdata(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &auth.Auth{Settings: &st, Users: f.Users}
-	u, err := a.GetUser(ctx, djsession.NewSession(ctx, store, &st, cookie))
+	a := &auth.Auth{Users: f.Users}
+	u, err := a.GetUser(ctx, djsession.NewSession(ctx, store, cookie))
 	if err != nil || u == nil || u.ID != userID || u.Username != "dave" {
 		t.Fatalf("GetUser over the loaded fixture = %+v, %v; want dave (%s)", u, err, userID)
 	}

@@ -65,7 +65,7 @@ func TestFileEngine(t *testing.T) {
 
 				// Go creates, Django reads.
 				d := mustValue(t, values[3].json).(*pyjson.Dict)
-				goKey, err := djsession.Create(ctx, st, &s, d)
+				goKey, err := djsession.Create(ctx, st, d)
 				if err != nil {
 					t.Fatal(err)
 				}

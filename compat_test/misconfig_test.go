@@ -75,7 +75,7 @@ func (l *logBuffer) String() string {
 // who is logged in, POST /write sets a key, POST /logout logs out.
 func goSite(t *testing.T, store djsession.Store, st djsession.Settings, users auth.UserStore) *httptest.Server {
 	t.Helper()
-	a := &auth.Auth{Settings: &st, Users: users}
+	a := &auth.Auth{Users: users}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /read", func(w http.ResponseWriter, r *http.Request) {
 		u, err := a.UserFromRequest(r)
@@ -99,7 +99,7 @@ func goSite(t *testing.T, store djsession.Store, st djsession.Settings, users au
 		}
 		fmt.Fprint(w, "logged out")
 	})
-	srv := httptest.NewServer(djsession.Middleware(store, st)(mux))
+	srv := httptest.NewServer(djsession.Middleware(store)(mux))
 	t.Cleanup(srv.Close)
 	return srv
 }
@@ -286,7 +286,7 @@ func unreadableDB(t *testing.T, p *peer, store *db.Store, st djsession.Settings,
 	if err := store.Check(context.Background()); !errors.Is(err, djsession.ErrImproperlyConfigured) || !strings.Contains(err.Error(), setting) {
 		t.Fatalf("db Check = %v, want a finding naming %s", err, setting)
 	}
-	sess := djsession.NewSession(context.Background(), store, &st, cookie)
+	sess := djsession.NewSession(context.Background(), store, cookie)
 	if err := sess.Load(context.Background()); !errors.Is(err, want) || !strings.Contains(err.Error(), setting) {
 		t.Fatalf("Session.Load = %v, want %v naming %s", err, want, setting)
 	}

@@ -5,14 +5,14 @@
 //
 //	settings := django.DefaultSettings(os.Getenv("DJANGO_SECRET_KEY")) // then what settings.py changes
 //	store, err := db.New(sqlDB, db.Postgres, settings)                   // or cache, cacheddb, file, signedcookies
-//	a := &auth.Auth{Settings: &settings, Users: auth.NewSQLUsers(sqlDB, db.Postgres, auth.UserTable{})}
+//	a := &auth.Auth{Users: auth.NewSQLUsers(sqlDB, db.Postgres, auth.UserTable{})}
 //
 //	mux.HandleFunc("/cart", func(w http.ResponseWriter, r *http.Request) {
 //		user, err := a.UserFromRequest(r) // get_user: the auth hash checked
 //		...
 //		err = django.FromRequest(r).Set("cart", items) // saved before the headers leave
 //	})
-//	http.ListenAndServe(addr, django.Middleware(store, settings)(mux))
+//	http.ListenAndServe(addr, django.Middleware(store)(mux))
 //
 // The package holds what Django's contrib.sessions keeps in SessionBase:
 // the settings that shape a session, session keys, the session_data codec

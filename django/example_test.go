@@ -27,7 +27,7 @@ func ExampleMiddleware() {
 	store, _ := signedcookies.New(settings)
 	// In a service: auth.NewSQLUsers(sqlDB, db.Postgres, auth.UserTable{}) on Django's auth_user.
 	alice := &auth.User{ID: "1", Username: "alice", Password: "pbkdf2_sha256$1500000$salt$hash", IsActive: true}
-	a := &auth.Auth{Settings: &settings, Users: users{"1": alice}}
+	a := &auth.Auth{Users: users{"1": alice}}
 
 	whoami := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		user, err := a.UserFromRequest(r)
@@ -40,7 +40,7 @@ func ExampleMiddleware() {
 			fmt.Fprintf(w, "user %s (%s)", user.ID, user.Username)
 		}
 	})
-	handler := django.Middleware(store, settings)(whoami)
+	handler := django.Middleware(store)(whoami)
 
 	// A cookie that Django's login() wrote for alice (signed_cookies engine).
 	cookie, _ := store.CookieValue(mustDict(`{"_auth_user_id":"1","_auth_user_backend":"django.contrib.auth.backends.ModelBackend","_auth_user_hash":"` +
@@ -74,7 +74,7 @@ func ExampleSession_Set() {
 	store, _ := file.New(settings)
 
 	ctx := context.Background()
-	session := django.NewSession(ctx, store, &settings, "") // no cookie yet
+	session := django.NewSession(ctx, store, "") // no cookie yet
 	session.Set("cart", []any{"SKU-1", "SKU-2"})
 	session.SetExpiry(30 * time.Minute)
 	if err := session.Save(ctx); err != nil {
@@ -92,7 +92,7 @@ func ExampleMiddleware_login() {
 	settings := django.DefaultSettings("django-insecure-interop-vector-secret-key-0123456789")
 	settings.SessionEngine = django.EngineSignedCookies
 	store, _ := signedcookies.New(settings)
-	a := &auth.Auth{Settings: &settings, Users: nil}
+	a := &auth.Auth{Users: nil}
 
 	login := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// ... after checking the password (hashers.Check) against auth_user:
@@ -102,7 +102,7 @@ func ExampleMiddleware_login() {
 		}
 	})
 	rec := httptest.NewRecorder()
-	django.Middleware(store, settings)(login).ServeHTTP(rec, httptest.NewRequest("POST", "/login", nil))
+	django.Middleware(store)(login).ServeHTTP(rec, httptest.NewRequest("POST", "/login", nil))
 	cookie := rec.Result().Cookies()[0]
 	session, _ := store.Load(context.Background(), cookie.Value)
 	id, _ := session.GetString(auth.SessionKey)

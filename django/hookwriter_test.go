@@ -40,9 +40,9 @@ func rawUpgrade(t *testing.T, srv *httptest.Server, path string) string {
 // with ErrHijackRefused and the client sees the 500 only, never a 101
 // after it. The control path hijacks as before.
 func TestHookWriterRefusesHijackAfterAnswer(t *testing.T) {
-	st, s := fileStore(t)
+	st, _ := fileStore(t)
 	hijackErr := make(chan error, 1)
-	h := django.Middleware(st, s)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := django.Middleware(st)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sess := django.FromRequest(r)
 		sess.Set("k", "v")
 		if r.URL.Path == "/broken" {

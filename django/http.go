@@ -32,6 +32,7 @@ func FromRequest(r *http.Request) *Session { return FromContext(r.Context()) }
 // process_response does, before the response headers leave (at the first
 // WriteHeader, Write or Flush, or when the handler returns).
 //
+// The settings are the store's (Store.Settings): given once, to the store.
 // The version in Settings.DjangoVersion picks the rules that changed: 3.2
 // skips the save only on status 500 (later versions on any 5xx), and 5.2
 // and 6.1 add "Vary: Cookie" whenever they set the cookie.
@@ -39,8 +40,9 @@ func FromRequest(r *http.Request) *Session { return FromContext(r.Context()) }
 // Options shape what is not a Django setting: WithErrorHandler answers the
 // requests whose session could not be saved, WithSkip exempts requests
 // (health checks, static files) from sessions altogether.
-func Middleware(store Store, settings Settings, opts ...MiddlewareOption) func(http.Handler) http.Handler {
-	cfg := middlewareConfig{onError: defaultErrorHandler(&settings)}
+func Middleware(store Store, opts ...MiddlewareOption) func(http.Handler) http.Handler {
+	settings := store.Settings()
+	cfg := middlewareConfig{onError: defaultErrorHandler(settings)}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -52,9 +54,9 @@ func Middleware(store Store, settings Settings, opts ...MiddlewareOption) func(h
 			}
 			name := settings.SessionCookieName
 			cookie, sent := djhttp.RequestCookies(r)[name]
-			sess := NewSession(r.Context(), store, &settings, cookie)
+			sess := NewSession(r.Context(), store, cookie)
 			r = r.WithContext(context.WithValue(r.Context(), contextKey{}, sess))
-			rw := &responseWriter{w: w, r: r, sess: sess, settings: &settings, cookieSent: sent, ctx: r.Context(), onError: cfg.onError}
+			rw := &responseWriter{w: w, r: r, sess: sess, settings: settings, cookieSent: sent, ctx: r.Context(), onError: cfg.onError}
 			hw := hookwriter.New(w, rw.commit)
 			next.ServeHTTP(hw, r)
 			hw.Finish()

@@ -95,7 +95,7 @@ func TestMiddlewareVectors(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				h := django.Middleware(store, s)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				h := django.Middleware(store)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					views[viewOf(c.Case)](django.FromRequest(r))
 					w.WriteHeader(c.Status)
 				}))

@@ -1,6 +1,7 @@
 package django_test
 
 import (
+	"bytes"
 	"errors"
 	"net/http"
 	"strings"
@@ -13,7 +14,7 @@ func TestMiddlewareErrorHandler(t *testing.T) {
 	st, s := fileStore(t)
 	foreignSession(t, s, foreignKey)
 	var got error
-	h := django.Middleware(st, s, django.WithErrorHandler(func(w http.ResponseWriter, r *http.Request, err error) {
+	h := django.Middleware(st, django.WithErrorHandler(func(w http.ResponseWriter, r *http.Request, err error) {
 		got = err
 		if django.FromRequest(r) == nil {
 			t.Error("the error handler gets the request with its session")
@@ -35,8 +36,8 @@ func TestMiddlewareErrorHandler(t *testing.T) {
 }
 
 func TestMiddlewareSkip(t *testing.T) {
-	st, s := fileStore(t)
-	h := django.Middleware(st, s, django.WithSkip(func(r *http.Request) bool {
+	st, _ := fileStore(t)
+	h := django.Middleware(st, django.WithSkip(func(r *http.Request) bool {
 		return strings.HasPrefix(r.URL.Path, "/healthz")
 	}))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if sess := django.FromRequest(r); sess != nil {
@@ -53,9 +54,9 @@ func TestMiddlewareSkip(t *testing.T) {
 }
 
 func TestMiddlewareDebugLogs(t *testing.T) {
-	st, s := fileStore(t)
-	logs := withLog(&s)
-	h := django.Middleware(st, s)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var logs *bytes.Buffer
+	st, _ := fileStore(t, func(s *django.Settings) { logs = withLog(s) })
+	h := django.Middleware(st)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sess := django.FromRequest(r)
 		sess.Get("x")
 		sess.Flush(r.Context())

@@ -51,15 +51,20 @@ type Session struct {
 }
 
 // NewSession is SessionStore(session_key=key): key is the cookie's value,
-// kept only if Django would keep it (at least 8 characters). ctx bounds the
-// lazy load, so pass the request's context.
-func NewSession(ctx context.Context, store Store, settings *Settings, key string) *Session {
-	s := &Session{ctx: ctx, store: store, settings: settings}
+// kept only if Django would keep it (at least 8 characters). The settings
+// are the store's (Store.Settings). ctx bounds the lazy load, so pass the
+// request's context.
+func NewSession(ctx context.Context, store Store, key string) *Session {
+	s := &Session{ctx: ctx, store: store, settings: store.Settings()}
 	if ValidSessionKey(key) {
 		s.key = key
 	}
 	return s
 }
+
+// Settings returns the settings of the session's store. They are shared:
+// read them, never change them.
+func (s *Session) Settings() *Settings { return s.settings }
 
 // Key returns session_key: "" when the session has none yet.
 func (s *Session) Key() string {
@@ -475,7 +480,7 @@ func (s *Session) create(ctx context.Context, data *pyjson.Dict) error {
 		s.modified = true
 		return nil
 	}
-	key, err := Create(ctx, s.store, s.settings, data)
+	key, err := Create(ctx, s.store, data)
 	if err != nil {
 		return err
 	}

@@ -15,11 +15,17 @@ import (
 	"github.com/djsession/djsession/pyjson"
 )
 
-func fileStore(t *testing.T) (*file.Store, django.Settings) {
+// fileStore is a file store in a temporary SESSION_FILE_PATH with the
+// settings changed by opts (settings are given once, to the store), and
+// those settings.
+func fileStore(t *testing.T, opts ...func(*django.Settings)) (*file.Store, django.Settings) {
 	t.Helper()
 	s := django.DefaultSettings("session-test-key")
 	s.SessionEngine = django.EngineFile
 	s.SessionFilePath = t.TempDir()
+	for _, o := range opts {
+		o(&s)
+	}
 	st, err := file.New(s)
 	if err != nil {
 		t.Fatal(err)
@@ -28,9 +34,9 @@ func fileStore(t *testing.T) (*file.Store, django.Settings) {
 }
 
 func TestSessionSemantics(t *testing.T) {
-	st, s := fileStore(t)
+	st, _ := fileStore(t)
 	ctx := context.Background()
-	sess := django.NewSession(ctx, st, &s, "")
+	sess := django.NewSession(ctx, st, "")
 	if !sess.IsEmpty() || sess.Accessed() || sess.Modified() {
 		t.Fatal("a new session is empty and untouched")
 	}
@@ -46,7 +52,7 @@ func TestSessionSemantics(t *testing.T) {
 		t.Fatalf("key %q", key)
 	}
 	// A new request with the cookie.
-	again := django.NewSession(ctx, st, &s, key)
+	again := django.NewSession(ctx, st, key)
 	if again.Accessed() {
 		t.Error("reading the key does not access the session")
 	}
@@ -84,7 +90,7 @@ func TestSessionSemantics(t *testing.T) {
 		t.Error("flush left the stored session")
 	}
 	// The test cookie trio.
-	tc := django.NewSession(ctx, st, &s, "")
+	tc := django.NewSession(ctx, st, "")
 	tc.SetTestCookie()
 	if !tc.TestCookieWorked() {
 		t.Error("test cookie")
@@ -94,7 +100,7 @@ func TestSessionSemantics(t *testing.T) {
 		t.Error("test cookie deleted")
 	}
 	// An unknown key is dropped on load: the next save makes a new one.
-	gone := django.NewSession(ctx, st, &s, "abcdefghabcdefghabcdefghabcdefgh")
+	gone := django.NewSession(ctx, st, "abcdefghabcdefghabcdefghabcdefgh")
 	gone.Set("x", int64(1))
 	if err := gone.Save(ctx); err != nil {
 		t.Fatal(err)
@@ -107,14 +113,14 @@ func TestSessionSemantics(t *testing.T) {
 // TestMiddlewareSessionInterrupted: a session deleted during the request
 // is answered with Django's 400, and never saved back.
 func TestMiddlewareSessionInterrupted(t *testing.T) {
-	st, s := fileStore(t)
+	st, _ := fileStore(t)
 	ctx := context.Background()
 	d, _ := pyjson.UnmarshalDict([]byte(`{"a":1}`))
-	key, err := django.Create(ctx, st, &s, d)
+	key, err := django.Create(ctx, st, d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := django.Middleware(st, s)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := django.Middleware(st)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sess := django.FromRequest(r)
 		sess.Set("b", int64(2))
 		st.Delete(r.Context(), key) // a logout in a concurrent request
@@ -150,7 +156,7 @@ func (h *hijackRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 func TestMiddlewareKeepsStreamingAndHijack(t *testing.T) {
 	st, s := fileStore(t)
 	s.Clock = func() time.Time { return time.Unix(1700000000, 0) }
-	h := django.Middleware(st, s)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := django.Middleware(st)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		django.FromRequest(r).Set("k", "v")
 		if err := http.NewResponseController(w).Flush(); err != nil {
 			t.Errorf("Flush: %v", err)
@@ -173,8 +179,8 @@ func TestMiddlewareKeepsStreamingAndHijack(t *testing.T) {
 }
 
 func TestMiddlewareVaryMerges(t *testing.T) {
-	st, s := fileStore(t)
-	h := django.Middleware(st, s)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	st, _ := fileStore(t)
+	h := django.Middleware(st)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Vary", "Accept-Encoding")
 		django.FromRequest(r).Get("x")
 	}))

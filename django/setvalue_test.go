@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/djsession/djsession/backends/signedcookies"
 	"github.com/djsession/djsession/django"
 	"github.com/djsession/djsession/pickle"
 	"github.com/djsession/djsession/pyjson"
@@ -20,9 +21,9 @@ type item struct {
 // Session values as Go code writes them: checked at the call, Go data
 // converted to what Django reads back.
 func TestSetChecksAndConverts(t *testing.T) {
-	st, s := fileStore(t)
+	st, _ := fileStore(t)
 	ctx := context.Background()
-	sess := django.NewSession(ctx, st, &s, "")
+	sess := django.NewSession(ctx, st, "")
 	if err := sess.Set("bad", make(chan int)); !errors.Is(err, django.ErrNotSerializable) {
 		t.Fatalf("Set(chan) = %v, want ErrNotSerializable at the call", err)
 	}
@@ -47,7 +48,7 @@ func TestSetChecksAndConverts(t *testing.T) {
 	if err := sess.Save(ctx); err != nil {
 		t.Fatal(err)
 	}
-	again := django.NewSession(ctx, st, &s, sess.Key())
+	again := django.NewSession(ctx, st, sess.Key())
 	var cart []item
 	if err := again.Decode("cart", &cart); err != nil || len(cart) != 1 || cart[0] != (item{"a", 2, 9.5}) {
 		t.Fatalf("Decode(cart) = %+v, %v", cart, err)
@@ -63,18 +64,25 @@ func TestSetChecksAndConverts(t *testing.T) {
 	}
 }
 
-// The cache engine pickles the whole dict, so pickle's types are values.
-func TestSetPickleTypesOnTheCacheEngine(t *testing.T) {
+// Where Django pickles the session (the cache engine, the PickleSerializer),
+// pickle's types are values; where it writes JSON, a tuple is a list.
+func TestSetPickleTypesWherePickled(t *testing.T) {
 	s := django.DefaultSettings("k")
-	s.SessionEngine = django.EngineCache
-	sess := django.NewSession(context.Background(), nil, &s, "")
+	s.DjangoVersion = django.Django42
+	s.SessionSerializer, s.AllowPickleSerializer = django.PickleSerializer, true
+	pickled, err := signedcookies.New(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess := django.NewSession(context.Background(), pickled, "")
 	if err := sess.Set("t", pickle.Tuple{int64(1), "a"}); err != nil {
 		t.Fatal(err)
 	}
 	if v, _ := sess.Get("t"); !pickle.Equal(v, pickle.Tuple{int64(1), "a"}) {
-		t.Fatalf("a tuple stays a tuple on the cache engine: %#v", v)
+		t.Fatalf("a tuple stays a tuple under the PickleSerializer: %#v", v)
 	}
-	s.SessionEngine = django.EngineDB
+	st, _ := fileStore(t)
+	sess = django.NewSession(context.Background(), st, "")
 	if err := sess.Set("t", pickle.Tuple{int64(1)}); err != nil {
 		t.Fatal(err)
 	}

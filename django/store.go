@@ -72,6 +72,11 @@ type Store interface {
 	// (manage.py clearsessions); stores whose server expires entries
 	// itself do nothing.
 	ClearExpired(ctx context.Context) error
+
+	// Settings returns the settings the store was made with: the Django
+	// settings every layer above it (Session, Middleware, auth) reads, so
+	// that they are given once. They are shared: never change them.
+	Settings() *Settings
 }
 
 // maxCreateAttempts bounds Create's search for a free key. Django's cache
@@ -80,11 +85,12 @@ type Store interface {
 const maxCreateAttempts = 10000
 
 // Create saves session under a new session key and returns the key, as
-// SessionBase.create does: draw a key from s.Rand, save with create, and
-// draw again while the key is taken.
-func Create(ctx context.Context, store Store, s *Settings, session *pyjson.Dict) (string, error) {
+// SessionBase.create does: draw a key from the store's Settings.Rand, save
+// with create, and draw again while the key is taken.
+func Create(ctx context.Context, store Store, session *pyjson.Dict) (string, error) {
+	rand := store.Settings().Rand
 	for range maxCreateAttempts {
-		key, err := NewSessionKey(s.Rand)
+		key, err := NewSessionKey(rand)
 		if err != nil {
 			return "", err
 		}

@@ -58,11 +58,11 @@ func withLog(s *django.Settings) *bytes.Buffer {
 }
 
 func TestUnreadableSessionIsLeftAsItIs(t *testing.T) {
-	st, s := fileStore(t)
-	logs := withLog(&s)
+	var logs *bytes.Buffer
+	st, s := fileStore(t, func(s *django.Settings) { logs = withLog(s) })
 	stored := foreignSession(t, s, foreignKey)
 	ctx := context.Background()
-	sess := django.NewSession(ctx, st, &s, foreignKey)
+	sess := django.NewSession(ctx, st, foreignKey)
 	if v, ok := sess.Get("cart"); ok {
 		t.Fatalf("read %v from data signed with another key", v)
 	}
@@ -90,7 +90,7 @@ func TestUnreadableLoginStartsANewSession(t *testing.T) {
 	st, s := fileStore(t)
 	stored := foreignSession(t, s, foreignKey)
 	ctx := context.Background()
-	sess := django.NewSession(ctx, st, &s, foreignKey)
+	sess := django.NewSession(ctx, st, foreignKey)
 	if err := sess.CycleKey(ctx); err != nil {
 		t.Fatalf("CycleKey (login) over an unreadable session: %v", err)
 	}
@@ -111,7 +111,7 @@ func TestUnreadableLogoutDeletes(t *testing.T) {
 	st, s := fileStore(t)
 	foreignSession(t, s, foreignKey)
 	ctx := context.Background()
-	sess := django.NewSession(ctx, st, &s, foreignKey)
+	sess := django.NewSession(ctx, st, foreignKey)
 	if err := sess.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -124,11 +124,10 @@ func TestUnreadableLogoutDeletes(t *testing.T) {
 }
 
 func TestDiscardUnreadableIsDjangosBehaviour(t *testing.T) {
-	st, s := fileStore(t)
-	s.DiscardUnreadable = true
+	st, s := fileStore(t, func(s *django.Settings) { s.DiscardUnreadable = true })
 	foreignSession(t, s, foreignKey)
 	ctx := context.Background()
-	sess := django.NewSession(ctx, st, &s, foreignKey)
+	sess := django.NewSession(ctx, st, foreignKey)
 	if len(sess.Keys()) != 0 || sess.Err() != nil || sess.Key() != foreignKey {
 		t.Fatalf("Django reads unreadable data as {} under the same key: len %d, Err %v, key %q", len(sess.Keys()), sess.Err(), sess.Key())
 	}
@@ -136,7 +135,7 @@ func TestDiscardUnreadableIsDjangosBehaviour(t *testing.T) {
 	if err := sess.Save(ctx); err != nil {
 		t.Fatal(err)
 	}
-	again := django.NewSession(ctx, st, &s, foreignKey)
+	again := django.NewSession(ctx, st, foreignKey)
 	if v, _ := again.GetBool("go"); !v {
 		t.Fatal("Django's save replaces the stored data")
 	}
@@ -151,15 +150,15 @@ func (failingDelete) Delete(context.Context, string) error {
 }
 
 func TestFlushKeepsTheKeyWhenDeleteFails(t *testing.T) {
-	st, s := fileStore(t)
+	st, _ := fileStore(t)
 	ctx := context.Background()
-	sess := django.NewSession(ctx, st, &s, "")
+	sess := django.NewSession(ctx, st, "")
 	sess.Set("_auth_user_id", "1")
 	if err := sess.Save(ctx); err != nil {
 		t.Fatal(err)
 	}
 	key := sess.Key()
-	sess = django.NewSession(ctx, failingDelete{st}, &s, key)
+	sess = django.NewSession(ctx, failingDelete{st}, key)
 	if err := sess.Flush(ctx); !errors.Is(err, django.ErrBackend) {
 		t.Fatalf("Flush = %v, want the store's error", err)
 	}
@@ -167,7 +166,7 @@ func TestFlushKeepsTheKeyWhenDeleteFails(t *testing.T) {
 		t.Fatalf("Flush forgot the key %q after a failed delete: the middleware would clear the cookie of a session still stored", key)
 	}
 	// The middleware keeps the cookie: the session is still stored.
-	h := django.Middleware(failingDelete{st}, s)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := django.Middleware(failingDelete{st})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := django.FromRequest(r).Flush(r.Context()); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 		}
@@ -195,7 +194,7 @@ func serveReq(h http.Handler, req *http.Request) *httptest.ResponseRecorder {
 }
 
 func TestMiddlewareLeavesCookiesItCannotJudge(t *testing.T) {
-	st, s := fileStore(t)
+	_, s := fileStore(t)
 	foreignSession(t, s, foreignKey)
 	read := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { django.FromRequest(r).Get("cart") })
 	write := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { django.FromRequest(r).Set("cart", "x") })
@@ -220,7 +219,11 @@ func TestMiddlewareLeavesCookiesItCannotJudge(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			s := s
 			s.DiscardUnreadable, s.SessionSaveEveryRequest = c.discard, c.every
-			rec := serve(django.Middleware(st, s)(c.h), c.cookie)
+			cst, err := file.New(s) // the same SESSION_FILE_PATH
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := serve(django.Middleware(cst)(c.h), c.cookie)
 			got := rec.Header().Get("Set-Cookie")
 			if rec.Code != c.status || (c.setCookie == "") != (got == "") || !strings.HasPrefix(got, c.setCookie) {
 				t.Fatalf("status %d, Set-Cookie %q; want %d, %q...", rec.Code, got, c.status, c.setCookie)
@@ -246,7 +249,7 @@ func TestSignedCookieUnderAnotherKeyIsLeft(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := serve(django.Middleware(gs, s)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	rec := serve(django.Middleware(gs)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := django.FromRequest(r).Load(r.Context()); !errors.Is(err, django.ErrUnreadable) {
 			t.Errorf("Load = %v, want ErrUnreadable", err)
 		}

@@ -42,14 +42,14 @@ func ExampleLogin() {
 	store, _ := file.New(settings)
 
 	user := &auth.User{ID: "42", Username: "alice", IsActive: true, Password: "pbkdf2_sha256$1000000$salt$hash="}
-	cookie, err := djangotest.Login(context.Background(), store, settings, user)
+	cookie, err := djangotest.Login(context.Background(), store, user)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 
-	a := &auth.Auth{Settings: &settings, Users: djangotest.NewUsers(user)}
-	handler := django.Middleware(store, settings)(profile(a))
+	a := &auth.Auth{Users: djangotest.NewUsers(user)}
+	handler := django.Middleware(store)(profile(a))
 	req := httptest.NewRequest("GET", "/profile", nil)
 	req.AddCookie(cookie)
 	rec := httptest.NewRecorder()
@@ -67,13 +67,13 @@ func ExampleAddLogin() {
 	user := &auth.User{ID: "7", Username: "bob", IsActive: true, Password: "argon2$argon2id$v=19$m=102400,t=2,p=8$salt$hash"}
 
 	req := httptest.NewRequest("GET", "/profile", nil)
-	if err := djangotest.AddLogin(req, store, settings, user); err != nil {
+	if err := djangotest.AddLogin(req, store, user); err != nil {
 		fmt.Println(err)
 		return
 	}
-	a := &auth.Auth{Settings: &settings, Users: djangotest.NewUsers(user)}
+	a := &auth.Auth{Users: djangotest.NewUsers(user)}
 	rec := httptest.NewRecorder()
-	django.Middleware(store, settings)(profile(a)).ServeHTTP(rec, req)
+	django.Middleware(store)(profile(a)).ServeHTTP(rec, req)
 	fmt.Println(rec.Code, rec.Body.String())
 	// Output: 200 hello bob
 }
@@ -99,11 +99,11 @@ func ExampleReadFixture() {
 		return
 	}
 
-	a := &auth.Auth{Settings: &settings, Users: f.Users}
+	a := &auth.Auth{Users: f.Users}
 	req := httptest.NewRequest("GET", "/profile", nil)
 	req.AddCookie(&http.Cookie{Name: settings.SessionCookieName, Value: f.Sessions[0].Key})
 	rec := httptest.NewRecorder()
-	django.Middleware(store, settings)(profile(a)).ServeHTTP(rec, req)
+	django.Middleware(store)(profile(a)).ServeHTTP(rec, req)
 	fmt.Println(rec.Code, rec.Body.String())
 	// Output: 200 hello alice
 }

@@ -17,7 +17,6 @@ import (
 	"github.com/djsession/djsession/backends/signedcookies"
 	"github.com/djsession/djsession/django"
 	"github.com/djsession/djsession/django/auth"
-	"github.com/djsession/djsession/django/csrf"
 	"github.com/djsession/djsession/djangotest"
 )
 
@@ -107,7 +106,7 @@ func TestFixtureInsertSQL(t *testing.T) {
 	}
 	req := httptest.NewRequest("GET", "/", nil)
 	req.AddCookie(&http.Cookie{Name: "sessionid", Value: aliceSession})
-	if code, body := whoami(t, store, st, csrf.DefaultSettings(), f.Users, req); code != 200 || body != "user 1" {
+	if code, body := whoami(t, store, st, f.Users, req); code != 200 || body != "user 1" {
 		t.Fatalf("whoami: %d %q, want user 1", code, body)
 	}
 	st.Clock = func() time.Time { return time.Date(2026, 12, 17, 16, 4, 33, 0, time.UTC) }
@@ -132,7 +131,7 @@ func TestFixtureSave(t *testing.T) {
 	}
 	req := httptest.NewRequest("GET", "/", nil)
 	req.AddCookie(&http.Cookie{Name: "sessionid", Value: aliceSession})
-	if code, body := whoami(t, store, st, csrf.DefaultSettings(), f.Users, req); code != 200 || body != "user 1" {
+	if code, body := whoami(t, store, st, f.Users, req); code != 200 || body != "user 1" {
 		t.Fatalf("whoami: %d %q, want user 1", code, body)
 	}
 

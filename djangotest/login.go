@@ -4,7 +4,7 @@
 // logged in without a Django process, and it loads the project's own
 // `manage.py dumpdata` fixtures.
 //
-//	cookie, err := djangotest.Login(ctx, store, settings, user)
+//	cookie, err := djangotest.Login(ctx, store, user)
 //	req := httptest.NewRequest("GET", "/account", nil)
 //	req.AddCookie(cookie)
 //
@@ -36,14 +36,12 @@ import (
 // (the store's error, a refused CSRF setting) is wrapped beside it.
 var ErrLogin = errors.New("djangotest: login failed")
 
-// Options are what a login needs beyond the session settings.
+// Options are what a login needs beyond the settings. The CSRF_* settings
+// are the settings' own (django.Settings.CSRFUseSessions and the rest), so
+// one frozen clock and random source drive the session and CSRF alike.
 type Options struct {
 	// Backend is the _auth_user_backend value (default auth.ModelBackend).
 	Backend string
-	// CSRF are the project's CSRF_* settings. Nil means csrf's defaults.
-	// A zero DjangoVersion, Rand or Clock is taken from the session
-	// settings, so one frozen clock and random source drive both.
-	CSRF *csrf.Settings
 }
 
 // LoggedIn is what the login response left for the browser.
@@ -76,10 +74,10 @@ func (l *LoggedIn) AddTo(r *http.Request) {
 
 // Login stores a session for user in store as Django's login() leaves it
 // and returns its cookie. The session auth hash is computed from
-// user.Password under settings (SECRET_KEY, and 3.2's
+// user.Password under the store's settings (SECRET_KEY, and 3.2's
 // DEFAULT_HASHING_ALGORITHM), as auth does.
-func Login(ctx context.Context, store django.Store, settings django.Settings, user *auth.User) (*http.Cookie, error) {
-	l, err := LoginWith(ctx, store, settings, user, Options{})
+func Login(ctx context.Context, store django.Store, user *auth.User) (*http.Cookie, error) {
+	l, err := LoginWith(ctx, store, user, Options{})
 	if err != nil {
 		return nil, err
 	}
@@ -88,8 +86,8 @@ func Login(ctx context.Context, store django.Store, settings django.Settings, us
 
 // AddLogin mints a session for user as Login does, under r's context, and
 // adds what the login response set to r (see LoggedIn.AddTo).
-func AddLogin(r *http.Request, store django.Store, settings django.Settings, user *auth.User) error {
-	l, err := LoginWith(r.Context(), store, settings, user, Options{})
+func AddLogin(r *http.Request, store django.Store, user *auth.User) error {
+	l, err := LoginWith(r.Context(), store, user, Options{})
 	if err != nil {
 		return err
 	}
@@ -99,7 +97,8 @@ func AddLogin(r *http.Request, store django.Store, settings django.Settings, use
 
 // LoginWith is Login with Options, and returns every cookie the login
 // response set and a CSRF token.
-func LoginWith(ctx context.Context, store django.Store, settings django.Settings, user *auth.User, o Options) (*LoggedIn, error) {
+func LoginWith(ctx context.Context, store django.Store, user *auth.User, o Options) (*LoggedIn, error) {
+	settings := *store.Settings()
 	if user == nil {
 		return nil, fmt.Errorf("%w: no user", ErrLogin)
 	}
@@ -107,26 +106,17 @@ func LoginWith(ctx context.Context, store django.Store, settings django.Settings
 	if backend == "" {
 		backend = auth.ModelBackend
 	}
-	cs := csrf.DefaultSettings()
-	if o.CSRF != nil {
-		cs = *o.CSRF
-	}
-	if cs.DjangoVersion == (django.Version{}) {
-		cs.DjangoVersion = settings.Version()
-	}
-	if cs.Rand == nil {
-		cs.Rand = settings.Rand
-	}
-	if cs.Clock == nil {
-		cs.Clock = settings.Clock
-	}
-	// The middlewares answer a failure with a 500 and log the error: the
-	// loggers keep it, so the caller gets the error itself.
+	// The CSRF middleware answers a failure with a 500 and logs the error:
+	// its logger keeps it; the session middleware's error handler hands
+	// it over. Either way the caller gets the error itself.
 	failure := &firstError{next: settings.Log().Handler(), mu: new(sync.Mutex), first: new(error)}
 	settings.Logger = slog.New(failure)
-	cs.Logger = slog.New(failure)
+	keep := django.WithErrorHandler(func(w http.ResponseWriter, _ *http.Request, err error) {
+		failure.keep(err)
+		http.Error(w, "login failed", http.StatusInternalServerError)
+	})
 
-	a := &auth.Auth{Settings: &settings, Backends: []string{backend}}
+	a := &auth.Auth{Backends: []string{backend}}
 	var (
 		viewErr error
 		token   string
@@ -143,7 +133,7 @@ func LoginWith(ctx context.Context, store django.Store, settings django.Settings
 	})
 	req := httptest.NewRequestWithContext(ctx, http.MethodGet, "/", nil)
 	rec := httptest.NewRecorder()
-	django.Middleware(store, settings)(csrf.Middleware(cs)(view)).ServeHTTP(rec, req)
+	django.Middleware(store, keep)(csrf.Middleware(settings)(view)).ServeHTTP(rec, req)
 	if viewErr != nil {
 		return nil, fmt.Errorf("%w: %w", ErrLogin, viewErr)
 	}
@@ -153,7 +143,7 @@ func LoginWith(ctx context.Context, store django.Store, settings django.Settings
 		}
 		return nil, fmt.Errorf("%w: the login response was %d: %s", ErrLogin, rec.Code, strings.TrimSpace(rec.Body.String()))
 	}
-	l := &LoggedIn{CSRFToken: token, csrfHeader: headerName(cs.HeaderName)}
+	l := &LoggedIn{CSRFToken: token, csrfHeader: headerName(settings.CSRFHeaderName)}
 	for _, line := range rec.Result().Header.Values("Set-Cookie") {
 		c, err := http.ParseSetCookie(line)
 		if err != nil {
@@ -162,8 +152,8 @@ func LoginWith(ctx context.Context, store django.Store, settings django.Settings
 		switch c.Name {
 		case settings.SessionCookieName:
 			l.Session = c
-		case cs.CookieName:
-			if !cs.UseSessions {
+		case settings.CSRFCookieName:
+			if !settings.CSRFUseSessions {
 				l.CSRF = c
 			}
 		}
@@ -201,15 +191,20 @@ func (h *firstError) Enabled(ctx context.Context, l slog.Level) bool {
 	return l >= slog.LevelError || h.next.Enabled(ctx, l)
 }
 
+// keep records e unless an error was kept already.
+func (h *firstError) keep(e error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if *h.first == nil {
+		*h.first = e
+	}
+}
+
 func (h *firstError) Handle(ctx context.Context, r slog.Record) error {
 	if r.Level >= slog.LevelError {
 		r.Attrs(func(a slog.Attr) bool {
 			if e, ok := a.Value.Any().(error); ok {
-				h.mu.Lock()
-				if *h.first == nil {
-					*h.first = e
-				}
-				h.mu.Unlock()
+				h.keep(e)
 				return false
 			}
 			return true

@@ -50,9 +50,9 @@ func fileStore(t *testing.T, st django.Settings) *file.Store {
 
 // whoami runs r through the session and CSRF middlewares to a handler that
 // asks auth who is logged in.
-func whoami(t *testing.T, store django.Store, st django.Settings, cs csrf.Settings, users auth.UserStore, r *http.Request) (int, string) {
+func whoami(t *testing.T, store django.Store, st django.Settings, users auth.UserStore, r *http.Request) (int, string) {
 	t.Helper()
-	a := &auth.Auth{Settings: &st, Users: users}
+	a := &auth.Auth{Users: users}
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, err := a.UserFromRequest(r)
 		switch {
@@ -65,7 +65,7 @@ func whoami(t *testing.T, store django.Store, st django.Settings, cs csrf.Settin
 		}
 	})
 	rec := httptest.NewRecorder()
-	django.Middleware(store, st)(csrf.Middleware(cs)(h)).ServeHTTP(rec, r)
+	django.Middleware(store)(csrf.Middleware(st)(h)).ServeHTTP(rec, r)
 	return rec.Code, rec.Body.String()
 }
 
@@ -76,7 +76,7 @@ func TestLoginFileStore(t *testing.T) {
 	ctx := context.Background()
 	st := settings(t, "file")
 	store := fileStore(t, st)
-	cookie, err := djangotest.Login(ctx, store, st, alice)
+	cookie, err := djangotest.Login(ctx, store, alice)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +108,7 @@ func TestLoginFileStore(t *testing.T) {
 
 	req := httptest.NewRequest("GET", "/", nil)
 	req.AddCookie(cookie)
-	if code, body := whoami(t, store, st, csrf.DefaultSettings(), djangotest.NewUsers(alice), req); code != 200 || body != "user 42" {
+	if code, body := whoami(t, store, st, djangotest.NewUsers(alice), req); code != 200 || body != "user 42" {
 		t.Fatalf("whoami: %d %q, want user 42", code, body)
 	}
 	// A password change logs the session out, as in Django.
@@ -116,7 +116,7 @@ func TestLoginFileStore(t *testing.T) {
 	changed.Password += "x"
 	req = httptest.NewRequest("GET", "/", nil)
 	req.AddCookie(cookie)
-	if _, body := whoami(t, store, st, csrf.DefaultSettings(), djangotest.NewUsers(&changed), req); body != "anonymous" {
+	if _, body := whoami(t, store, st, djangotest.NewUsers(&changed), req); body != "anonymous" {
 		t.Fatalf("after a password change: %q, want anonymous", body)
 	}
 }
@@ -129,11 +129,10 @@ func TestLoginCSRF(t *testing.T) {
 		t.Run(fmt.Sprint("UseSessions=", useSessions), func(t *testing.T) {
 			ctx := context.Background()
 			st := settings(t, "file")
+			st.CSRFUseSessions = useSessions
+			st.Logger = discard()
 			store := fileStore(t, st)
-			cs := csrf.DefaultSettings()
-			cs.UseSessions = useSessions
-			cs.Logger = discard()
-			l, err := djangotest.LoginWith(ctx, store, st, alice, djangotest.Options{CSRF: &cs})
+			l, err := djangotest.LoginWith(ctx, store, alice, djangotest.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -167,12 +166,12 @@ func TestLoginCSRF(t *testing.T) {
 
 			post := httptest.NewRequest("POST", "/", nil)
 			l.AddTo(post)
-			if code, body := whoami(t, store, st, cs, djangotest.NewUsers(alice), post); code != 200 || body != "user 42" {
+			if code, body := whoami(t, store, st, djangotest.NewUsers(alice), post); code != 200 || body != "user 42" {
 				t.Fatalf("POST: %d %q, want user 42", code, body)
 			}
 			bare := httptest.NewRequest("POST", "/", nil)
 			bare.AddCookie(l.Session)
-			if code, _ := whoami(t, store, st, cs, djangotest.NewUsers(alice), bare); code != http.StatusForbidden {
+			if code, _ := whoami(t, store, st, djangotest.NewUsers(alice), bare); code != http.StatusForbidden {
 				t.Fatalf("POST without the token: %d, want 403", code)
 			}
 		})
@@ -189,7 +188,7 @@ func TestLoginSignedCookies(t *testing.T) {
 		t.Fatal(err)
 	}
 	req := httptest.NewRequest("GET", "/", nil)
-	if err := djangotest.AddLogin(req, store, st, alice); err != nil {
+	if err := djangotest.AddLogin(req, store, alice); err != nil {
 		t.Fatal(err)
 	}
 	cookie, err := req.Cookie("sessionid")
@@ -206,7 +205,7 @@ func TestLoginSignedCookies(t *testing.T) {
 	if got := data.Keys(); !slices.Equal(got, []string{auth.SessionKey, auth.BackendSessionKey, auth.HashSessionKey}) {
 		t.Fatalf("keys %v", got)
 	}
-	if code, body := whoami(t, store, st, csrf.DefaultSettings(), djangotest.NewUsers(alice), req); code != 200 || body != "user 42" {
+	if code, body := whoami(t, store, st, djangotest.NewUsers(alice), req); code != 200 || body != "user 42" {
 		t.Fatalf("whoami: %d %q, want user 42", code, body)
 	}
 	// Another SECRET_KEY cannot read it.
@@ -226,7 +225,7 @@ func TestLoginDjango32SHA1(t *testing.T) {
 	st.DjangoVersion = django.Django32
 	st.DefaultHashingAlgorithm = "sha1"
 	store := fileStore(t, st)
-	cookie, err := djangotest.Login(ctx, store, st, alice)
+	cookie, err := djangotest.Login(ctx, store, alice)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,11 +247,11 @@ func TestLoginStoreFailure(t *testing.T) {
 	if err := os.RemoveAll(st.SessionFilePath); err != nil {
 		t.Fatal(err)
 	}
-	cookie, err := djangotest.Login(ctx, store, st, alice)
+	cookie, err := djangotest.Login(ctx, store, alice)
 	if !errors.Is(err, djangotest.ErrLogin) || !errors.Is(err, django.ErrBackend) || cookie != nil {
 		t.Fatalf("Login over a missing directory = %v, %v; want ErrLogin wrapping ErrBackend", cookie, err)
 	}
-	if _, err := djangotest.Login(ctx, store, st, nil); !errors.Is(err, djangotest.ErrLogin) {
+	if _, err := djangotest.Login(ctx, store, nil); !errors.Is(err, djangotest.ErrLogin) {
 		t.Fatalf("Login(nil user) = %v, want ErrLogin", err)
 	}
 
@@ -263,7 +262,7 @@ func TestLoginStoreFailure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := djangotest.Login(ctx, small, cst, alice); !errors.Is(err, djangotest.ErrLogin) || !errors.Is(err, signedcookies.ErrCookieTooLarge) {
+	if _, err := djangotest.Login(ctx, small, alice); !errors.Is(err, djangotest.ErrLogin) || !errors.Is(err, signedcookies.ErrCookieTooLarge) {
 		t.Fatalf("Login with a 64-byte cookie limit = %v, want ErrLogin wrapping ErrCookieTooLarge", err)
 	}
 }

@@ -26,7 +26,7 @@ func Example() {
 	}
 
 	r := gin.New()
-	r.Use(djgin.Middleware(store, settings))
+	r.Use(djgin.Middleware(store))
 	r.POST("/cart/:item", func(c *gin.Context) {
 		if err := djgin.Session(c).Set("cart", []string{c.Param("item")}); err != nil {
 			c.String(http.StatusBadRequest, err.Error())

@@ -2,7 +2,7 @@
 // reads and writes the Django session of the request:
 //
 //	r := gin.New()
-//	r.Use(djgin.Middleware(store, settings))
+//	r.Use(djgin.Middleware(store))
 //	r.GET("/me", func(c *gin.Context) {
 //		u, err := a.UserFromRequest(c.Request) // a *auth.Auth
 //		...
@@ -32,8 +32,8 @@ import (
 // and the response carries the cookie and Vary header Django's
 // SessionMiddleware would send. Options are django.Middleware's
 // (WithErrorHandler, WithSkip).
-func Middleware(store django.Store, settings django.Settings, opts ...django.MiddlewareOption) gin.HandlerFunc {
-	mw := django.Middleware(store, settings, opts...)
+func Middleware(store django.Store, opts ...django.MiddlewareOption) gin.HandlerFunc {
+	mw := django.Middleware(store, opts...)
 	return func(c *gin.Context) {
 		orig := c.Writer
 		mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

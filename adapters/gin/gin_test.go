@@ -56,9 +56,9 @@ func sessionCookie(w *httptest.ResponseRecorder) string {
 // handler answers: the cookie and Vary: Cookie are in the headers gin
 // sends, and the stored session holds the write.
 func TestWriteSetsCookie(t *testing.T) {
-	store, st := fileStore(t)
+	store, _ := fileStore(t)
 	r := gin.New()
-	r.Use(djgin.Middleware(store, st))
+	r.Use(djgin.Middleware(store))
 	set := func(c *gin.Context) {
 		if err := djgin.Session(c).Set("from", c.FullPath()); err != nil {
 			t.Error(err)
@@ -97,9 +97,9 @@ func TestWriteSetsCookie(t *testing.T) {
 // Django skips the save on a 5xx response (5.2): a status gin sets lazily
 // (c.Status with no body, c.AbortWithStatus) is the one the hook sees.
 func TestServerErrorNotSaved(t *testing.T) {
-	store, st := fileStore(t)
+	store, _ := fileStore(t)
 	r := gin.New()
-	r.Use(djgin.Middleware(store, st))
+	r.Use(djgin.Middleware(store))
 	r.GET("/status", func(c *gin.Context) { _ = djgin.Session(c).Set("x", 1); c.Status(http.StatusInternalServerError) })
 	r.GET("/abort", func(c *gin.Context) { _ = djgin.Session(c).Set("x", 1); c.AbortWithStatus(http.StatusBadGateway) })
 	r.GET("/string", func(c *gin.Context) {
@@ -117,8 +117,8 @@ func TestServerErrorNotSaved(t *testing.T) {
 // The wrapper this package replaces: the session is saved, but the cookie
 // is added after gin sent the headers, so the browser never gets it.
 func TestNaiveWrapperLosesCookie(t *testing.T) {
-	store, st := fileStore(t)
-	mw := django.Middleware(store, st)
+	store, _ := fileStore(t)
+	mw := django.Middleware(store)
 	r := gin.New()
 	r.Use(func(c *gin.Context) {
 		mw(http.HandlerFunc(func(_ http.ResponseWriter, req *http.Request) {
@@ -136,16 +136,16 @@ func TestNaiveWrapperLosesCookie(t *testing.T) {
 // and the handler's own response is discarded: here the session is deleted
 // during the request, so the update fails (Django's SessionInterrupted).
 func TestErrorHandlerAnswers(t *testing.T) {
-	store, st := fileStore(t)
+	store, _ := fileStore(t)
 	d := pyjson.NewDict(1)
 	d.Set("x", int64(1))
-	key, err := django.Create(t.Context(), store, &st, d)
+	key, err := django.Create(t.Context(), store, d)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var got error
 	r := gin.New()
-	r.Use(djgin.Middleware(store, st, django.WithErrorHandler(func(w http.ResponseWriter, _ *http.Request, err error) {
+	r.Use(djgin.Middleware(store, django.WithErrorHandler(func(w http.ResponseWriter, _ *http.Request, err error) {
 		got = err
 		w.WriteHeader(http.StatusTeapot)
 		_, _ = w.Write([]byte("refused"))
@@ -170,9 +170,9 @@ func TestErrorHandlerAnswers(t *testing.T) {
 // A websocket-style upgrade: Hijack works through the adapter's writer,
 // and the session is saved first (the hook runs with status 101).
 func TestHijack(t *testing.T) {
-	store, st := fileStore(t)
+	store, _ := fileStore(t)
 	r := gin.New()
-	r.Use(djgin.Middleware(store, st))
+	r.Use(djgin.Middleware(store))
 	keys := make(chan string, 1)
 	r.GET("/ws", func(c *gin.Context) {
 		s := djgin.Session(c)
@@ -208,7 +208,7 @@ func TestHijack(t *testing.T) {
 func TestDjangoLive(t *testing.T) {
 	site := sitepeer.NewSite(t)
 	r := gin.New()
-	r.Use(djgin.Middleware(site.Store, site.Settings))
+	r.Use(djgin.Middleware(site.Store))
 	r.GET("/whoami", func(c *gin.Context) {
 		u, err := site.Auth.UserFromRequest(c.Request)
 		switch {

@@ -24,7 +24,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	store := djgorilla.NewStore(dstore, settings)
+	store := djgorilla.NewStore(dstore)
 
 	h := func(w http.ResponseWriter, r *http.Request) {
 		sess, err := store.Get(r, settings.SessionCookieName)

@@ -2,7 +2,7 @@
 // Django's: a handler written against gorilla/sessions reads and writes
 // the session Django's SessionMiddleware reads, under Django's cookie.
 //
-//	store := djgorilla.NewStore(dbStore, settings) // any django.Store
+//	store := djgorilla.NewStore(dbStore) // any django.Store
 //	sess, err := store.Get(r, settings.SessionCookieName)
 //	id, _ := sess.Values["_auth_user_id"].(string)
 //	sess.Values["cart"] = []string{"42"}
@@ -86,8 +86,9 @@ type readState struct {
 var _ sessions.Store = (*Store)(nil)
 
 // NewStore returns a Store over store, which holds sessions as Django does
-// with settings.
-func NewStore(store django.Store, settings django.Settings) *Store {
+// with its settings (store.Settings()).
+func NewStore(store django.Store) *Store {
+	settings := store.Settings()
 	o := &sessions.Options{
 		Path: settings.SessionCookiePath, Domain: settings.SessionCookieDomain,
 		Secure: settings.SessionCookieSecure, HttpOnly: settings.SessionCookieHTTPOnly,
@@ -101,7 +102,7 @@ func NewStore(store django.Store, settings django.Settings) *Store {
 	case "None":
 		o.SameSite = http.SameSiteNoneMode
 	}
-	return &Store{Options: o, store: store, settings: settings}
+	return &Store{Options: o, store: store, settings: *settings}
 }
 
 // Get returns the session named name (the cookie name: pass
@@ -126,7 +127,7 @@ func (s *Store) New(r *http.Request, name string) (*sessions.Session, error) {
 	// django.Session's load gives Django's reactions (and the rules for
 	// unreadable data); the session itself is not kept, since it holds
 	// the request's context.
-	ds := django.NewSession(r.Context(), s.store, &s.settings, key)
+	ds := django.NewSession(r.Context(), s.store, key)
 	err := ds.Load(r.Context())
 	wp := weak.Make(session)
 	s.read.Store(wp, readState{err: err, keys: ds.Keys()})
@@ -186,7 +187,7 @@ func (s *Store) Save(r *http.Request, w http.ResponseWriter, session *sessions.S
 		return nil
 	}
 	if session.ID == "" {
-		key, err := django.Create(ctx, s.store, &s.settings, d)
+		key, err := django.Create(ctx, s.store, d)
 		if err != nil {
 			return fmt.Errorf("djgorilla: %w", err)
 		}
@@ -226,7 +227,7 @@ func (s *Store) dict(ctx context.Context, values map[any]any, stored []string) (
 	}
 	slices.Sort(keys)
 	// A session with no key never loads: Set only converts.
-	conv := django.NewSession(ctx, s.store, &s.settings, "")
+	conv := django.NewSession(ctx, s.store, "")
 	for _, k := range slices.Concat(stored, keys) {
 		v, ok := values[k]
 		if !ok {

@@ -52,7 +52,7 @@ func cookieOf(w *httptest.ResponseRecorder) *http.Cookie {
 // and the cookie carries Django's lifetime and attributes.
 func TestRoundTrip(t *testing.T) {
 	dstore, st := fileStore(t, "gorilla-unit-test-secret-key", t.TempDir())
-	store := djgorilla.NewStore(dstore, st)
+	store := djgorilla.NewStore(dstore)
 	w := do(func(w http.ResponseWriter, r *http.Request) {
 		s, err := store.Get(r, "sessionid")
 		if err != nil || !s.IsNew {
@@ -102,8 +102,8 @@ func TestRoundTrip(t *testing.T) {
 
 // MaxAge < 0 logs out: the stored session is deleted, and the cookie.
 func TestMaxAgeNegativeDeletes(t *testing.T) {
-	dstore, st := fileStore(t, "gorilla-unit-test-secret-key", t.TempDir())
-	store := djgorilla.NewStore(dstore, st)
+	dstore, _ := fileStore(t, "gorilla-unit-test-secret-key", t.TempDir())
+	store := djgorilla.NewStore(dstore)
 	w := do(func(w http.ResponseWriter, r *http.Request) {
 		s, _ := store.Get(r, "sessionid")
 		s.Values["a"] = "b"
@@ -130,12 +130,12 @@ func TestMaxAgeNegativeDeletes(t *testing.T) {
 func TestUnreadableLeftAlone(t *testing.T) {
 	dir := t.TempDir()
 	other, _ := fileStore(t, "the-real-django-secret-key", dir)
-	dstore, st := fileStore(t, "a-wrong-secret-key", dir)
-	store := djgorilla.NewStore(dstore, st)
+	dstore, _ := fileStore(t, "a-wrong-secret-key", dir)
+	store := djgorilla.NewStore(dstore)
 	otherSettings := django.DefaultSettings("the-real-django-secret-key")
 	otherSettings.SessionEngine = django.EngineFile
 	otherSettings.SessionFilePath = dir
-	sess := django.NewSession(t.Context(), other, &otherSettings, "")
+	sess := django.NewSession(t.Context(), other, "")
 	_ = sess.Set("_auth_user_id", "1")
 	if err := sess.Save(t.Context()); err != nil {
 		t.Fatal(err)
@@ -163,7 +163,7 @@ func TestUnreadableLeftAlone(t *testing.T) {
 // write Django sees, a logout (MaxAge -1) that Django honours.
 func TestDjangoLive(t *testing.T) {
 	site := sitepeer.NewSite(t)
-	store := djgorilla.NewStore(site.Store, site.Settings)
+	store := djgorilla.NewStore(site.Store)
 	name := site.Settings.SessionCookieName
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /whoami", func(w http.ResponseWriter, r *http.Request) {
@@ -180,7 +180,7 @@ func TestDjangoLive(t *testing.T) {
 			return
 		}
 		// Whois checks the session auth hash, as Django's get_user does.
-		u, ok, err := site.Auth.Whois(r.Context(), id, backend, hash)
+		u, ok, err := site.Auth.Whois(r.Context(), site.Store.Settings(), id, backend, hash)
 		switch {
 		case err != nil:
 			http.Error(w, err.Error(), http.StatusInternalServerError)

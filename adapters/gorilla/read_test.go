@@ -21,7 +21,7 @@ func TestReadSessionsCollected(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := NewStore(fs, st)
+	s := NewStore(fs)
 	const n = 1000
 	held := make([]*sessions.Session, 0, n)
 	for range n {

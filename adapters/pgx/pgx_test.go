@@ -81,7 +81,7 @@ func goSite(site *sitepeer.Site, name string) http.Handler {
 		}
 		fmt.Fprint(w, "bye")
 	})
-	return django.Middleware(site.Store, site.Settings)(mux)
+	return django.Middleware(site.Store)(mux)
 }
 
 var modes = []pgx.QueryExecMode{

@@ -30,7 +30,7 @@ func TestScsLoginOnCache(t *testing.T) {
 	st := django.DefaultSettings(sitepeer.SecretKey)
 	st.SessionEngine = django.EngineCache
 	st.DjangoVersion = django.Django52
-	sm := djscs.New(sitepeer.RedisStore(t, prefix, st), st)
+	sm := djscs.New(sitepeer.RedisStore(t, prefix, st))
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()

@@ -29,9 +29,9 @@ func Example() {
 	// What Django's login() leaves, made here so the example runs alone.
 	d := pyjson.NewDict(1)
 	d.Set("_auth_user_id", "7")
-	key, _ := django.Create(context.Background(), store, &settings, d)
+	key, _ := django.Create(context.Background(), store, d)
 
-	sm := djscs.New(store, settings)
+	sm := djscs.New(store)
 	h := sm.LoadAndSave(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Println("user", sm.GetString(r.Context(), "_auth_user_id"))
 		sm.Put(r.Context(), "cart", []string{"42"})

@@ -2,7 +2,7 @@
 // with scs's API: a Store (scs.Store and scs.CtxStore) over any
 // django.Store, and the Codec paired with it.
 //
-//	sm := djscs.New(dbStore, settings) // an *scs.SessionManager set up as Django's
+//	sm := djscs.New(dbStore) // an *scs.SessionManager set up as Django's
 //	mux.Handle("/", sm.LoadAndSave(handler))
 //	id := sm.GetString(r.Context(), "_auth_user_id")
 //	sm.Put(r.Context(), "cart", []string{"42"})
@@ -84,18 +84,19 @@ var (
 )
 
 // NewStore returns a Store over store, which holds sessions as Django does
-// with settings.
-func NewStore(store django.Store, settings django.Settings) *Store {
-	return &Store{store: store, settings: settings}
+// with its settings (store.Settings()).
+func NewStore(store django.Store) *Store {
+	return &Store{store: store, settings: *store.Settings()}
 }
 
 // New returns an scs.SessionManager that reads and writes Django's
 // sessions in store: the Store and Codec of this package, Lifetime
 // SESSION_COOKIE_AGE, and the cookie as Django's SESSION_COOKIE_* settings
 // make it (Persist false under SESSION_EXPIRE_AT_BROWSER_CLOSE).
-func New(store django.Store, settings django.Settings) *scs.SessionManager {
+func New(store django.Store) *scs.SessionManager {
+	settings := store.Settings()
 	sm := scs.New()
-	sm.Store = NewStore(store, settings)
+	sm.Store = NewStore(store)
 	sm.Codec = Codec{}
 	sm.Lifetime = time.Duration(settings.SessionCookieAge) * time.Second
 	sm.Cookie.Name = settings.SessionCookieName
@@ -126,7 +127,7 @@ func (s *Store) Find(token string) ([]byte, bool, error) {
 // session, or a token that cannot be a key, is not found with a nil
 // error; a failed store, or data this service could not use, is an error.
 func (s *Store) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
-	ds := django.NewSession(ctx, s.store, &s.settings, token)
+	ds := django.NewSession(ctx, s.store, token)
 	if err := ds.Load(ctx); err != nil {
 		return nil, false, fmt.Errorf("djscs: %w", err)
 	}
@@ -208,27 +209,25 @@ func djangoKey(token string) bool {
 // and the Django session dict between them, and never leave the process.
 type Codec struct{}
 
-// Encode converts values to a Django session dict, each value checked as
-// django.Session.Set checks it (django.ErrNotSerializable).
+// Encode converts values to a Django session dict, each value converted by
+// pyjson.ValueOf as django.Session.Set converts it under Django's JSON
+// serializer (a refused value wraps django.ErrNotSerializable).
 func (Codec) Encode(deadline time.Time, values map[string]any) ([]byte, error) {
 	keys := make([]string, 0, len(values))
 	for k := range values {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	// A session with no key never loads: Set only converts.
-	conv := django.NewSession(context.Background(), nil, &convSettings, "")
+	d := pyjson.NewDict(len(keys))
 	for _, k := range keys {
-		if err := conv.Set(k, values[k]); err != nil {
-			return nil, fmt.Errorf("djscs: %q: %w", k, err)
+		v, err := pyjson.ValueOf(values[k])
+		if err != nil {
+			return nil, fmt.Errorf("djscs: %q: %w: %w", k, django.ErrNotSerializable, err)
 		}
+		d.Set(k, v)
 	}
-	return encode(deadline, conv.Data())
+	return encode(deadline, d)
 }
-
-// convSettings are settings with Django's JSON serializer, which is all
-// Set needs to check a value.
-var convSettings = django.DefaultSettings("")
 
 // Decode returns the deadline and the session dict that Find read.
 func (Codec) Decode(b []byte) (time.Time, map[string]any, error) {

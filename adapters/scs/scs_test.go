@@ -75,11 +75,11 @@ func TestSessionManager(t *testing.T) {
 	store, st := fileStore(t, "scs-unit-test-secret-key", t.TempDir())
 	d := pyjson.NewDict(1)
 	d.Set("n", int64(7))
-	key, err := django.Create(t.Context(), store, &st, d)
+	key, err := django.Create(t.Context(), store, d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sm := djscs.New(store, st)
+	sm := djscs.New(store)
 	var deadline time.Time
 	h := sm.LoadAndSave(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Query().Get("op") {
@@ -139,7 +139,7 @@ func TestScsTokenNotStorable(t *testing.T) {
 		store django.Store
 		st    django.Settings
 	}{"file": {fstore, fst}, "db": {dstore, dst}} {
-		sm := djscs.New(c.store, c.st)
+		sm := djscs.New(c.store)
 		var errs []error
 		sm.ErrorFunc = func(w http.ResponseWriter, _ *http.Request, err error) {
 			errs = append(errs, err)
@@ -159,15 +159,15 @@ func TestScsTokenNotStorable(t *testing.T) {
 // scs answers with its ErrorFunc, writes nothing and sends no cookie.
 func TestUnreadableLeftAlone(t *testing.T) {
 	dir := t.TempDir()
-	real, realSt := fileStore(t, "the-real-django-secret-key", dir)
-	store, st := fileStore(t, "a-wrong-secret-key", dir)
+	real, _ := fileStore(t, "the-real-django-secret-key", dir)
+	store, _ := fileStore(t, "a-wrong-secret-key", dir)
 	d := pyjson.NewDict(1)
 	d.Set("_auth_user_id", "1")
-	key, err := django.Create(t.Context(), real, &realSt, d)
+	key, err := django.Create(t.Context(), real, d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sm := djscs.New(store, st)
+	sm := djscs.New(store)
 	var got error
 	sm.ErrorFunc = func(w http.ResponseWriter, _ *http.Request, err error) {
 		got = err
@@ -189,7 +189,7 @@ func TestUnreadableLeftAlone(t *testing.T) {
 // sees, a logout (Destroy) that Django honours.
 func TestDjangoLive(t *testing.T) {
 	site := sitepeer.NewSite(t)
-	sm := djscs.New(site.Store, site.Settings)
+	sm := djscs.New(site.Store)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /whoami", func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
@@ -199,7 +199,7 @@ func TestDjangoLive(t *testing.T) {
 			return
 		}
 		// Whois checks the session auth hash, as Django's get_user does.
-		u, ok, err := site.Auth.Whois(ctx, id, sm.GetString(ctx, "_auth_user_backend"), sm.GetString(ctx, "_auth_user_hash"))
+		u, ok, err := site.Auth.Whois(ctx, site.Store.Settings(), id, sm.GetString(ctx, "_auth_user_backend"), sm.GetString(ctx, "_auth_user_hash"))
 		switch {
 		case err != nil:
 			http.Error(w, err.Error(), http.StatusInternalServerError)

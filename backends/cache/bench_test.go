@@ -76,7 +76,7 @@ func BenchmarkLoadSave(b *testing.B) {
 	ctx := context.Background()
 	for _, bs := range benchStores(b) {
 		b.Run(bs.name, func(b *testing.B) {
-			key, err := django.Create(ctx, bs.direct, &bs.direct.settings, sampleSession(1))
+			key, err := django.Create(ctx, bs.direct, sampleSession(1))
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -105,7 +105,7 @@ func BenchmarkLoadSaveDeadline(b *testing.B) {
 		b.Run(bs.name, func(b *testing.B) {
 			ctx, cancel := context.WithTimeout(context.Background(), 1e12)
 			defer cancel()
-			key, err := django.Create(ctx, bs.direct, &bs.direct.settings, sampleSession(1))
+			key, err := django.Create(ctx, bs.direct, sampleSession(1))
 			if err != nil {
 				b.Fatal(err)
 			}

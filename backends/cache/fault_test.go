@@ -21,7 +21,7 @@ import (
 // alone.
 func faultCase(t *testing.T, p *testnet.Proxy, st *Store, direct *Store) {
 	ctx := ctxT(t)
-	key, err := django.Create(ctx, st, &st.settings, sampleSession(5))
+	key, err := django.Create(ctx, st, sampleSession(5))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -57,9 +58,6 @@ type Options struct {
 	// pickle.DEFAULT_PROTOCOL, for django-redis, or its PICKLE_VERSION
 	// option). Django on Python 3.6/3.7 wrote 4. Reading accepts 2 to 5.
 	PickleProtocol int
-	// Clock is the time memcached's absolute expiration times are computed
-	// from (Django uses time.time()); nil means time.Now.
-	Clock func() time.Time
 	// Compressor is django-redis' OPTIONS["COMPRESSOR"] (DjangoRedis only;
 	// default NoCompressor).
 	Compressor Compressor
@@ -81,9 +79,26 @@ func (o *Options) makeKey(key string) string {
 	return MakeKey(key, o.KeyPrefix, v)
 }
 
-func (o *Options) now() time.Time {
-	if o.Clock != nil {
-		return o.Clock()
+// The clock memcached's absolute expiration times are computed from
+// (Django uses time.time()) is the session settings' (Settings.Clock): the
+// session store that calls the cache puts it on the call's context, so a
+// Cache has no clock of its own to disagree with it. A call without one
+// uses time.Now.
+type clockKey struct{}
+
+// WithClock returns ctx carrying clock for the cache calls made with it.
+// The session stores (Store, cacheddb) do this with their settings' clock;
+// code that calls a Cache directly may.
+func WithClock(ctx context.Context, clock func() time.Time) context.Context {
+	if clock == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, clockKey{}, clock)
+}
+
+func now(ctx context.Context) time.Time {
+	if c, ok := ctx.Value(clockKey{}).(func() time.Time); ok {
+		return c()
 	}
 	return time.Now()
 }

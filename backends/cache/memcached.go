@@ -150,7 +150,7 @@ func (m *Memcached) HasKey(ctx context.Context, key string) (bool, error) {
 // Set would send. NOT_STORED means no value was there; any other refusal
 // (a value too large) is handled as Set handles it.
 func (m *Memcached) replace(ctx context.Context, key string, value any, timeout int64) (bool, error) {
-	it, err := m.item(key, value, timeout)
+	it, err := m.item(ctx, key, value, timeout)
 	if err != nil {
 		return false, err
 	}
@@ -166,7 +166,7 @@ func (m *Memcached) replace(ctx context.Context, key string, value any, timeout 
 	})
 }
 
-func (m *Memcached) item(key string, value any, timeout int64) (*memcache.Item, error) {
+func (m *Memcached) item(ctx context.Context, key string, value any, timeout int64) (*memcache.Item, error) {
 	k, err := m.Key(key)
 	if err != nil {
 		return nil, err
@@ -175,7 +175,7 @@ func (m *Memcached) item(key string, value any, timeout int64) (*memcache.Item, 
 	if err != nil {
 		return nil, err
 	}
-	return &memcache.Item{Key: k, Value: data, Flags: flags, Expiration: memcachedExpiration(timeout, m.opts.now())}, nil
+	return &memcache.Item{Key: k, Value: data, Flags: flags, Expiration: memcachedExpiration(timeout, now(ctx))}, nil
 }
 
 // Set is cache.set: a set command with Django's expiration
@@ -184,7 +184,7 @@ func (m *Memcached) item(key string, value any, timeout int64) (*memcache.Item, 
 // item size limit), Django deletes the key so that no stale value
 // survives; so does Set, and it reports the refusal as an error.
 func (m *Memcached) Set(ctx context.Context, key string, value any, timeout int64) error {
-	it, err := m.item(key, value, timeout)
+	it, err := m.item(ctx, key, value, timeout)
 	if err != nil {
 		return err
 	}
@@ -219,7 +219,7 @@ func serverRefused(err error) bool {
 
 // Add is cache.add: an add command; false when the key holds a value.
 func (m *Memcached) Add(ctx context.Context, key string, value any, timeout int64) (bool, error) {
-	it, err := m.item(key, value, timeout)
+	it, err := m.item(ctx, key, value, timeout)
 	if err != nil {
 		return false, err
 	}

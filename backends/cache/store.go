@@ -83,6 +83,7 @@ func (s *Store) Load(ctx context.Context, key string) (*pyjson.Dict, error) {
 // get-then-set: ErrUpdate when nothing is stored. Like Django's, an update
 // is not atomic: a delete between the two calls is undone by the set.
 func (s *Store) Save(ctx context.Context, key string, session *pyjson.Dict, create bool) error {
+	ctx = WithClock(ctx, s.settings.Clock) // memcached's absolute expiry: the settings' clock
 	if session == nil {
 		session = pyjson.NewDict(0)
 	}
@@ -158,3 +159,6 @@ func (s *Store) ClearExpired(context.Context) error { return nil }
 func ExpiryAge(settings *django.Settings, session *pyjson.Dict, now time.Time) (int64, error) {
 	return settings.ExpiryAge(session, now)
 }
+
+// Settings returns the settings the store was made with (django.Store).
+func (s *Store) Settings() *django.Settings { return &s.settings }

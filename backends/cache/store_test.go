@@ -116,7 +116,7 @@ func TestStoreLifecycle(t *testing.T) {
 			ctx := ctxT(t)
 			st := newStore(t, b.cache)
 			sess := sampleSession(42)
-			key, err := django.Create(ctx, st, &st.settings, sess)
+			key, err := django.Create(ctx, st, sess)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -185,7 +185,7 @@ func TestStoreTimeouts(t *testing.T) {
 				}
 			}
 			// default: SESSION_COOKIE_AGE, relative
-			key, err := django.Create(ctx, st, &st.settings, sampleSession(1))
+			key, err := django.Create(ctx, st, sampleSession(1))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -372,7 +372,7 @@ func TestRedisReplicaRouting(t *testing.T) {
 			t.Fatal(err)
 		}
 		st := newStore(t, c)
-		key, err := django.Create(ctx, st, &st.settings, sampleSession(1))
+		key, err := django.Create(ctx, st, sampleSession(1))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -405,7 +405,7 @@ func TestDjangoRedisZlib(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := newStore(t, c)
-	key, err := django.Create(ctx, st, &st.settings, sampleSession(7))
+	key, err := django.Create(ctx, st, sampleSession(7))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -459,7 +459,7 @@ func TestMemcachedTooLarge(t *testing.T) {
 	b := memcachedBackends(t)[0]
 	ctx := ctxT(t)
 	st := newStore(t, b.cache)
-	key, err := django.Create(ctx, st, &st.settings, sampleSession(1))
+	key, err := django.Create(ctx, st, sampleSession(1))
 	if err != nil {
 		t.Fatal(err)
 	}

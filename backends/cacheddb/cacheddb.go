@@ -64,7 +64,7 @@ func New(d *db.Store, c cache.Cache, opts ...Option) (*Store, error) {
 	if d == nil || c == nil {
 		return nil, fmt.Errorf("%w: cached_db: New needs a db.Store and a cache.Cache", django.ErrImproperlyConfigured)
 	}
-	settings := d.Settings()
+	settings := *d.Settings()
 	s := &Store{db: d, cache: c, settings: settings, guarded: settings.Version().AtLeast(5, 1), logger: settings.Log()}
 	for _, o := range opts {
 		o(s)
@@ -74,11 +74,15 @@ func New(d *db.Store, c cache.Cache, opts ...Option) (*Store, error) {
 
 func cacheKey(key string) string { return KeyPrefix + key }
 
+// Settings returns the settings of the db store (django.Store).
+func (s *Store) Settings() *django.Settings { return &s.settings }
+
 // Load returns the cached session, or the database row's (then cached).
 // A cache failure is a miss, as in Django; a failure of the cache write
 // after reading the row is an error, as in Django (whose read-through set
 // is not guarded in any version).
 func (s *Store) Load(ctx context.Context, key string) (*pyjson.Dict, error) {
+	ctx = cache.WithClock(ctx, s.settings.Clock) // memcached's absolute expiry: the settings' clock
 	if !django.ValidSessionKey(key) {
 		return pyjson.NewDict(0), django.ErrNotFound
 	}
@@ -104,6 +108,7 @@ func (s *Store) Load(ctx context.Context, key string) (*pyjson.Dict, error) {
 // Save writes the row (create: INSERT, else UPDATE, as the db engine),
 // then the cache copy with the session's expiry age.
 func (s *Store) Save(ctx context.Context, key string, session *pyjson.Dict, create bool) error {
+	ctx = cache.WithClock(ctx, s.settings.Clock) // memcached's absolute expiry: the settings' clock
 	if err := s.db.Save(ctx, key, session, create); err != nil {
 		return err
 	}

@@ -58,10 +58,10 @@ func setup(t *testing.T) (*Store, *redis.Client, django.Settings) {
 }
 
 func TestWriteThroughReadThrough(t *testing.T) {
-	st, rc, s := setup(t)
+	st, rc, _ := setup(t)
 	ctx := context.Background()
 	d, _ := pyjson.UnmarshalDict([]byte(`{"a":1}`))
-	key, err := django.Create(ctx, st, &s, d)
+	key, err := django.Create(ctx, st, d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,10 +95,10 @@ func TestWriteThroughReadThrough(t *testing.T) {
 }
 
 func TestCacheFailureOnSave(t *testing.T) {
-	st, rc, s := setup(t)
+	st, rc, _ := setup(t)
 	ctx := context.Background()
 	d, _ := pyjson.UnmarshalDict([]byte(`{"a":1}`))
-	key, err := django.Create(ctx, st, &s, d)
+	key, err := django.Create(ctx, st, d)
 	if err != nil {
 		t.Fatal(err)
 	}

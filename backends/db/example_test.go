@@ -40,7 +40,7 @@ func Example() {
 
 	session := pyjson.NewDict(0)
 	session.Set("_auth_user_id", "42")
-	key, err := django.Create(ctx, store, &settings, session) // the sessionid cookie
+	key, err := django.Create(ctx, store, session) // the sessionid cookie
 	if err != nil {
 		panic(err)
 	}

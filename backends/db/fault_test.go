@@ -33,7 +33,7 @@ func TestServerGoesAway(t *testing.T) {
 				}
 				ctx := context.Background()
 				good, _ := pyjson.UnmarshalDict([]byte(`{"cart":[1,2,3]}`))
-				key, err := django.Create(ctx, st, &s, good)
+				key, err := django.Create(ctx, st, good)
 				if err != nil {
 					t.Fatal(err)
 				}

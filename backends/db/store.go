@@ -123,10 +123,8 @@ func (s *Store) Table() string { return s.table }
 // Codec returns the codec of session_data.
 func (s *Store) Codec() *django.Codec { return s.codec }
 
-// Settings returns the settings the store was made with, so that a store
-// built on this one (cacheddb.New) reads them here instead of being handed
-// them a second time, which could disagree.
-func (s *Store) Settings() django.Settings { return s.settings }
+// Settings returns the settings the store was made with (django.Store).
+func (s *Store) Settings() *django.Settings { return &s.settings }
 
 // storable reports whether key can be a session_key value at all: valid
 // UTF-8 without NUL and at most 40 characters (varchar(40); PostgreSQL

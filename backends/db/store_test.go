@@ -105,7 +105,7 @@ var ctx = context.Background()
 
 func (e *env) create(t testing.TB, s *pyjson.Dict) string {
 	t.Helper()
-	key, err := django.Create(ctx, e.store, &e.settings, s)
+	key, err := django.Create(ctx, e.store, s)
 	if err != nil {
 		t.Fatalf("Create: %v", err)
 	}

@@ -404,3 +404,6 @@ func (s *Store) ClearExpired(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Settings returns the settings the store was made with (django.Store).
+func (s *Store) Settings() *django.Settings { return &s.settings }

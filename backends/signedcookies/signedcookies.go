@@ -35,11 +35,12 @@ var ErrCookieTooLarge = errors.New("signedcookies: session cookie larger than br
 // Save, Delete and ClearExpired store nothing, and Exists is always false,
 // as in Django. The cookie to send is CookieValue(session).
 type Store struct {
-	codec  *django.Codec
-	name   string
-	limit  int
-	warn   bool
-	logger *slog.Logger
+	settings django.Settings
+	codec    *django.Codec
+	name     string
+	limit    int
+	warn     bool
+	logger   *slog.Logger
 }
 
 var _ django.Store = (*Store)(nil)
@@ -63,7 +64,7 @@ func New(settings django.Settings, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{codec: codec, name: settings.SessionCookieName, limit: MaxCookieSize, logger: settings.Log()}
+	s := &Store{settings: settings, codec: codec, name: settings.SessionCookieName, limit: MaxCookieSize, logger: settings.Log()}
 	for _, o := range opts {
 		o(s)
 	}
@@ -113,3 +114,6 @@ func (s *Store) Exists(ctx context.Context, key string) (bool, error) { return f
 
 // ClearExpired does nothing: nothing is stored.
 func (s *Store) ClearExpired(ctx context.Context) error { return nil }
+
+// Settings returns the settings the store was made with (django.Store).
+func (s *Store) Settings() *django.Settings { return &s.settings }

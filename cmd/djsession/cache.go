@@ -5,15 +5,14 @@ import (
 
 	"github.com/djsession/djsession/backends"
 	"github.com/djsession/djsession/backends/cache"
-	"github.com/djsession/djsession/django"
 )
 
 // openCache reads --cache (or $CACHE_URL, $REDIS_URL) as
 // backends.ParseCacheURL does, then --cache-backend, --cache-key-prefix
-// and --cache-version over what the URL says. The cache computes
-// memcached's absolute expiration times with the settings' clock, the one
-// that stamps the session (--now).
-func (c *cli) openCache(s django.Settings) (cache.Cache, func(), error) {
+// and --cache-version over what the URL says. memcached's absolute
+// expiration times come from the settings' clock (--now) through the
+// session store.
+func (c *cli) openCache() (cache.Cache, func(), error) {
 	raw, source, ok := c.setting("cache", envCacheURL, envRedisURL)
 	if !ok || raw == "" {
 		return nil, nil, usagef("the cache engines need --cache (or $%s) memcached://host:port[,...] or redis://host:port/N[,...]", envCacheURL)
@@ -46,7 +45,7 @@ func (c *cli) openCache(s django.Settings) (cache.Cache, func(), error) {
 		}
 		cc.Backend = path
 	}
-	cl, closeCache, err := cc.Open(s)
+	cl, closeCache, err := cc.Open()
 	if err != nil {
 		return nil, nil, usagef("%s: %v", source, err)
 	}

@@ -74,7 +74,7 @@ func (c *cli) openStore(s django.Settings) (django.Store, func(), error) {
 		closers = append(closers, func() { sqlDB.Close() })
 	}
 	if s.SessionEngine == django.EngineCache || s.SessionEngine == django.EngineCachedDB {
-		cc, closeCache, err := c.openCache(s)
+		cc, closeCache, err := c.openCache()
 		if err != nil {
 			closeAll()
 			return nil, nil, err

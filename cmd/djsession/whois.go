@@ -61,8 +61,8 @@ func (c *cli) whois() error {
 		table.Table = t
 	}
 	users := auth.NewSQLUsers(sqlDB, dialect, table)
-	au := &auth.Auth{Settings: &s, Users: users}
-	user, valid, err := au.Whois(ctx, id, backend, hash)
+	au := &auth.Auth{Users: users}
+	user, valid, err := au.Whois(ctx, &s, id, backend, hash)
 	if errorsIs(err, auth.ErrNoUser) {
 		// As get_user: a missing user, a backend not configured, an
 		// inactive user under ModelBackend; the error says which.

@@ -4,7 +4,7 @@
 // The common task, the logged-in user of a request that went through
 // django.Middleware:
 //
-//	a := &auth.Auth{Settings: &settings, Users: auth.NewSQLUsers(sqlDB, db.Postgres, auth.UserTable{})}
+//	a := &auth.Auth{Users: auth.NewSQLUsers(sqlDB, db.Postgres, auth.UserTable{})}
 //	user, err := a.UserFromRequest(r) // nil: anonymous; err: the store or the database failed
 //
 // UserFromRequest is Django's get_user: the user id from the session
@@ -89,10 +89,10 @@ func hashWith(password, secret string, alg signing.Algorithm) string {
 func equal(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
 
 // Auth runs django.contrib.auth's session functions with a project's
-// settings and users.
+// users. The Django settings (SECRET_KEY for the session auth hash, the
+// version) are the session's: its store's, given once.
 type Auth struct {
-	Settings *django.Settings
-	Users    UserStore
+	Users UserStore
 	// Backends is AUTHENTICATION_BACKENDS (default: ModelBackend only).
 	Backends []string
 }
@@ -104,9 +104,8 @@ func (a *Auth) backends() []string {
 	return a.Backends
 }
 
-// hash is user.get_session_auth_hash() for the configured version.
-func (a *Auth) hash(u *User) string {
-	s := a.Settings
+// hashOf is user.get_session_auth_hash() for the configured version.
+func hashOf(s *django.Settings, u *User) string {
 	if s.Version() == django.Django32 && s.DefaultHashingAlgorithm == "sha1" {
 		return LegacySessionAuthHash(u.Password, s.SecretKey)
 	}
@@ -114,8 +113,7 @@ func (a *Auth) hash(u *User) string {
 }
 
 // fallbackHashes is get_session_auth_fallback_hash() (Django 4.1+).
-func (a *Auth) fallbackHashes(u *User) []string {
-	s := a.Settings
+func fallbackHashes(s *django.Settings, u *User) []string {
 	if !s.Version().AtLeast(4, 1) {
 		return nil
 	}
@@ -147,7 +145,7 @@ func (a *Auth) Login(ctx context.Context, sess *django.Session, user *User, back
 	if user == nil {
 		return errors.New("auth: Login needs a user")
 	}
-	h := a.hash(user)
+	h := hashOf(sess.Settings(), user)
 	if stored, ok := sess.GetString(SessionKey); ok || sess.Has(SessionKey) {
 		cur, _ := sess.GetString(HashSessionKey)
 		if !samePK(stored, user.ID) || (h != "" && !equal(cur, h)) {
@@ -224,17 +222,17 @@ func (a *Auth) GetUser(ctx context.Context, sess *django.Session) (*User, error)
 // user's: current (the hash of the configured key matches), or stale but
 // accepted (Django 3.2's legacy sha1 hash; 4.1+: the hash under a
 // SECRET_KEY_FALLBACKS key, which get_user re-stamps).
-func (a *Auth) hashMatch(user *User, stored string) (current, fallback bool) {
+func hashMatch(s *django.Settings, user *User, stored string) (current, fallback bool) {
 	if stored == "" {
 		return false, false
 	}
-	if equal(stored, a.hash(user)) {
+	if equal(stored, hashOf(s, user)) {
 		return true, false
 	}
-	if a.Settings.Version() == django.Django32 {
-		return equal(stored, LegacySessionAuthHash(user.Password, a.Settings.SecretKey)), false
+	if s.Version() == django.Django32 {
+		return equal(stored, LegacySessionAuthHash(user.Password, s.SecretKey)), false
 	}
-	for _, fb := range a.fallbackHashes(user) {
+	for _, fb := range fallbackHashes(s, user) {
 		if equal(stored, fb) {
 			return false, true
 		}
@@ -245,7 +243,7 @@ func (a *Auth) hashMatch(user *User, stored string) (current, fallback bool) {
 // verify is get_user's hash check, with its side effects on the session.
 func (a *Auth) verify(ctx context.Context, sess *django.Session, user *User) (bool, error) {
 	stored, _ := sess.GetString(HashSessionKey)
-	current, fallback := a.hashMatch(user, stored)
+	current, fallback := hashMatch(sess.Settings(), user, stored)
 	switch {
 	case current:
 		return true, nil
@@ -253,17 +251,17 @@ func (a *Auth) verify(ctx context.Context, sess *django.Session, user *User) (bo
 		if err := sess.CycleKey(ctx); err != nil {
 			return false, err
 		}
-		sess.Set(HashSessionKey, a.hash(user))
+		sess.Set(HashSessionKey, hashOf(sess.Settings(), user))
 		return true, nil
 	}
-	if a.Settings.DiscardUnreadable {
+	if sess.Settings().DiscardUnreadable {
 		return false, sess.Flush(ctx)
 	}
 	// Django flushes the session here: the password changed since the
 	// login. A SECRET_KEY that differs from Django's fails every hash
 	// the same way, and flushing would log the user out of Django, so by
 	// default the user is only anonymous to this service.
-	a.Settings.Log().Warn("session auth hash does not match the user's password: anonymous here, the session left as it is "+
+	sess.Settings().Log().Warn("session auth hash does not match the user's password: anonymous here, the session left as it is "+
 		"(the password changed since the login, or SECRET_KEY/SECRET_KEY_FALLBACKS differ from Django's)",
 		"logger", "djsession", "setting", "SECRET_KEY, SECRET_KEY_FALLBACKS", "user_id", user.ID)
 	return false, nil
@@ -275,7 +273,7 @@ func (a *Auth) verify(ctx context.Context, sess *django.Session, user *User) (bo
 // fails with ErrNoUser where GetUser finds no user: a backend that is not
 // in Auth.Backends, a user the store does not have, an inactive user under
 // ModelBackend. The error says which.
-func (a *Auth) Whois(ctx context.Context, id, backend, hash string) (user *User, hashValid bool, err error) {
+func (a *Auth) Whois(ctx context.Context, settings *django.Settings, id, backend, hash string) (user *User, hashValid bool, err error) {
 	if !slices.Contains(a.backends(), backend) {
 		return nil, false, fmt.Errorf("%w: the session's backend %q is not in Auth.Backends (AUTHENTICATION_BACKENDS)", ErrNoUser, backend)
 	}
@@ -286,6 +284,6 @@ func (a *Auth) Whois(ctx context.Context, id, backend, hash string) (user *User,
 	if backend == ModelBackend && !user.IsActive {
 		return nil, false, fmt.Errorf("%w: user %s is inactive, and ModelBackend logs in active users only", ErrNoUser, id)
 	}
-	current, fallback := a.hashMatch(user, hash)
+	current, fallback := hashMatch(settings, user, hash)
 	return user, current || fallback, nil
 }

@@ -69,17 +69,23 @@ var (
 	bob   = &User{ID: "2", Username: "bob", Password: "md5$salt$fedcba9876543210fedcba9876543210", IsActive: true}
 )
 
-func setup(t *testing.T, version django.Version) (*Auth, django.Store, *django.Settings) {
+// setup returns an Auth over a file store made with the interop vectors'
+// settings of version, changed by opts (settings are given once, to the
+// store), and those settings.
+func setup(t *testing.T, version django.Version, opts ...func(*django.Settings)) (*Auth, django.Store, *django.Settings) {
 	t.Helper()
 	s := django.DefaultSettings("django-insecure-interop-vector-secret-key-0123456789")
 	s.DjangoVersion = version
 	s.SessionEngine = django.EngineFile
 	s.SessionFilePath = t.TempDir()
+	for _, o := range opts {
+		o(&s)
+	}
 	st, err := file.New(s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Auth{Settings: &s, Users: mapUsers{"1": alice, "2": bob}}, st, &s
+	return &Auth{Users: mapUsers{"1": alice, "2": bob}}, st, st.Settings()
 }
 
 // The login flows (login over an anonymous session, the same user again,
@@ -89,7 +95,7 @@ func setup(t *testing.T, version django.Version) (*Auth, django.Store, *django.S
 func TestGetUserEdgeCases(t *testing.T) {
 	ctx := context.Background()
 	a, st, s := setup(t, django.Django61)
-	sess := django.NewSession(ctx, st, s, "")
+	sess := django.NewSession(ctx, st, "")
 	sess.Set(SessionKey, "1")
 	sess.Set(BackendSessionKey, "some.other.Backend")
 	sess.Set(HashSessionKey, SessionAuthHash(alice.Password, s.SecretKey))
@@ -101,15 +107,18 @@ func TestGetUserEdgeCases(t *testing.T) {
 	if u, err := a.GetUser(ctx, sess); err != nil || u != nil || !sess.Has(SessionKey) {
 		t.Errorf("a missing user is anonymous, and the session is untouched: %v, %v", u, err)
 	}
+	// Django's mode: the same session over a store with DiscardUnreadable.
+	_, dst, _ := setup(t, django.Django61, djangoMode)
+	sess = django.NewSession(ctx, dst, "")
 	sess.Set(SessionKey, "1")
+	sess.Set(BackendSessionKey, ModelBackend)
 	sess.Set(HashSessionKey, "")
-	djangoMode(s)
 	if u, err := a.GetUser(ctx, sess); err != nil || u != nil || sess.Has(SessionKey) {
 		t.Errorf("an empty hash flushes in Django's mode: %v, %v", u, err)
 	}
 	// 3.2 accepts the legacy sha1 hash.
 	a32, st32, s32 := setup(t, django.Django32)
-	old := django.NewSession(ctx, st32, s32, "")
+	old := django.NewSession(ctx, st32, "")
 	old.Set(SessionKey, "1")
 	old.Set(BackendSessionKey, ModelBackend)
 	old.Set(HashSessionKey, LegacySessionAuthHash(alice.Password, s32.SecretKey))
@@ -128,9 +137,8 @@ func TestGetUserEdgeCases(t *testing.T) {
 
 func TestLoginRequestRotatesCSRF(t *testing.T) {
 	a, st, s := setup(t, django.Django61)
-	cs := csrf.DefaultSettings()
 	var before, after string
-	h := django.Middleware(st, *s)(csrf.Middleware(cs)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := django.Middleware(st)(csrf.Middleware(*s)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		before, _ = csrf.GetToken(r)
 		if err := a.LoginRequest(r, alice, ""); err != nil {
 			t.Error(err)

@@ -70,7 +70,7 @@ func (r *flowReplay) use(secret string, fallbacks []string) {
 	t0 := r.t0
 	s.Clock = func() time.Time { return t0 }
 	r.settings = s
-	r.auth = &Auth{Settings: &r.settings, Users: mapUsers{"1": alice, "2": bob}}
+	r.auth = &Auth{Users: mapUsers{"1": alice, "2": bob}}
 	djangoMode(&r.settings)
 	st, err := file.New(r.settings)
 	if err != nil {
@@ -80,7 +80,7 @@ func (r *flowReplay) use(secret string, fallbacks []string) {
 }
 
 func (r *flowReplay) session(key string) *django.Session {
-	return django.NewSession(r.ctx, r.store, &r.settings, key)
+	return django.NewSession(r.ctx, r.store, key)
 }
 
 // freshLogin is gen_login's fresh_login: a saved anonymous session, then

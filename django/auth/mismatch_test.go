@@ -19,11 +19,12 @@ import (
 func TestHashMismatchLeavesTheSession(t *testing.T) {
 	ctx := context.Background()
 	for _, discard := range []bool{false, true} {
-		a, st, s := setup(t, django.Django52)
 		var logs bytes.Buffer
-		s.Logger = slog.New(slog.NewTextHandler(&logs, nil))
-		s.DiscardUnreadable = discard
-		sess := django.NewSession(ctx, st, s, "")
+		a, st, _ := setup(t, django.Django52, func(s *django.Settings) {
+			s.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+			s.DiscardUnreadable = discard
+		})
+		sess := django.NewSession(ctx, st, "")
 		sess.Set(SessionKey, "1")
 		sess.Set(BackendSessionKey, ModelBackend)
 		sess.Set(HashSessionKey, SessionAuthHash(alice.Password, "the-django-sites-real-key"))
@@ -31,7 +32,7 @@ func TestHashMismatchLeavesTheSession(t *testing.T) {
 			t.Fatal(err)
 		}
 		key := sess.Key()
-		sess = django.NewSession(ctx, st, s, key)
+		sess = django.NewSession(ctx, st, key)
 		u, err := a.GetUser(ctx, sess)
 		if err != nil || u != nil {
 			t.Fatalf("discard=%v: GetUser = %v, %v; want anonymous", discard, u, err)
@@ -60,13 +61,13 @@ func TestGetUserOfUnreadableSession(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sess := django.NewSession(ctx, djangoStore, &other, "")
+	sess := django.NewSession(ctx, djangoStore, "")
 	sess.Set(SessionKey, "1")
 	sess.Set(BackendSessionKey, ModelBackend)
 	if err := sess.Save(ctx); err != nil {
 		t.Fatal(err)
 	}
-	mine := django.NewSession(ctx, st, s, sess.Key())
+	mine := django.NewSession(ctx, st, sess.Key())
 	if u, err := a.GetUser(ctx, mine); err != nil || u != nil || !errors.Is(mine.Err(), django.ErrUnreadable) {
 		t.Fatalf("GetUser = %v, %v; want anonymous and no error", u, err)
 	}

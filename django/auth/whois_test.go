@@ -37,24 +37,24 @@ func TestWhoisAgreesWithGetUser(t *testing.T) {
 			a.Backends = c.backends
 
 			// The same session through GetUser.
-			sess := django.NewSession(ctx, st, s, "")
+			sess := django.NewSession(ctx, st, "")
 			sess.Set(SessionKey, c.id)
 			sess.Set(BackendSessionKey, c.backend)
 			hash := ""
 			if c.user != nil {
-				hash = a.hash(c.user)
+				hash = hashOf(s, c.user)
 			}
 			sess.Set(HashSessionKey, hash)
 			if err := sess.Save(ctx); err != nil {
 				t.Fatal(err)
 			}
-			loaded := django.NewSession(ctx, st, s, sess.Key())
+			loaded := django.NewSession(ctx, st, sess.Key())
 			got, err := a.GetUser(ctx, loaded)
 			if err != nil {
 				t.Fatalf("GetUser: %v", err)
 			}
 
-			user, valid, err := a.Whois(ctx, c.id, c.backend, hash)
+			user, valid, err := a.Whois(ctx, s, c.id, c.backend, hash)
 			if c.why == "" {
 				if err != nil || user != c.user || !valid {
 					t.Fatalf("Whois = %v, %v, %v; want %s with a valid hash", user, valid, err, c.id)

@@ -27,7 +27,7 @@ func Example() {
 	}
 
 	r := chi.NewRouter()
-	r.Use(django.Middleware(store, settings))
+	r.Use(django.Middleware(store))
 	r.Post("/cart/{item}", func(w http.ResponseWriter, r *http.Request) {
 		if err := django.FromRequest(r).Set("cart", []string{chi.URLParam(r, "item")}); err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)

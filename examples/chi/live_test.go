@@ -16,7 +16,7 @@ import (
 func TestDjangoLive(t *testing.T) {
 	site := sitepeer.NewSite(t)
 	r := chi.NewRouter()
-	r.Use(django.Middleware(site.Store, site.Settings))
+	r.Use(django.Middleware(site.Store))
 	r.Get("/whoami", func(w http.ResponseWriter, r *http.Request) {
 		u, err := site.Auth.UserFromRequest(r)
 		switch {

@@ -28,7 +28,7 @@ func Example() {
 	}
 
 	e := echo.New()
-	e.Use(echo.WrapMiddleware(django.Middleware(store, settings)))
+	e.Use(echo.WrapMiddleware(django.Middleware(store)))
 	e.POST("/cart/:item", func(c echo.Context) error {
 		if err := django.FromRequest(c.Request()).Set("cart", []string{c.Param("item")}); err != nil {
 			return echo.NewHTTPError(http.StatusBadRequest, err.Error())

@@ -16,7 +16,7 @@ import (
 func TestDjangoLive(t *testing.T) {
 	site := sitepeer.NewSite(t)
 	e := echo.New()
-	e.Use(echo.WrapMiddleware(django.Middleware(site.Store, site.Settings)))
+	e.Use(echo.WrapMiddleware(django.Middleware(site.Store)))
 	e.GET("/whoami", func(c echo.Context) error {
 		u, err := site.Auth.UserFromRequest(c.Request())
 		switch {
@@ -56,7 +56,7 @@ func TestErrorNotSaved(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := echo.New()
-	e.Use(echo.WrapMiddleware(django.Middleware(store, st)))
+	e.Use(echo.WrapMiddleware(django.Middleware(store)))
 	e.GET("/fail", func(c echo.Context) error {
 		_ = django.FromRequest(c.Request()).Set("x", 1)
 		c.Error(echo.NewHTTPError(http.StatusInternalServerError, "down"))
@@ -81,7 +81,7 @@ func TestReturnedErrorSaved(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := echo.New()
-	e.Use(echo.WrapMiddleware(django.Middleware(store, st)))
+	e.Use(echo.WrapMiddleware(django.Middleware(store)))
 	e.GET("/fail", func(c echo.Context) error {
 		_ = django.FromRequest(c.Request()).Set("x", 1)
 		return echo.NewHTTPError(http.StatusInternalServerError, "down")

@@ -178,7 +178,7 @@ func newHandler(cfg config) (http.Handler, func(), error) {
 	}
 
 	a := &app{
-		auth: &auth.Auth{Settings: &settings, Users: auth.NewSQLUsers(sqlDB, db.SQLite, auth.UserTable{})},
+		auth: &auth.Auth{Users: auth.NewSQLUsers(sqlDB, db.SQLite, auth.UserTable{})},
 	}
 	goPages := http.NewServeMux()
 	goPages.HandleFunc("GET /go/{$}", a.page)
@@ -187,10 +187,10 @@ func newHandler(cfg config) (http.Handler, func(), error) {
 
 	mux := http.NewServeMux()
 	// Django's CSRF protection, with Django's csrftoken cookie: a token
-	// minted by either side is accepted by the other.
-	cs := csrf.DefaultSettings()
-	cs.DjangoVersion = settings.DjangoVersion
-	mux.Handle("/go/", django.Middleware(store, settings)(csrf.Middleware(cs)(goPages)))
+	// minted by either side is accepted by the other. The CSRF_* settings
+	// are part of the same settings (Django's defaults here, as in
+	// settings.py).
+	mux.Handle("/go/", django.Middleware(store)(csrf.Middleware(settings)(goPages)))
 	mux.Handle("GET /{$}", http.RedirectHandler("/go/", http.StatusFound))
 	mux.Handle("/", djangoProxy(cfg.DjangoAddr))
 	return mux, func() { sqlDB.Close() }, nil

@@ -228,7 +228,7 @@ func (s *Site) On(t testing.TB, sqlDB *sql.DB, dialect db.Dialect) *Site {
 		t.Fatal(err)
 	}
 	return &Site{Peer: s.Peer, DB: sqlDB, Settings: st, Store: store,
-		Auth: &auth.Auth{Settings: &st, Users: auth.NewSQLUsers(sqlDB, dialect, auth.UserTable{})}}
+		Auth: &auth.Auth{Users: auth.NewSQLUsers(sqlDB, dialect, auth.UserTable{})}}
 }
 
 // RedisStore returns the cache engine's store on the Redis at
