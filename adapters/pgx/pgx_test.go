@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -55,33 +54,7 @@ func database(t *testing.T) (name, url, user string) {
 // goSite is a net/http service with django.Middleware: the routes
 // sitepeer's scenario drives.
 func goSite(site *sitepeer.Site, name string) http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /whoami", func(w http.ResponseWriter, r *http.Request) {
-		u, err := site.Auth.UserFromRequest(r)
-		switch {
-		case err != nil:
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-		case u == nil:
-			fmt.Fprint(w, "anonymous")
-		default:
-			fmt.Fprint(w, "user "+u.ID)
-		}
-	})
-	mux.HandleFunc("POST /write", func(w http.ResponseWriter, r *http.Request) {
-		if err := django.FromRequest(r).Set("go_wrote", name); err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		fmt.Fprint(w, "written")
-	})
-	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
-		if err := site.Auth.LogoutRequest(r); err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		fmt.Fprint(w, "bye")
-	})
-	return django.Middleware(site.Store)(mux)
+	return django.Middleware(site.Store)(site.Mux(name))
 }
 
 var modes = []pgx.QueryExecMode{

@@ -1,8 +1,6 @@
 package chiexample_test
 
 import (
-	"fmt"
-	"net/http"
 	"net/http/httptest"
 	"testing"
 
@@ -17,31 +15,9 @@ func TestDjangoLive(t *testing.T) {
 	site := sitepeer.NewSite(t)
 	r := chi.NewRouter()
 	r.Use(django.Middleware(site.Store))
-	r.Get("/whoami", func(w http.ResponseWriter, r *http.Request) {
-		u, err := site.Auth.UserFromRequest(r)
-		switch {
-		case err != nil:
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-		case u == nil:
-			fmt.Fprint(w, "anonymous")
-		default:
-			fmt.Fprint(w, "user "+u.ID)
-		}
-	})
-	r.Post("/write", func(w http.ResponseWriter, r *http.Request) {
-		if err := django.FromRequest(r).Set("go_wrote", "chi"); err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		fmt.Fprint(w, "written")
-	})
-	r.Post("/logout", func(w http.ResponseWriter, r *http.Request) {
-		if err := site.Auth.LogoutRequest(r); err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		fmt.Fprint(w, "bye")
-	})
+	r.Get("/whoami", site.ServeWhoAmI)
+	r.Post("/write", site.ServeWrite("chi"))
+	r.Post("/logout", site.ServeLogout)
 	srv := httptest.NewServer(r)
 	defer srv.Close()
 	site.Run(t, srv.URL, sitepeer.Scenario{Name: "chi", Vary: true})

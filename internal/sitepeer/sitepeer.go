@@ -305,6 +305,49 @@ func (s *Site) Do(t testing.TB, base, method, path, cookie string) Response {
 	return Response{Status: resp.StatusCode, Body: string(body), SetCookie: resp.Header.Values("Set-Cookie"), Vary: resp.Header.Values("Vary")}
 }
 
+// ServeWhoAmI is Run's GET /whoami in net/http: "user <id>" for the Django
+// user logged in (the auth hash checked), else "anonymous".
+func (s *Site) ServeWhoAmI(w http.ResponseWriter, r *http.Request) {
+	u, err := s.Auth.UserFromRequest(r)
+	switch {
+	case err != nil:
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+	case u == nil:
+		fmt.Fprint(w, "anonymous")
+	default:
+		fmt.Fprint(w, "user "+u.ID)
+	}
+}
+
+// ServeWrite is Run's POST /write for the scenario named name.
+func (s *Site) ServeWrite(name string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := django.FromRequest(r).Set("go_wrote", name); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprint(w, "written")
+	}
+}
+
+// ServeLogout is Run's POST /logout.
+func (s *Site) ServeLogout(w http.ResponseWriter, r *http.Request) {
+	if err := s.Auth.LogoutRequest(r); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	fmt.Fprint(w, "bye")
+}
+
+// Mux serves Run's three routes with net/http's router.
+func (s *Site) Mux(name string) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /whoami", s.ServeWhoAmI)
+	mux.HandleFunc("POST /write", s.ServeWrite(name))
+	mux.HandleFunc("POST /logout", s.ServeLogout)
+	return mux
+}
+
 // Scenario says what the Go service under test serves and sends.
 type Scenario struct {
 	// Name is the framework's name; POST /write stores it under "go_wrote".
