@@ -272,6 +272,12 @@ func (s *Session) Set(k string, v any) error {
 
 // value checks and converts v for Set.
 func (s *Session) value(v any) (any, error) {
+	switch v.(type) {
+	case nil, bool, string, int64, float64:
+		// What most Set calls store: a value in every model, with no
+		// encoding to try.
+		return v, nil
+	}
 	if s.settings.SessionSerializer == PickleSerializer || EngineName(s.settings.SessionEngine) == EngineCache {
 		// Django pickles the whole dict: whatever pickle writes is a value.
 		if _, err := pickle.Marshal(v, pickle.HighestProtocol); err == nil {

@@ -38,12 +38,9 @@ type unreadable struct {
 
 // classify explains a store's load error that is about the data; ok is
 // false for any other error (a server down, a timeout): an outage.
-func classify(err error) (u unreadable, ok bool) {
-	u, ok = classifyData(err), true
-	if u.setting == "" {
-		return u, false
-	}
-	return u, ok
+func classify(err error) (unreadable, bool) {
+	u := classifyData(err)
+	return u, u.setting != ""
 }
 
 func classifyData(err error) unreadable {
