@@ -10,8 +10,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +19,7 @@ import (
 
 	"github.com/djsession/djsession/backends/cache"
 	djsession "github.com/djsession/djsession/django"
+	"github.com/djsession/djsession/internal/testnet"
 	"github.com/djsession/djsession/pickle"
 	"github.com/djsession/djsession/pyjson"
 )
@@ -62,45 +61,16 @@ func cacheMissing(t *testing.T, format string, args ...any) {
 
 func startTestMemcached(t *testing.T) string {
 	t.Helper()
-	bin, err := exec.LookPath("memcached")
+	bin, err := testnet.MemcachedBinary()
 	if err != nil {
-		cacheMissing(t, "memcached is not installed (apt-get install -y memcached)")
+		cacheMissing(t, "%v", err)
 	}
-	for range 5 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-		args := []string{"-l", "127.0.0.1", "-p", strconv.Itoa(port), "-U", "0", "-m", "32"}
-		if os.Geteuid() == 0 {
-			args = append(args, "-u", "root")
-		}
-		cmd := exec.Command(bin, args...)
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		addr := "127.0.0.1:" + strconv.Itoa(port)
-		for i := 0; i < 200; i++ {
-			if c, err := net.DialTimeout("tcp", addr, 50*time.Millisecond); err == nil {
-				c.Close()
-				t.Cleanup(func() { cmd.Process.Kill(); <-done })
-				return addr
-			}
-			select {
-			case <-done:
-				i = 200
-			case <-time.After(10 * time.Millisecond):
-			}
-		}
-		cmd.Process.Kill()
-		<-done
+	addr, stop, err := testnet.StartMemcached(bin)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal("memcached did not start")
-	return ""
+	t.Cleanup(stop)
+	return addr
 }
 
 // memcachedHas asks one server directly whether it holds key.

@@ -10,7 +10,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -44,19 +43,11 @@ func missing(t testing.TB, format string, args ...any) {
 
 func memcachedBinary(t testing.TB) string {
 	t.Helper()
-	for _, p := range []string{os.Getenv("DJSESSION_MEMCACHED"), "/usr/bin/memcached", "/usr/local/bin/memcached"} {
-		if p == "" {
-			continue
-		}
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
+	bin, err := testnet.MemcachedBinary()
+	if err != nil {
+		missing(t, "%v", err)
 	}
-	if p, err := exec.LookPath("memcached"); err == nil {
-		return p
-	}
-	missing(t, "memcached is not installed (apt-get install -y memcached)")
-	return ""
+	return bin
 }
 
 // freePort returns a loopback TCP port nobody listens on right now.
@@ -74,47 +65,12 @@ func freePort(t testing.TB) int {
 // returns "127.0.0.1:port"; it is killed when the test ends.
 func startMemcached(t testing.TB) string {
 	t.Helper()
-	bin := memcachedBinary(t)
-	for range 5 {
-		if addr, ok := tryMemcached(t, bin, freePort(t)); ok {
-			return addr
-		}
+	addr, stop, err := testnet.StartMemcached(memcachedBinary(t))
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal("memcached did not start")
-	return ""
-}
-
-func tryMemcached(t testing.TB, bin string, port int) (string, bool) {
-	args := []string{"-l", "127.0.0.1", "-p", strconv.Itoa(port), "-U", "0", "-m", "16"}
-	if os.Geteuid() == 0 {
-		args = append(args, "-u", "root")
-	}
-	cmd := exec.Command(bin, args...)
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting memcached: %v", err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
-		select {
-		case <-exited:
-			return "", false
-		default:
-		}
-		if c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond); err == nil {
-			c.Close()
-			t.Cleanup(func() {
-				cmd.Process.Kill()
-				<-exited
-			})
-			return addr, true
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	cmd.Process.Kill()
-	<-exited
-	return "", false
+	t.Cleanup(stop)
+	return addr
 }
 
 func redisAddr() string {

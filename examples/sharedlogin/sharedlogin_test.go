@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/djsession/djsession/django"
+	"github.com/djsession/djsession/internal/testnet"
 )
 
 // TestSharedLogin drives headless Chromium through one login shared by
@@ -261,16 +262,11 @@ func copyFile(t *testing.T, from, to string) {
 
 // startMemcached runs a memcached of our own on a free loopback port.
 func startMemcached(t *testing.T, bin string) string {
-	addr := freeAddr(t)
-	_, port, _ := net.SplitHostPort(addr)
-	cmd := exec.Command(bin, "-l", "127.0.0.1", "-p", port, "-U", "0", "-u", "root")
-	if err := cmd.Start(); err != nil {
+	addr, stop, err := testnet.StartMemcached(bin)
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	if err := waitForPort(t.Context(), addr); err != nil {
-		t.Fatal(err)
-	}
+	t.Cleanup(stop)
 	return addr
 }
 

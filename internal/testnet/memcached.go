@@ -34,7 +34,7 @@ func MemcachedBinary() (string, error) {
 }
 
 // StartMemcached starts a memcached of the caller's own on a free
-// loopback port (TCP only, 16 MB) and returns its "127.0.0.1:port" and the
+// loopback port (TCP only, 32 MB) and returns its "127.0.0.1:port" and the
 // function that stops it. A port taken between choosing and binding is
 // retried on another.
 func StartMemcached(bin string) (addr string, stop func(), err error) {
@@ -45,7 +45,7 @@ func StartMemcached(bin string) (addr string, stop func(), err error) {
 		}
 		port := ln.Addr().(*net.TCPAddr).Port
 		ln.Close()
-		args := []string{"-l", "127.0.0.1", "-p", strconv.Itoa(port), "-U", "0", "-m", "16"}
+		args := []string{"-l", "127.0.0.1", "-p", strconv.Itoa(port), "-U", "0", "-m", "32"}
 		if os.Geteuid() == 0 {
 			args = append(args, "-u", "root")
 		}
