@@ -23,6 +23,7 @@ import (
 	"github.com/djsession/djsession/backends/db"
 	djsession "github.com/djsession/djsession/django"
 	"github.com/djsession/djsession/django/auth"
+	"github.com/djsession/djsession/internal/sitepeer"
 )
 
 // The five misconfigurations of a Go service beside a Django 5.2 site
@@ -73,32 +74,13 @@ func (l *logBuffer) String() string {
 
 // goSite is a Go service with django.Middleware and auth: GET /read asks
 // who is logged in, POST /write sets a key, POST /logout logs out.
-func goSite(t *testing.T, store djsession.Store, st djsession.Settings, users auth.UserStore) *httptest.Server {
+func goSite(t *testing.T, store djsession.Store, users auth.UserStore) *httptest.Server {
 	t.Helper()
 	a := &auth.Auth{Users: users}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /read", func(w http.ResponseWriter, r *http.Request) {
-		u, err := a.UserFromRequest(r)
-		switch {
-		case err != nil:
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-		case u == nil:
-			fmt.Fprint(w, "anonymous")
-		default:
-			fmt.Fprint(w, "user "+u.ID)
-		}
-	})
-	mux.HandleFunc("POST /write", func(w http.ResponseWriter, r *http.Request) {
-		djsession.FromRequest(r).Set("go_wrote", true)
-		fmt.Fprint(w, "written")
-	})
-	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
-		if err := a.LogoutRequest(r); err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		fmt.Fprint(w, "logged out")
-	})
+	mux.HandleFunc("GET /read", sitepeer.WhoAmI(a))
+	mux.HandleFunc("POST /write", sitepeer.Write(true))
+	mux.HandleFunc("POST /logout", sitepeer.Logout(a))
 	srv := httptest.NewServer(djsession.Middleware(store)(mux))
 	t.Cleanup(srv.Close)
 	return srv
@@ -240,7 +222,7 @@ func TestMisconfigWrongSecretKeyCache(t *testing.T) {
 				}
 				store = cdb
 			}
-			srv := goSite(t, store, st, auth.NewSQLUsers(sdb, db.SQLite, auth.UserTable{}))
+			srv := goSite(t, store, auth.NewSQLUsers(sdb, db.SQLite, auth.UserTable{}))
 			status, sc := goRequest(t, srv, "GET", "/read", cookie)
 			if status != http.StatusOK {
 				t.Fatalf("read: status %d", status)
@@ -269,14 +251,14 @@ func TestMisconfigWrongSecretKeyDB(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	unreadableDB(t, p, store, st, logs, auth.NewSQLUsers(sdb, db.SQLite, auth.UserTable{}), cookie, djsession.ErrUnreadable, "SECRET_KEY")
+	unreadableDB(t, p, store, logs, auth.NewSQLUsers(sdb, db.SQLite, auth.UserTable{}), cookie, djsession.ErrUnreadable, "SECRET_KEY")
 }
 
 // unreadableDB is the course of cases 2 and 4: the start-up Check refuses
 // the settings and the session's error names the setting; a read-only page
 // answers, a write is refused (500), neither touches the cookie, and Django
 // sees the user and the session exactly as before.
-func unreadableDB(t *testing.T, p *peer, store *db.Store, st djsession.Settings, logs *logBuffer, users auth.UserStore,
+func unreadableDB(t *testing.T, p *peer, store *db.Store, logs *logBuffer, users auth.UserStore,
 	cookie string, want error, setting string) {
 	t.Helper()
 	userID, before := djangoUser(t, p, cookie)
@@ -290,7 +272,7 @@ func unreadableDB(t *testing.T, p *peer, store *db.Store, st djsession.Settings,
 	if err := sess.Load(context.Background()); !errors.Is(err, want) || !strings.Contains(err.Error(), setting) {
 		t.Fatalf("Session.Load = %v, want %v naming %s", err, want, setting)
 	}
-	srv := goSite(t, store, st, users)
+	srv := goSite(t, store, users)
 	status, sc := goRequest(t, srv, "GET", "/read", cookie)
 	if status != http.StatusOK {
 		t.Fatalf("read: status %d", status)
@@ -338,7 +320,7 @@ func TestMisconfigCachedDBPrefix(t *testing.T) {
 	if err := good.Check(context.Background()); err != nil {
 		t.Fatalf("Django's own settings: Check = %v", err)
 	}
-	srv := goSite(t, good, st, auth.NewSQLUsers(sdb, db.SQLite, auth.UserTable{}))
+	srv := goSite(t, good, auth.NewSQLUsers(sdb, db.SQLite, auth.UserTable{}))
 	status, sc := goRequest(t, srv, "POST", "/logout", cookies[0])
 	if status != http.StatusOK || len(sc) == 0 || !strings.Contains(sc[0], "Max-Age=0") {
 		t.Fatalf("logout: status %d, Set-Cookie %q", status, sc)
@@ -382,7 +364,7 @@ func TestMisconfigTimeZoneMariaDB(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	unreadableDB(t, p, store, st, logs, auth.NewSQLUsers(sdb, db.MySQL, auth.UserTable{}), cookie, djsession.ErrExpiryMismatch, "TIME_ZONE")
+	unreadableDB(t, p, store, logs, auth.NewSQLUsers(sdb, db.MySQL, auth.UserTable{}), cookie, djsession.ErrExpiryMismatch, "TIME_ZONE")
 }
 
 // Case 5: the cache engine on another Redis db (or KEY_PREFIX) than
@@ -405,7 +387,7 @@ func TestMisconfigCacheRedisDB(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			logs := &logBuffer{}
 			st := goSettings("cache", logs)
-			srv := goSite(t, mustCacheStore(t, c, st), st, auth.NewSQLUsers(openSQLite(t, dbPath), db.SQLite, auth.UserTable{}))
+			srv := goSite(t, mustCacheStore(t, c, st), auth.NewSQLUsers(openSQLite(t, dbPath), db.SQLite, auth.UserTable{}))
 			status, sc := goRequest(t, srv, "GET", "/read", cookie)
 			if status != http.StatusOK {
 				t.Fatalf("read: status %d", status)

@@ -19,6 +19,7 @@ import (
 	"github.com/djsession/djsession/django/auth"
 	"github.com/djsession/djsession/django/csrf"
 	"github.com/djsession/djsession/djangotest"
+	"github.com/djsession/djsession/internal/sitepeer"
 )
 
 const secret = "djangotest-secret-key-0123456789abcdef"
@@ -52,18 +53,7 @@ func fileStore(t *testing.T, st django.Settings) *file.Store {
 // asks auth who is logged in.
 func whoami(t *testing.T, store django.Store, st django.Settings, users auth.UserStore, r *http.Request) (int, string) {
 	t.Helper()
-	a := &auth.Auth{Users: users}
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		u, err := a.UserFromRequest(r)
-		switch {
-		case err != nil:
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-		case u == nil:
-			fmt.Fprint(w, "anonymous")
-		default:
-			fmt.Fprint(w, "user "+u.ID)
-		}
-	})
+	h := sitepeer.WhoAmI(&auth.Auth{Users: users})
 	rec := httptest.NewRecorder()
 	django.Middleware(store)(csrf.Middleware(st)(h)).ServeHTTP(rec, r)
 	return rec.Code, rec.Body.String()

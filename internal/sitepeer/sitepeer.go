@@ -305,24 +305,27 @@ func (s *Site) Do(t testing.TB, base, method, path, cookie string) Response {
 	return Response{Status: resp.StatusCode, Body: string(body), SetCookie: resp.Header.Values("Set-Cookie"), Vary: resp.Header.Values("Vary")}
 }
 
-// ServeWhoAmI is Run's GET /whoami in net/http: "user <id>" for the Django
-// user logged in (the auth hash checked), else "anonymous".
-func (s *Site) ServeWhoAmI(w http.ResponseWriter, r *http.Request) {
-	u, err := s.Auth.UserFromRequest(r)
-	switch {
-	case err != nil:
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-	case u == nil:
-		fmt.Fprint(w, "anonymous")
-	default:
-		fmt.Fprint(w, "user "+u.ID)
+// WhoAmI is Run's GET /whoami in net/http: "user <id>" for the Django user
+// that a (get_user, the auth hash checked) finds logged in, else
+// "anonymous".
+func WhoAmI(a *auth.Auth) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		u, err := a.UserFromRequest(r)
+		switch {
+		case err != nil:
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+		case u == nil:
+			fmt.Fprint(w, "anonymous")
+		default:
+			fmt.Fprint(w, "user "+u.ID)
+		}
 	}
 }
 
-// ServeWrite is Run's POST /write for the scenario named name.
-func (s *Site) ServeWrite(name string) http.HandlerFunc {
+// Write is Run's POST /write: it stores value under "go_wrote".
+func Write(value any) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if err := django.FromRequest(r).Set("go_wrote", name); err != nil {
+		if err := django.FromRequest(r).Set("go_wrote", value); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
@@ -330,21 +333,24 @@ func (s *Site) ServeWrite(name string) http.HandlerFunc {
 	}
 }
 
-// ServeLogout is Run's POST /logout.
-func (s *Site) ServeLogout(w http.ResponseWriter, r *http.Request) {
-	if err := s.Auth.LogoutRequest(r); err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
+// Logout is Run's POST /logout: a's logout.
+func Logout(a *auth.Auth) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := a.LogoutRequest(r); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprint(w, "bye")
 	}
-	fmt.Fprint(w, "bye")
 }
 
-// Mux serves Run's three routes with net/http's router.
+// Mux serves Run's three routes with net/http's router, for the scenario
+// named name.
 func (s *Site) Mux(name string) *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /whoami", s.ServeWhoAmI)
-	mux.HandleFunc("POST /write", s.ServeWrite(name))
-	mux.HandleFunc("POST /logout", s.ServeLogout)
+	mux.HandleFunc("GET /whoami", WhoAmI(s.Auth))
+	mux.HandleFunc("POST /write", Write(name))
+	mux.HandleFunc("POST /logout", Logout(s.Auth))
 	return mux
 }
 
