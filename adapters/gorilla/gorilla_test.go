@@ -9,22 +9,13 @@ import (
 	"testing"
 
 	djgorilla "github.com/djsession/djsession/adapters/gorilla"
-	"github.com/djsession/djsession/backends/file"
 	"github.com/djsession/djsession/django"
 	"github.com/djsession/djsession/internal/sitepeer"
 )
 
 func fileStore(t *testing.T, secret, dir string) (django.Store, django.Settings) {
-	t.Helper()
-	st := django.DefaultSettings(secret)
-	st.SessionEngine = django.EngineFile
-	st.SessionFilePath = dir
-	st.DjangoVersion = django.Django52
-	store, err := file.New(st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return store, st
+	store := sitepeer.FileStore(t, secret, dir)
+	return store, *store.Settings()
 }
 
 // do runs h on a request carrying cookie (when not "") and returns the

@@ -12,7 +12,6 @@ import (
 
 	djscs "github.com/djsession/djsession/adapters/scs"
 	"github.com/djsession/djsession/backends/db"
-	"github.com/djsession/djsession/backends/file"
 	"github.com/djsession/djsession/django"
 	"github.com/djsession/djsession/internal/sitepeer"
 	"github.com/djsession/djsession/pyjson"
@@ -21,16 +20,8 @@ import (
 )
 
 func fileStore(t *testing.T, secret, dir string) (django.Store, django.Settings) {
-	t.Helper()
-	st := django.DefaultSettings(secret)
-	st.SessionEngine = django.EngineFile
-	st.SessionFilePath = dir
-	st.DjangoVersion = django.Django52
-	store, err := file.New(st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return store, st
+	store := sitepeer.FileStore(t, secret, dir)
+	return store, *store.Settings()
 }
 
 func get(h http.Handler, cookie string) *httptest.ResponseRecorder {

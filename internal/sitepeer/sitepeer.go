@@ -31,6 +31,7 @@ import (
 
 	"github.com/djsession/djsession/backends/cache"
 	"github.com/djsession/djsession/backends/db"
+	"github.com/djsession/djsession/backends/file"
 	"github.com/djsession/djsession/django"
 	"github.com/djsession/djsession/django/auth"
 
@@ -303,6 +304,22 @@ func (s *Site) Do(t testing.TB, base, method, path, cookie string) Response {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	return Response{Status: resp.StatusCode, Body: string(body), SetCookie: resp.Header.Values("Set-Cookie"), Vary: resp.Header.Values("Vary")}
+}
+
+// FileStore is a file store in dir with Django 5.2's defaults and secret,
+// for the adapters' unit tests (two stores on one dir with two secrets
+// make a session one of them cannot read).
+func FileStore(t testing.TB, secret, dir string) django.Store {
+	t.Helper()
+	st := django.DefaultSettings(secret)
+	st.SessionEngine = django.EngineFile
+	st.SessionFilePath = dir
+	st.DjangoVersion = django.Django52
+	store, err := file.New(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store
 }
 
 // WhoAmI is Run's GET /whoami in net/http: "user <id>" for the Django user
