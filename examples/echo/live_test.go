@@ -5,7 +5,6 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"github.com/djsession/djsession/backends/file"
 	"github.com/djsession/djsession/django"
 	"github.com/djsession/djsession/internal/sitepeer"
 	"github.com/labstack/echo/v4"
@@ -48,13 +47,7 @@ func TestDjangoLive(t *testing.T) {
 // A handler that reports its failure with c.Error gets Django's rule: no
 // save on a 5xx, so the session's cookie is not sent.
 func TestErrorNotSaved(t *testing.T) {
-	st := django.DefaultSettings("echo-example-unit-test-secret-key")
-	st.SessionEngine = django.EngineFile
-	st.SessionFilePath = t.TempDir()
-	store, err := file.New(st)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := sitepeer.FileStore(t, "echo-example-unit-test-secret-key", t.TempDir())
 	e := echo.New()
 	e.Use(echo.WrapMiddleware(django.Middleware(store)))
 	e.GET("/fail", func(c echo.Context) error {
@@ -73,13 +66,7 @@ func TestErrorNotSaved(t *testing.T) {
 // rendered after the middleware chain, so the session was saved (and its
 // cookie sent) as for a 200.
 func TestReturnedErrorSaved(t *testing.T) {
-	st := django.DefaultSettings("echo-example-unit-test-secret-key")
-	st.SessionEngine = django.EngineFile
-	st.SessionFilePath = t.TempDir()
-	store, err := file.New(st)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := sitepeer.FileStore(t, "echo-example-unit-test-secret-key", t.TempDir())
 	e := echo.New()
 	e.Use(echo.WrapMiddleware(django.Middleware(store)))
 	e.GET("/fail", func(c echo.Context) error {
