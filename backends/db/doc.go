@@ -72,6 +72,17 @@
 //     so a writer waits for Django's writers instead of failing with
 //     SQLITE_BUSY.
 //
+// # Read replicas
+//
+// Reads go to the primary by default, as on Django sites whose
+// DATABASE_ROUTERS send the Session model to the primary: a lagging
+// replica would not yet hold the row a login has just written.
+// WithReplicas reads from replicas instead and falls back to the primary
+// when the replica has no live row (missing or expired there), fails, or
+// holds data that does not decode; writes, Exists and Check stay on the
+// primary. A session deleted on the primary (a logout) is still read from
+// a replica until the replica replays the delete.
+//
 // # Keys
 //
 // Keys are used as given, never normalised. Django keeps any key of at

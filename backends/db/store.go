@@ -30,6 +30,7 @@ type Store struct {
 	zone     *time.Location // the zone of naive datetimes: UTC with USE_TZ, TIME_ZONE without
 	table    string
 	isUnique func(error) bool
+	replicas []*sql.DB // WithReplicas: Load asks one of these first (replica.go)
 
 	qLoad, qLoadExpiry, qLoadAny, qExists, qInsert, qUpdate, qDelete, qClear string
 }
@@ -41,6 +42,7 @@ type config struct {
 	table    string
 	codec    *django.Codec
 	isUnique func(error) bool
+	replicas []*sql.DB
 }
 
 // WithTable uses table instead of django_session (the db_table of a
@@ -97,7 +99,7 @@ func New(db *sql.DB, dialect Dialect, settings django.Settings, opts ...Option) 
 			return nil, err
 		}
 	}
-	s := &Store{db: db, dialect: dialect, settings: settings, codec: codec, zone: zone, table: cfg.table, isUnique: cfg.isUnique}
+	s := &Store{db: db, dialect: dialect, settings: settings, codec: codec, zone: zone, table: cfg.table, isUnique: cfg.isUnique, replicas: cfg.replicas}
 	if s.isUnique == nil {
 		s.isUnique = dialect.isUniqueViolation
 	}
@@ -192,10 +194,14 @@ func backendErr(op string, err error) error {
 // MySQL and SQLite, when no live row matched, a second query reads the row
 // whatever its expire_date: one that its own session_data says is live
 // (USE_TZ or TIME_ZONE differ from Django's) is django.ErrExpiryMismatch,
-// not ErrNotFound (mismatch.go).
+// not ErrNotFound (mismatch.go). With WithReplicas, one replica is asked
+// first and the primary only when the replica has no live, readable row.
 func (s *Store) Load(ctx context.Context, key string) (*pyjson.Dict, error) {
 	if !django.ValidSessionKey(key) || !storable(key) {
 		return pyjson.NewDict(0), django.ErrNotFound
+	}
+	if d, ok := s.loadReplica(ctx, key); ok {
+		return d, nil
 	}
 	data, err := scanOne[string](ctx, s.db, s.qLoad, s.now(), key)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -215,10 +221,14 @@ func (s *Store) Load(ctx context.Context, key string) (*pyjson.Dict, error) {
 // Django's cached_db backend reads it (to set the cache timeout with
 // get_expiry_age(expiry=expire_date)). The time is the stored instant on
 // PostgreSQL; on MySQL and SQLite the stored wall clock read in UTC
-// (USE_TZ) or TIME_ZONE. It is still one query.
+// (USE_TZ) or TIME_ZONE. It is still one query (with WithReplicas, as
+// Load: a replica first).
 func (s *Store) LoadWithExpiry(ctx context.Context, key string) (*pyjson.Dict, time.Time, error) {
 	if !django.ValidSessionKey(key) || !storable(key) {
 		return pyjson.NewDict(0), time.Time{}, django.ErrNotFound
+	}
+	if d, exp, ok := s.loadReplicaWithExpiry(ctx, key); ok {
+		return d, exp, nil
 	}
 	type row struct {
 		data string
