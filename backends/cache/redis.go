@@ -64,6 +64,9 @@ type Redis struct {
 	clients []redis.UniversalClient
 	opts    Options
 	proto   int
+	// ring places each key on one of clients (django-redis' ShardClient,
+	// NewShardClient); nil: clients[0] is the primary, the rest replicas.
+	ring *HashRing
 }
 
 var _ Cache = (*Redis)(nil)
@@ -104,11 +107,26 @@ func NewRedis(format RedisFormat, opts Options, clients ...redis.UniversalClient
 // RedisCache only warns about memcached-unsafe keys).
 func (r *Redis) Key(key string) string { return r.opts.makeKey(key) }
 
-func (r *Redis) writer() redis.UniversalClient { return r.clients[0] }
+// writer is the client that takes writes of the made key k: the primary,
+// or with a ring the server that holds k.
+func (r *Redis) writer(k string) redis.UniversalClient {
+	if r.ring != nil {
+		return r.clients[r.ring.nodeIndex(ShardKey(k))]
+	}
+	return r.clients[0]
+}
 
-func (r *Redis) readsReplicas() bool { return len(r.clients) > 1 && !r.opts.ReadFromPrimary }
+func (r *Redis) readsReplicas() bool {
+	return r.ring == nil && len(r.clients) > 1 && !r.opts.ReadFromPrimary
+}
 
-func (r *Redis) reader() redis.UniversalClient {
+// reader is the client that takes reads of the made key k: a random
+// replica (DefaultClient's get_next_client_index, RedisCache's
+// _get_connection_pool_index: random.randint(1, n-1)), else the writer.
+func (r *Redis) reader(k string) redis.UniversalClient {
+	if r.ring != nil {
+		return r.writer(k)
+	}
 	if r.readsReplicas() {
 		return r.clients[1+rand.IntN(len(r.clients)-1)]
 	}
@@ -148,7 +166,8 @@ func (r *Redis) decode(ctx context.Context, data []byte) (any, error) {
 }
 
 func (r *Redis) getRaw(ctx context.Context, key string) ([]byte, error) {
-	c, k := r.reader(), r.Key(key)
+	k := r.Key(key)
+	c := r.reader(k)
 	return bounded(ctx, "redis GET", func() ([]byte, error) {
 		b, err := c.Get(ctx, k).Bytes()
 		if errors.Is(err, redis.Nil) {
@@ -177,11 +196,11 @@ func (r *Redis) Get(ctx context.Context, key string) (any, bool, error) {
 
 // HasKey is cache.has_key: EXISTS on a reader.
 func (r *Redis) HasKey(ctx context.Context, key string) (bool, error) {
-	return r.exists(ctx, r.reader(), key)
+	k := r.Key(key)
+	return r.exists(ctx, r.reader(k), k)
 }
 
-func (r *Redis) exists(ctx context.Context, c redis.UniversalClient, key string) (bool, error) {
-	k := r.Key(key)
+func (r *Redis) exists(ctx context.Context, c redis.UniversalClient, k string) (bool, error) {
 	return bounded(ctx, "redis EXISTS", func() (bool, error) {
 		n, err := c.Exists(ctx, k).Result()
 		if err != nil {
@@ -194,15 +213,16 @@ func (r *Redis) exists(ctx context.Context, c redis.UniversalClient, key string)
 // set sends SET key value [EX s | PX ms] [NX | XX] to the primary and
 // reports whether it stored; cond is "", "nx" or "xx".
 func (r *Redis) set(ctx context.Context, key string, data []byte, unit string, ttl int64, cond string) (bool, error) {
+	k := r.Key(key)
 	args := make([]any, 0, 6)
-	args = append(args, "set", r.Key(key), data)
+	args = append(args, "set", k, data)
 	if unit != "" {
 		args = append(args, unit, strconv.FormatInt(ttl, 10))
 	}
 	if cond != "" {
 		args = append(args, cond)
 	}
-	c := r.writer()
+	c := r.writer(k)
 	return bounded(ctx, "redis SET", func() (bool, error) {
 		err := c.Do(ctx, args...).Err()
 		if errors.Is(err, redis.Nil) {
@@ -256,7 +276,8 @@ func (r *Redis) replace(ctx context.Context, key string, value any, timeout int6
 	if ttl > 0 {
 		return r.set(ctx, key, data, unit, ttl, "xx")
 	}
-	c, k := r.writer(), r.Key(key)
+	k := r.Key(key)
+	c := r.writer(k)
 	return bounded(ctx, "redis DEL", func() (bool, error) {
 		n, err := c.Del(ctx, k).Result()
 		if err != nil {
@@ -287,7 +308,8 @@ func (r *Redis) Add(ctx context.Context, key string, value any, timeout int64) (
 		return r.set(ctx, key, data, unit, ttl, "nx")
 	}
 	if r.format == DjangoRedis {
-		exists, err := r.exists(ctx, r.writer(), key)
+		k := r.Key(key)
+		exists, err := r.exists(ctx, r.writer(k), k)
 		return !exists, err
 	}
 	ok, err := r.set(ctx, key, data, "", 0, "nx")
@@ -299,7 +321,8 @@ func (r *Redis) Add(ctx context.Context, key string, value any, timeout int64) (
 
 // Delete is cache.delete: DEL on the primary.
 func (r *Redis) Delete(ctx context.Context, key string) error {
-	c, k := r.writer(), r.Key(key)
+	k := r.Key(key)
+	c := r.writer(k)
 	_, err := bounded(ctx, "redis DEL", func() (struct{}, error) {
 		if err := c.Del(ctx, k).Err(); err != nil {
 			return struct{}{}, backendErr("redis DEL", err)

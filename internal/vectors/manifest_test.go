@@ -118,6 +118,12 @@ var manifest = map[string]map[string]entry{
 		"topologies":            read("backends/cache", "TestPlacementVectors"),
 		"non_ascii_keys":        read("backends/cache", "TestPlacementVectors"),
 	},
+	"backends/cache/testdata/topologies.json": {
+		"django_redis_version": provenance,
+		"redis_py_version":     provenance,
+		"shard":                read("backends/cache", "TestShardVectors"),
+		"cluster_slot":         read("backends/cache", "TestClusterSlotVectors"),
+	},
 	"pickle/testdata/pickle-vectors.json": {
 		"generator":               provenance,
 		"python":                  provenance,
