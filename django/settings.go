@@ -68,11 +68,11 @@ func EngineName(s string) string {
 	return s
 }
 
-// Settings are the Django settings that shape sessions and CSRF protection,
-// under their Django names: one value that every layer (the stores, the
-// session middleware, auth, csrf, messages) reads. Build them with
-// DefaultSettings, which fills in Django's defaults, then change what the
-// Django project's settings.py changes.
+// Settings are the Django settings that shape sessions, CSRF protection
+// and messages, under their Django names: one value that every layer (the
+// stores, the session middleware, auth, csrf, messages) reads. Build them
+// with DefaultSettings, which fills in Django's defaults, then change what
+// the Django project's settings.py changes.
 type Settings struct {
 	// SecretKey is SECRET_KEY. It signs every session; it is required.
 	SecretKey string
@@ -184,6 +184,19 @@ type Settings struct {
 	// request is secure when it arrived over TLS.
 	SecureProxySSLHeader [2]string
 
+	// MessageLevel is MESSAGE_LEVEL: package messages does not record a
+	// message whose level is below it. DefaultSettings sets Django's
+	// default, 20 (messages.LevelInfo), so Debug messages are dropped. As
+	// with every integer setting here, the zero value is the setting's
+	// value, not "the default": 0 records every level from 0 up, Debug
+	// included, as MESSAGE_LEVEL = 0 does in Django.
+	MessageLevel int
+	// MessageTags is MESSAGE_TAGS: the CSS class of a message level, laid
+	// over Django's defaults as get_level_tags() does, so it names only
+	// what the project changes (say {40: "danger"} for Bootstrap). A level
+	// mapped to "" has no tag. Nil (the default) keeps Django's tags.
+	MessageTags map[int]string
+
 	// DiscardUnreadable restores Django's own reactions to sessions this
 	// service could not verify, where Django with the same settings could
 	// not either: session_data signed with none of the keys or that does
@@ -238,6 +251,7 @@ func DefaultSettings(secretKey string) Settings {
 		CSRFCookiePath:          "/",
 		CSRFCookieSameSite:      "Lax",
 		CSRFHeaderName:          "HTTP_X_CSRFTOKEN",
+		MessageLevel:            20, // messages.INFO
 	}
 }
 

@@ -16,6 +16,15 @@
 // A handler uses [Middleware] and the helpers [Info], [Success], [Add]...
 // to flash messages and [Get] to show them; [Encode] and [Decode] are the
 // cookie format alone.
+//
+// Everything reads the project's one [django.Settings]: SECRET_KEY and
+// SECRET_KEY_FALLBACKS sign the cookie, MESSAGE_LEVEL
+// (Settings.MessageLevel) decides which messages are recorded,
+// MESSAGE_TAGS (Settings.MessageTags) the CSS classes of [Message.Tags],
+// the SESSION_COOKIE_* settings the cookie's attributes, and the version,
+// clock and logger are the ones every layer uses. The cookie's size limit
+// is not a setting in Django but CookieStorage's class attribute
+// max_cookie_size; here it is the option [WithMaxCookieSize].
 package messages
 
 import (
@@ -78,25 +87,64 @@ type Message struct {
 	Safe bool
 }
 
-// LevelTags is Django's default MESSAGE_TAGS: the CSS class of each level.
-var LevelTags = map[int]string{
-	LevelDebug: "debug", LevelInfo: "info", LevelSuccess: "success",
-	LevelWarning: "warning", LevelError: "error",
+// defaultTag is constants.DEFAULT_TAGS: the CSS class of each level when
+// MESSAGE_TAGS does not name it. A switch rather than a map, so that no
+// caller can change Django's defaults for everyone.
+func defaultTag(level int) string {
+	switch level {
+	case LevelDebug:
+		return "debug"
+	case LevelInfo:
+		return "info"
+	case LevelSuccess:
+		return "success"
+	case LevelWarning:
+		return "warning"
+	case LevelError:
+		return "error"
+	}
+	return ""
 }
 
-// LevelTag is Message.level_tag under the default MESSAGE_TAGS.
-func (m Message) LevelTag() string { return LevelTags[m.Level] }
+// LevelTags is get_level_tags(): Django's default tags (debug, info,
+// success, warning, error) with s.MessageTags (MESSAGE_TAGS) laid over
+// them. The map is the caller's to change; a nil s gives the defaults.
+func LevelTags(s *django.Settings) map[int]string {
+	tags := make(map[int]string, 5)
+	for _, l := range []int{LevelDebug, LevelInfo, LevelSuccess, LevelWarning, LevelError} {
+		tags[l] = defaultTag(l)
+	}
+	if s != nil {
+		for l, t := range s.MessageTags {
+			tags[l] = t
+		}
+	}
+	return tags
+}
 
-// Tags is Message.tags: the extra tags and the level tag, space
-// separated, empty ones left out.
-func (m Message) Tags() string {
-	switch et := m.extra(); {
+// LevelTag is Message.level_tag: the CSS class of m's level under
+// MESSAGE_TAGS (s.MessageTags over Django's defaults), "" for a level
+// neither names. A nil s means Django's defaults.
+func (m Message) LevelTag(s *django.Settings) string {
+	if s != nil {
+		// A key present with "" is a tag removed, as in Django's dict.
+		if t, ok := s.MessageTags[m.Level]; ok {
+			return t
+		}
+	}
+	return defaultTag(m.Level)
+}
+
+// Tags is Message.tags: the extra tags and the level tag (under
+// MESSAGE_TAGS, as LevelTag), space separated, empty ones left out.
+func (m Message) Tags(s *django.Settings) string {
+	switch et, lt := m.extra(), m.LevelTag(s); {
 	case et == "":
-		return m.LevelTag()
-	case m.LevelTag() == "":
+		return lt
+	case lt == "":
 		return et
 	default:
-		return et + " " + m.LevelTag()
+		return et + " " + lt
 	}
 }
 
@@ -110,33 +158,40 @@ func (m Message) extra() string {
 // String returns the text, as str(message).
 func (m Message) String() string { return m.Message }
 
-// Settings configure the cookie. Start from DefaultSettings.
-type Settings struct {
-	// Django supplies SECRET_KEY, SECRET_KEY_FALLBACKS, the version, the
-	// clock, and SESSION_COOKIE_DOMAIN, _SECURE, _HTTPONLY and _SAMESITE,
-	// which the messages cookie shares with the session cookie.
-	Django django.Settings
-	// Level is MESSAGE_LEVEL: messages below it are not recorded (default
-	// LevelInfo, so Debug messages are dropped).
-	Level int
-	// MaxCookieSize is CookieStorage.max_cookie_size (default 2048); 0
-	// means no limit, as in Django.
-	MaxCookieSize int
+// Option shapes the storage with what is not a Django setting; the
+// settings themselves (MESSAGE_LEVEL, MESSAGE_TAGS, SECRET_KEY, the
+// SESSION_COOKIE_* attributes...) are fields of django.Settings.
+type Option func(*options)
+
+type options struct {
+	maxCookieSize int
 }
 
-// DefaultSettings returns Django's defaults over the given settings.
-func DefaultSettings(s django.Settings) Settings {
-	return Settings{Django: s, Level: LevelInfo, MaxCookieSize: DefaultMaxCookieSize}
+// WithMaxCookieSize sets CookieStorage.max_cookie_size, the longest
+// cookie value written (default DefaultMaxCookieSize, 2048). 0 (or less)
+// means no limit, as a falsy max_cookie_size does in Django. A project
+// that subclasses CookieStorage to change it gives the same number here.
+func WithMaxCookieSize(n int) Option {
+	return func(o *options) { o.maxCookieSize = n }
+}
+
+// resolve applies opts over the defaults.
+func resolve(opts []Option) options {
+	o := options{maxCookieSize: DefaultMaxCookieSize}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
 }
 
 // jsonMessage is the MessageEncoder form of m for the configured version.
-func (s *Settings) jsonMessage(m Message) []any {
+func jsonMessage(s *django.Settings, m Message) []any {
 	safe := 0
 	if m.Safe {
 		safe = 1
 	}
 	out := []any{messageKey, safe, m.Level, m.Message}
-	if s.Django.Version() == django.Django32 {
+	if s.Version() == django.Django32 {
 		if m.extra() != "" { // 3.2: `if obj.extra_tags:`
 			out = append(out, m.extra())
 		}
@@ -147,22 +202,25 @@ func (s *Settings) jsonMessage(m Message) []any {
 }
 
 // Encode is CookieStorage._store without the response: the cookie value
-// that holds msgs, and the messages that did not fit under
-// MaxCookieSize (the oldest; the value then ends with NotFinished). An
-// empty value means Django would delete the cookie (no messages).
+// that holds msgs, signed under s's SECRET_KEY as s's Django version
+// writes it, and the messages that did not fit under the maximum cookie
+// size (WithMaxCookieSize; the oldest are dropped and the value then ends
+// with NotFinished). An empty value means Django would delete the cookie
+// (no messages). Encode stores what it is given: MESSAGE_LEVEL is applied
+// when a message is added (Storage.Add), as in Django.
 //
 // The value's compressed payload is valid zlib that Django reads, but not
 // CPython's bytes (often a little shorter, sometimes longer), so when the
 // size limit bites the number of messages kept can differ from Django's;
 // both keep the newest that fit.
-func Encode(s *Settings, msgs []Message) (value string, unstored []Message, err error) {
-	signer, err := signedcookie.CookieSigner(&s.Django, KeySalt)
+func Encode(s *django.Settings, msgs []Message, opts ...Option) (value string, unstored []Message, err error) {
+	signer, err := signedcookie.CookieSigner(s, KeySalt)
 	if err != nil {
 		return "", nil, err
 	}
 	parts := make([][]byte, len(msgs))
 	for i, m := range msgs {
-		if parts[i], err = pyjson.Marshal(s.jsonMessage(m)); err != nil {
+		if parts[i], err = pyjson.Marshal(jsonMessage(s, m)); err != nil {
 			return "", nil, fmt.Errorf("messages: encoding: %w", err)
 		}
 	}
@@ -186,12 +244,12 @@ func Encode(s *Settings, msgs []Message) (value string, unstored []Message, err 
 		return "", nil, nil
 	}
 	value = encode(parts, false)
-	max := s.MaxCookieSize
+	max := resolve(opts).maxCookieSize
 	if max <= 0 || len(value) <= max {
 		return value, nil, nil
 	}
 	tooLarge := func(p [][]byte) bool { return len(encode(p, true)) > max }
-	if s.Django.Version().AtLeast(5, 0) {
+	if s.Version().AtLeast(5, 0) {
 		// bisect_keep_right: the first index whose tail fits.
 		idx := sort.Search(len(parts), func(i int) bool { return !tooLarge(parts[i:]) })
 		return encode(parts[idx:], true), msgs[:idx], nil
@@ -213,11 +271,11 @@ func Encode(s *Settings, msgs []Message) (value string, unstored []Message, err 
 // signing error when the signature is bad). Django 3.2 also reads the
 // formats of Django 3.1 (unencoded JSON, timestamped and signed) and
 // before (a sha1 salted HMAC, "$", the JSON).
-func Decode(s *Settings, value string) (msgs []Message, all bool, err error) {
+func Decode(s *django.Settings, value string) (msgs []Message, all bool, err error) {
 	if value == "" {
 		return nil, true, nil
 	}
-	signer, err := signedcookie.CookieSigner(&s.Django, KeySalt)
+	signer, err := signedcookie.CookieSigner(s, KeySalt)
 	if err != nil {
 		return nil, false, err
 	}
@@ -226,7 +284,7 @@ func Decode(s *Settings, value string) (msgs []Message, all bool, err error) {
 	if err == nil {
 		v, err = pyjson.Unmarshal(data)
 	}
-	if err != nil && s.Django.Version() == django.Django32 {
+	if err != nil && s.Version() == django.Django32 {
 		var legacy string
 		var ok bool
 		if errors.Is(err, signing.ErrBadSignature) {
@@ -248,12 +306,12 @@ func Decode(s *Settings, value string) (msgs []Message, all bool, err error) {
 }
 
 // legacyDecode is 3.2's _legacy_decode: "<hex sha1 HMAC>$<JSON>".
-func legacyDecode(s *Settings, value string) (string, bool) {
+func legacyDecode(s *django.Settings, value string) (string, bool) {
 	hash, data, ok := strings.Cut(value, "$")
 	if !ok {
 		return "", false
 	}
-	mac, err := signing.SaltedHMAC(KeySalt, data, s.Django.SecretKey, signing.SHA1)
+	mac, err := signing.SaltedHMAC(KeySalt, data, s.SecretKey, signing.SHA1)
 	if err != nil {
 		return "", false
 	}
@@ -321,11 +379,10 @@ func messageFromJSON(item any) (Message, bool) {
 }
 
 // cookieOptions are the set_cookie arguments of _update_cookie.
-func (s *Settings) cookieOptions() djhttp.CookieOptions {
-	d := &s.Django
+func cookieOptions(s *django.Settings) djhttp.CookieOptions {
 	return djhttp.CookieOptions{
-		Domain: d.SessionCookieDomain, Path: "/", Secure: d.SessionCookieSecure,
-		HTTPOnly: d.SessionCookieHTTPOnly, SameSite: d.SessionCookieSameSite,
+		Domain: s.SessionCookieDomain, Path: "/", Secure: s.SessionCookieSecure,
+		HTTPOnly: s.SessionCookieHTTPOnly, SameSite: s.SessionCookieSameSite,
 	}
 }
 
@@ -333,17 +390,19 @@ func (s *Settings) cookieOptions() djhttp.CookieOptions {
 // that stores value, a browser-session cookie on Path=/ with the
 // SESSION_COOKIE_DOMAIN, _SECURE, _HTTPONLY and _SAMESITE settings, or for
 // an empty value the one that deletes the cookie.
-func SetCookieHeader(s *Settings, value string) string {
-	o := s.cookieOptions()
+func SetCookieHeader(s *django.Settings, value string) string {
+	o := cookieOptions(s)
 	if value == "" {
 		return djhttp.DeleteCookieHeader(CookieName, djhttp.CookieOptions{Domain: o.Domain, SameSite: o.SameSite})
 	}
 	return djhttp.SetCookieHeader(CookieName, value, o)
 }
 
-// records is add_message's checks: empty text and levels below
+// records is BaseStorage.add's checks: empty text and levels below
 // MESSAGE_LEVEL are not recorded.
-func (s *Settings) records(m Message) bool { return m.Message != "" && m.Level >= s.Level }
+func records(s *django.Settings, m Message) bool {
+	return m.Message != "" && m.Level >= s.MessageLevel
+}
 
 func constantTimeHexEqual(h string, mac []byte) bool {
 	return subtle.ConstantTimeCompare([]byte(h), []byte(hex.EncodeToString(mac))) == 1

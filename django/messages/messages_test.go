@@ -15,11 +15,11 @@ import (
 	"github.com/djsession/djsession/signing"
 )
 
-func testSettings(v django.Version) Settings {
-	ds := django.DefaultSettings("test-secret")
-	ds.DjangoVersion = v
-	ds.Clock = func() time.Time { return time.Unix(1700000000, 0) }
-	return DefaultSettings(ds)
+func testSettings(v django.Version) django.Settings {
+	s := django.DefaultSettings("test-secret")
+	s.DjangoVersion = v
+	s.Clock = func() time.Time { return time.Unix(1700000000, 0) }
+	return s
 }
 
 func TestExtraTagsRule(t *testing.T) {
@@ -39,7 +39,7 @@ func TestExtraTagsRule(t *testing.T) {
 func TestDecodeFailures(t *testing.T) {
 	s := testSettings(django.Django61)
 	good, _, _ := Encode(&s, []Message{{Level: LevelInfo, Message: "hi"}})
-	signer, _ := signedcookie.CookieSigner(&s.Django, KeySalt)
+	signer, _ := signedcookie.CookieSigner(&s, KeySalt)
 	for name, value := range map[string]string{
 		"tampered":    good[:len(good)-2] + "xx",
 		"not a list":  signer.SignPayload([]byte(`{"a":1}`), false),
@@ -71,8 +71,8 @@ func TestDecodeFailures(t *testing.T) {
 func TestDecode32LegacyFormats(t *testing.T) {
 	s := testSettings(django.Django32)
 	data := `[["__json_message",0,20,"old"]]`
-	signer, _ := signedcookie.CookieSigner(&s.Django, KeySalt)
-	mac, _ := signing.SaltedHMAC(KeySalt, data, s.Django.SecretKey, signing.SHA1)
+	signer, _ := signedcookie.CookieSigner(&s, KeySalt)
+	mac, _ := signing.SaltedHMAC(KeySalt, data, s.SecretKey, signing.SHA1)
 	for name, value := range map[string]string{
 		"3.1 format":     signer.Sign(data),
 		"pre-3.1 format": fmt.Sprintf("%x$%s", mac, data),
@@ -142,8 +142,7 @@ func TestStorageUpdate(t *testing.T) {
 }
 
 func Example() {
-	ds := django.DefaultSettings("django-insecure-example")
-	s := DefaultSettings(ds)
+	s := django.DefaultSettings("django-insecure-example")
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /profile", func(w http.ResponseWriter, r *http.Request) {
 		Success(r, "Profile saved.")
@@ -151,7 +150,7 @@ func Example() {
 	})
 	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
 		for _, m := range Get(r) {
-			fmt.Fprintf(w, "<li class=%q>%s</li>\n", m.Tags(), m.Message)
+			fmt.Fprintf(w, "<li class=%q>%s</li>\n", m.Tags(&s), m.Message)
 		}
 	})
 	h := Middleware(s)(mux)

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"sync"
 
+	"github.com/djsession/djsession/django"
 	"github.com/djsession/djsession/djhttp"
 	"github.com/djsession/djsession/internal/hookwriter"
 )
@@ -17,7 +19,8 @@ import (
 // It is safe for concurrent use.
 type Storage struct {
 	mu       sync.Mutex
-	s        *Settings
+	s        *django.Settings
+	opts     []Option
 	cookie   string
 	loaded   bool
 	messages []Message // _loaded_data
@@ -28,9 +31,10 @@ type Storage struct {
 }
 
 // NewStorage returns the storage of r: its messages cookie is decoded on
-// first use.
-func NewStorage(r *http.Request, s *Settings) *Storage {
-	return &Storage{s: s, cookie: djhttp.RequestCookies(r)[CookieName]}
+// first use, with s (which must not change while the storage is in use);
+// opts are those of Encode.
+func NewStorage(r *http.Request, s *django.Settings, opts ...Option) *Storage {
+	return &Storage{s: s, opts: opts, cookie: djhttp.RequestCookies(r)[CookieName]}
 }
 
 func (st *Storage) load() {
@@ -48,9 +52,10 @@ func (st *Storage) load() {
 }
 
 // Add queues m (BaseStorage.add): nothing happens if its text is empty or
-// its level is below Settings.Level. It reports whether m was queued.
+// its level is below MESSAGE_LEVEL (django.Settings.MessageLevel). It
+// reports whether m was queued.
 func (st *Storage) Add(m Message) bool {
-	if !st.s.records(m) {
+	if !records(st.s, m) {
 		return false
 	}
 	st.mu.Lock()
@@ -108,7 +113,7 @@ func (st *Storage) Update(h http.Header) (unstored []Message, err error) {
 	default:
 		return nil, nil
 	}
-	value, unstored, err := Encode(st.s, msgs)
+	value, unstored, err := Encode(st.s, msgs, st.opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -134,13 +139,24 @@ func FromRequest(r *http.Request) *Storage {
 // cookie are dropped, the oldest first (Django's default FallbackStorage
 // would keep them in the session); use a Storage and Update directly to
 // see them.
-func Middleware(s Settings) func(http.Handler) http.Handler {
+//
+// s is Django's settings module: SECRET_KEY and its fallbacks,
+// MESSAGE_LEVEL, the SESSION_COOKIE_* attributes the cookie shares with
+// the session cookie, the version, clock and logger. Start from
+// django.DefaultSettings, which holds Django's MESSAGE_LEVEL (INFO).
+// Middleware keeps its own copy of s. opts are those of Encode.
+func Middleware(s django.Settings, opts ...Option) func(http.Handler) http.Handler {
+	// The caller may reuse its slice of keys; the signer must not see it
+	// change. (MessageTags is read by Message.Tags, with the caller's
+	// settings, not here.)
+	s.SecretKeyFallbacks = slices.Clone(s.SecretKeyFallbacks)
+	opts = slices.Clone(opts)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			st := NewStorage(r, &s)
+			st := NewStorage(r, &s, opts...)
 			rw := hookwriter.New(w, func(int) bool {
 				if _, err := st.Update(w.Header()); err != nil {
-					s.Django.Log().Error("messages: storing the messages cookie failed", "err", err)
+					s.Log().Error("messages: storing the messages cookie failed", "err", err)
 				}
 				return false
 			})
@@ -163,8 +179,8 @@ func Add(r *http.Request, level int, text string) error {
 	return nil
 }
 
-// Debug adds a LevelDebug message (recorded only if Settings.Level
-// allows it).
+// Debug adds a LevelDebug message (recorded only if MESSAGE_LEVEL,
+// django.Settings.MessageLevel, allows it; Django's default does not).
 func Debug(r *http.Request, text string) error { return Add(r, LevelDebug, text) }
 
 // Info adds a LevelInfo message.

@@ -69,18 +69,18 @@ func TestVectors(t *testing.T) {
 			if vec.Messages.CookieName != CookieName || vec.Messages.KeySalt != KeySalt {
 				t.Fatal("cookie name or salt differ")
 			}
-			ds := django.DefaultSettings(vec.SecretKey)
-			ds.SecretKeyFallbacks = vec.Fallbacks
-			ds.DjangoVersion = ver
-			ds.Clock = func() time.Time { return time.Unix(vec.T0, 0) }
+			s := django.DefaultSettings(vec.SecretKey)
+			s.SecretKeyFallbacks = vec.Fallbacks
+			s.DjangoVersion = ver
+			s.Clock = func() time.Time { return time.Unix(vec.T0, 0) }
 			for _, c := range vec.Messages.Cases {
 				in, size := vectorInputs(c.Case)
 				if in == nil {
 					t.Fatalf("unknown case %q", c.Case)
 				}
-				s := DefaultSettings(ds)
+				var opts []Option
 				if size != 0 {
-					s.MaxCookieSize = size
+					opts = append(opts, WithMaxCookieSize(size))
 				}
 				// Django's cookie decodes to Django's messages.
 				got, all, err := Decode(&s, c.CookieValue)
@@ -98,7 +98,7 @@ func TestVectors(t *testing.T) {
 					}
 				}
 				// Go's cookie: byte-exact when not compressed.
-				value, unstored, err := Encode(&s, append([]Message(nil), in...))
+				value, unstored, err := Encode(&s, append([]Message(nil), in...), opts...)
 				if err != nil {
 					t.Fatal(err)
 				}
