@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"strings"
 	"testing"
@@ -18,7 +20,7 @@ import (
 
 func ptr(s string) *string { return &s }
 
-func liveMessageSettings(v djsession.Version, mutate func(*djsession.Settings)) (messages.Settings, map[string]any) {
+func liveMessageSettings(v djsession.Version, mutate func(*djsession.Settings)) (djsession.Settings, map[string]any) {
 	ds := djsession.DefaultSettings(secret)
 	ds.SecretKeyFallbacks = []string{oldKey}
 	ds.DjangoVersion = v
@@ -30,7 +32,7 @@ func liveMessageSettings(v djsession.Version, mutate func(*djsession.Settings)) 
 		py["SESSION_COOKIE_HTTPONLY"] = ds.SessionCookieHTTPOnly
 		py["SESSION_COOKIE_SAMESITE"] = nilIfEmpty(ds.SessionCookieSameSite)
 	}
-	return messages.DefaultSettings(ds), py
+	return ds, py
 }
 
 func nilIfEmpty(s string) any {
@@ -240,4 +242,90 @@ func TestLiveSignedCookiesBothWays(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLiveMessagesLevelAndTags: MESSAGE_LEVEL and MESSAGE_TAGS as fields of
+// django.Settings behave as the same settings do in Django. The same
+// messages are added under each MESSAGE_LEVEL by Django's CookieStorage and
+// by Go's Storage, and both keep the same ones; a cookie of every level is
+// read by Django under each MESSAGE_TAGS, and Django's message.tags are
+// Go's Message.Tags.
+func TestLiveMessagesLevelAndTags(t *testing.T) {
+	levels := []int{-5, 0, 5, messages.LevelDebug, messages.LevelInfo, messages.LevelSuccess, messages.LevelWarning, 35, messages.LevelError, 99}
+	for _, ver := range versions {
+		t.Run(ver, func(t *testing.T) {
+			p := webPeer(t, ver)
+			v, _ := djsession.ParseVersion(ver)
+			for _, lc := range []struct {
+				name  string
+				level *int // nil: not in settings.py, Django's INFO
+			}{
+				{"unset", nil}, {"0", ptrInt(0)}, {"DEBUG", ptrInt(messages.LevelDebug)},
+				{"WARNING", ptrInt(messages.LevelWarning)}, {"custom 35", ptrInt(35)},
+			} {
+				s, py := liveMessageSettings(v, nil)
+				if lc.level != nil {
+					s.MessageLevel = *lc.level
+					py["MESSAGE_LEVEL"] = *lc.level
+				}
+				var pin []map[string]any
+				st := messages.NewStorage(httptest.NewRequest("GET", "/", nil), &s)
+				for _, l := range levels {
+					text := fmt.Sprintf("level %d", l)
+					pin = append(pin, map[string]any{"level": l, "message": text, "extra_tags": ""})
+					st.Add(messages.Message{Level: l, Message: text, ExtraTags: ptr("")})
+				}
+				h := http.Header{}
+				if _, err := st.Update(h); err != nil {
+					t.Fatal(err)
+				}
+				goValue, _ := strings.CutPrefix(strings.Split(h.Get("Set-Cookie"), ";")[0], messages.CookieName+"=")
+				w := webCall(t, p, map[string]any{"op": "messages_write", "settings": py, "messages": pin})
+				dj, _, err1 := messages.Decode(&s, str(w, "value"))
+				gm, _, err2 := messages.Decode(&s, goValue)
+				if err1 != nil || err2 != nil || !reflect.DeepEqual(levelsOf(dj), levelsOf(gm)) || len(dj) == 0 {
+					t.Errorf("MESSAGE_LEVEL %s: Django kept %v (%v), Go %v (%v)", lc.name, levelsOf(dj), err1, levelsOf(gm), err2)
+				}
+			}
+			extra := ptr("x y")
+			var in []messages.Message
+			for _, l := range levels {
+				in = append(in, messages.Message{Level: l, Message: "a"}, messages.Message{Level: l, Message: "b", ExtraTags: extra})
+			}
+			for _, tags := range []map[int]string{
+				nil,
+				{messages.LevelError: "danger", 35: "notice", messages.LevelDebug: "", 0: "zero", messages.LevelInfo: "info blue"},
+			} {
+				s, py := liveMessageSettings(v, nil)
+				s.MessageTags = tags
+				if tags != nil {
+					py["MESSAGE_TAGS"] = tags
+				}
+				value, _, err := messages.Encode(&s, in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				m := webCall(t, p, map[string]any{"op": "messages_read", "settings": py, "cookie": "messages=" + value})
+				got := m["messages"].([]any)
+				if len(got) != len(in) {
+					t.Fatalf("MESSAGE_TAGS %v: Django read %d messages, want %d", tags, len(got), len(in))
+				}
+				for i, x := range got {
+					if dt, gt := x.(map[string]any)["tags"], in[i].Tags(&s); dt != gt {
+						t.Errorf("MESSAGE_TAGS %v, level %d: Django's tags %q, Go's %q", tags, in[i].Level, dt, gt)
+					}
+				}
+			}
+		})
+	}
+}
+
+func ptrInt(i int) *int { return &i }
+
+func levelsOf(ms []messages.Message) []int {
+	var out []int
+	for _, m := range ms {
+		out = append(out, m.Level)
+	}
+	return out
 }
