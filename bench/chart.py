@@ -1,6 +1,10 @@
 #!/usr/bin/python3
 """Bar chart of bench/compare.py's results (JSON on stdin) to the PNG named
-on the command line. Needs matplotlib (Debian: python3-matplotlib)."""
+on the command line. Needs matplotlib (Debian: python3-matplotlib).
+
+With an "http" key (the closed-loop runs of bench/http/run.py) it draws the
+HTTP chart instead: per engine, requests per second at each concurrency and
+server CPU per request, for every contender."""
 import json
 import sys
 
@@ -10,6 +14,51 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 d = json.load(sys.stdin)
+
+
+def http_chart(rows, path):
+    contenders = ["djsession", "scs", "django-sync", "django-gthread"]
+    colors = {"djsession": "#1f77b4", "scs": "#2ca02c", "django-sync": "#d62728", "django-gthread": "#ff9896"}
+    engines = [e for e in ("postgres", "redis") if any(r["engine"] == e for r in rows)]
+    concs = sorted({r["conc"] for r in rows})
+    fig, axes = plt.subplots(len(engines), 2, figsize=(14, 4.8 * len(engines)), squeeze=False)
+    width = 0.8 / len(contenders)
+    for i, e in enumerate(engines):
+        at = {(r["contender"], r["conc"]): r for r in rows if r["engine"] == e}
+        ax = axes[i][0]
+        for j, c in enumerate(contenders):
+            xs = [k + (j - (len(contenders) - 1) / 2) * width for k in range(len(concs))]
+            vals = [at[(c, n)]["rps"] if (c, n) in at else 0 for n in concs]
+            ax.bar(xs, vals, width, label=c, color=colors[c])
+            for x, v in zip(xs, vals):
+                ax.text(x, v, "%.0f" % v, ha="center", va="bottom", fontsize=7)
+        ax.set_xticks(range(len(concs)))
+        ax.set_xticklabels(["concurrency %d" % n for n in concs])
+        ax.set_ylabel("requests per second (higher is better)")
+        ax.set_title("HTTP end to end, %s: requests per second" % e)
+        ax.grid(axis="y", alpha=0.3)
+        ax.legend(fontsize=8)
+        ax = axes[i][1]
+        for j, c in enumerate(contenders):
+            xs = [k + (j - (len(contenders) - 1) / 2) * width for k in range(len(concs))]
+            vals = [at[(c, n)]["server_cpu_us_per_req"] if (c, n) in at else 0 for n in concs]
+            ax.bar(xs, vals, width, label=c, color=colors[c])
+            for x, v in zip(xs, vals):
+                ax.text(x, v, "%.0f" % v, ha="center", va="bottom", fontsize=7)
+        ax.set_xticks(range(len(concs)))
+        ax.set_xticklabels(["concurrency %d" % n for n in concs])
+        ax.set_yscale("log")
+        ax.set_ylabel("server CPU µs per request (log, lower is better)")
+        ax.set_title("HTTP end to end, %s: server CPU per request" % e)
+        ax.grid(axis="y", alpha=0.3, which="both")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+
+
+if "http" in d:
+    http_chart(d["http"], sys.argv[1])
+    sys.exit(0)
+
 ops, payloads = d["ops"], d["payloads"]
 series = [("djsession (Go)", d["go"], "#1f77b4"), ("floor (primitives)", d["floor"], "#9ecae1")]
 colors = ["#d62728", "#ff9896"]

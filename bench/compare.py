@@ -13,6 +13,14 @@
    bench/django_stores.py under --store-django), alternating Go and Django
    per engine and round; round trips per cycle counted by bench/cmd/rtproxy
    on both sides (statements, for SQLite), in separate counting runs.
+3. The HTTP request end to end (--http, on by default; --no-http leaves it
+   out, --http-only runs it alone and replaces the HTTP section of an
+   existing results.md): bench/http/run.py serves one endpoint (load the
+   session, the user with the auth hash check, set one key, save) from the
+   Go server (djsession, and scs in its own format), and from Django 5.2
+   under gunicorn (sync and gthread workers), on PostgreSQL and Redis,
+   under bench/loadgen's closed and open loops; the table goes into
+   results.md, the chart into bench/results-http.png.
 
 Writes bench/results.md (Markdown tables, the targets) and bench/results.png
 (bar chart, with /usr/bin/python3's matplotlib); prints progress on stderr.
@@ -225,9 +233,19 @@ def main():
     ap.add_argument("--benchtime", default="200ms")
     ap.add_argument("--store-seconds", type=float, default=1.5)
     ap.add_argument("--no-stores", action="store_true")
+    ap.add_argument("--http", dest="http", action="store_true", default=True,
+                    help="the HTTP comparison (bench/http/run.py; the default)")
+    ap.add_argument("--no-http", dest="http", action="store_false")
+    ap.add_argument("--http-only", action="store_true",
+                    help="only the HTTP comparison: its section of --md is replaced, the rest kept")
+    ap.add_argument("--http-warmup", type=float, default=2)
+    ap.add_argument("--http-duration", type=float, default=5)
+    ap.add_argument("--http-png", default=os.path.join(HERE, "results-http.png"))
     ap.add_argument("--md", default=os.path.join(HERE, "results.md"))
     ap.add_argument("--png", default=os.path.join(HERE, "results.png"))
     args = ap.parse_args()
+    if args.http_only:
+        return http_only(args)
     versions = args.django or ["5.2"]
     tmp = tempfile.mkdtemp(prefix="djsbench")
     loads_seen = [loadavg()]
@@ -278,18 +296,24 @@ def main():
             finally:
                 mc.terminate()
                 mc.wait(timeout=10)
+
+        # ------------------------------------------------ HTTP, end to end
+        http = http_runs(args, tmp) if args.http else []
+        loads_seen.append(loadavg())
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-    md, targets = report(args, versions, go, dj, mem, stores, trips, loads_seen, started, where)
+    md, targets = report(args, versions, go, dj, mem, stores, trips, loads_seen, started, where, http)
     with open(args.md, "w") as f:
         f.write(md)
     print(md)
     chart(args.png, versions, go, dj, stores, args.store_django)
+    if http:
+        http_chart(args.http_png, http)
     log("wrote %s and %s" % (args.md, args.png))
 
 
-def report(args, versions, go, dj, mem, stores, trips, loads_seen, started, where):
+def report(args, versions, go, dj, mem, stores, trips, loads_seen, started, where, http=()):
     L = []
     gm = lambda group, op, p: med(go[(group, op, p)])  # noqa: E731
     L.append("# djsession against Django: results\n")
@@ -432,6 +456,11 @@ def report(args, versions, go, dj, mem, stores, trips, loads_seen, started, wher
                     num(t.get("go", 0)), num(t.get("django", 0)), unit))
         L.append("")
 
+    http_targets = []
+    if http:
+        lines, http_targets = http_section(args, http)
+        L += lines
+
     # ------------------------------------------------ targets
     L.append("## Targets\n")
     L.append("| target | figure | holds |")
@@ -496,9 +525,184 @@ def report(args, versions, go, dj, mem, stores, trips, loads_seen, started, wher
             g, d = stores[("go", e, 1)], stores[("django", e, 1)]
             r = med([x["ops"] / x["secs"] for x in g]) / med([x["ops"] / x["secs"] for x in d])
             t("throughput ≥ 3x Django's, %s, conc 1" % e, "%.1fx" % r, r >= 3)
+    for name, fig, ok in http_targets:
+        t(name, fig, ok)
     L.append("")
     L.append("%d of %d targets hold.\n" % (sum(ok for _, ok in tg), len(tg)))
     return "\n".join(L), tg
+
+# ---------------------------------------------------------------- HTTP
+
+HTTP_CONTENDERS = ["djsession", "scs", "django-sync", "django-gthread"]
+HTTP_ENGINES = ["postgres", "redis"]
+DJANGOS = ["django-sync", "django-gthread"]
+
+
+def http_runs(args, tmp):
+    """bench/http/run.py: every contender on every engine, one run per cell."""
+    out = os.path.join(tmp, "http.jsonl")
+    t0, l0 = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), loadavg()
+    log("HTTP comparison (bench/http/run.py)")
+    subprocess.run([sys.executable, os.path.join(HERE, "http", "run.py"), "--out", out,
+                    "--warmup", str(args.http_warmup), "--duration", str(args.http_duration)], check=True)
+    rows = read_jsonl(out)
+    for r in rows:
+        r["started"], r["load_start"] = t0, l0
+    return rows
+
+
+def http_pick(rows, contender, engine, mode, value):
+    key = "conc" if mode == "closed" else "rate"
+    for r in rows:
+        if r["contender"] == contender and r["engine"] == engine and r["mode"] == mode and r.get(key) == value:
+            return r
+    return None
+
+
+def http_section(args, rows):
+    """The HTTP section of results.md, and its targets as (name, figure, holds)."""
+    L = []
+    loads = [r["load"] for r in rows]
+    workers = {r["contender"]: r["workers"] for r in rows}
+    concs = sorted({r["conc"] for r in rows if r["mode"] == "closed"})
+    rates = sorted({r["rate"] for r in rows if r["mode"] == "open"})
+    L.append("## HTTP: one request end to end, against Django 5.2 under gunicorn\n")
+    L.append("Run %s (`bench/http/run.py`, called by compare.py), load average (1 min) %.2f at its start, "
+             "%.1f–%.1f over its runs: the machine was shared with other jobs, which were not pinned and ran on "
+             "both cores; read the ratios of one run, not the absolute figures. One run per cell, %g s of warm-up "
+             "then %g s measured.\n" % (rows[0]["started"], rows[0]["load_start"], min(loads), max(loads),
+                                         args.http_warmup, args.http_duration))
+    L.append("The endpoint (`GET /bench/` with a session cookie): load the session, resolve the user with the "
+             "session auth hash check (Django's `request.user`, i.e. `get_user`; Go: `auth.Auth.UserFromRequest`, "
+             "whose user comes from `auth_user` on PostgreSQL for both engines), read and set one key (`hits`), "
+             "save, answer `{\"user\": \"1\", \"hits\": N}`. Contenders:\n")
+    L.append("- **djsession**: `bench/http` (net/http, `django.Middleware`, `auth.Auth` with `auth.NewSQLUsers`), "
+             "%s; the db engine on lib/pq (`binary_parameters=yes`), the cache engine as Django's RedisCache on "
+             "go-redis. It serves the very sessions Django serves (Django's format, the same `django_session` rows "
+             "and Redis keys), and each contender checks before its runs that the key the previous one wrote is "
+             "read back." % workers.get("djsession", ""))
+    L.append("- **scs**: the same program with scs v2.8.0 (`LoadAndSave`, gob) on its postgresstore and redisstore "
+             "(redigo), holding what Django's login puts in a session; per request the same `auth_user` query "
+             "and the same session auth hash compared, one key set, the session committed.")
+    L.append("- **django-sync**, **django-gthread**: Django 5.2's view (`bench/http/django`, only the session and "
+             "auth middlewares) under Debian's gunicorn, %s / %s; psycopg2 with persistent connections "
+             "(`CONN_MAX_AGE = 600`, as a production site sets; Django's default connects on every request), "
+             "Django's RedisCache on redis-py. Sync workers close the connection after every response; gthread "
+             "and Go keep it alive.\n" % (workers.get("django-sync", ""), workers.get("django-gthread", "")))
+    L.append("Placement on the 2 cores, the same for every contender: the server (the Go process, or gunicorn's "
+             "master and every worker) pinned to CPU 1 with `taskset -c 1`; PostgreSQL's and Redis' processes "
+             "(every thread) moved to CPU 0 for the run (their affinity given back after), and the load generator "
+             "(`bench/loadgen`, a module of its own) on CPU 0. Server CPU per request: utime + stime from "
+             "`/proc/PID/stat` of the server's whole process tree, read at the edges of the measured window, "
+             "divided by the requests answered in it (USER_HZ ticks: 10 ms resolution, over seconds of run). "
+             "RSS: VmRSS summed over the same processes at the window's end (forked workers' shared pages "
+             "count in each). Closed loop: N workers, one session each, the next request when the last answered. "
+             "Open loop: requests due at a fixed rate whatever the server does (round robin over %d sessions), "
+             "latency measured from when each was due, at most 512 outstanding (more are counted as dropped).\n"
+             % 128)
+    L.append("### Closed loop\n")
+    L.append("| engine | contender | conc | req/s | p50 ms | p99 ms | p99 / p50 | server CPU µs/req | server RSS MB | errors |")
+    L.append("|---|---|---|---|---|---|---|---|---|---|")
+    for e in HTTP_ENGINES:
+        for c in HTTP_CONTENDERS:
+            for n in concs:
+                r = http_pick(rows, c, e, "closed", n)
+                if r:
+                    L.append("| %s | %s | %d | %s | %.2f | %.2f | %.1f | %s | %.0f | %d |" % (
+                        e, c, n, num(r["rps"]), r["p50_us"] / 1e3, r["p99_us"] / 1e3,
+                        r["p99_us"] / r["p50_us"] if r["p50_us"] else 0, num(r["server_cpu_us_per_req"]),
+                        r["server_rss_kb"] / 1024, r["errors"]))
+    L.append("")
+    if rates:
+        L.append("### Open loop\n")
+        L.append("| engine | contender | rate /s | answered /s | p50 ms | p99 ms | server CPU µs/req | errors | dropped |")
+        L.append("|---|---|---|---|---|---|---|---|---|")
+        for e in HTTP_ENGINES:
+            for c in HTTP_CONTENDERS:
+                for rate in rates:
+                    r = http_pick(rows, c, e, "open", rate)
+                    if r:
+                        L.append("| %s | %s | %g | %s | %.2f | %.2f | %s | %d | %d |" % (
+                            e, c, rate, num(r["rps"]), r["p50_us"] / 1e3, r["p99_us"] / 1e3,
+                            num(r["server_cpu_us_per_req"]), r["errors"], r.get("dropped", 0)))
+        L.append("")
+
+    # Ratios at concurrency 16, against the better Django of the two.
+    L.append("### Ratios at concurrency 16\n")
+    L.append("Django's figure is the better of its sync and gthread runs for each column (the higher req/s, "
+             "the lower CPU per request).\n")
+    L.append("| engine | djsession / Django req/s | Django / djsession CPU per req | djsession / scs CPU per req | djsession / scs req/s | djsession p99 / p50 |")
+    L.append("|---|---|---|---|---|---|")
+    tg = []
+    for e in HTTP_ENGINES:
+        g, s_ = http_pick(rows, "djsession", e, "closed", 16), http_pick(rows, "scs", e, "closed", 16)
+        ds = [r for r in (http_pick(rows, d, e, "closed", 16) for d in DJANGOS) if r]
+        if not g or not ds:
+            continue
+        d_rps = max(r["rps"] for r in ds)
+        d_cpu = min(r["server_cpu_us_per_req"] for r in ds)
+        rps_r, cpu_r = g["rps"] / d_rps, d_cpu / g["server_cpu_us_per_req"]
+        tail = g["p99_us"] / g["p50_us"]
+        scs_cpu = g["server_cpu_us_per_req"] / s_["server_cpu_us_per_req"] if s_ else float("nan")
+        scs_rps = g["rps"] / s_["rps"] if s_ else float("nan")
+        L.append("| %s | %.1fx | %.1fx | %.2fx | %.2fx | %.1fx |" % (e, rps_r, cpu_r, scs_cpu, scs_rps, tail))
+        goal = 6 if e == "redis" else 4
+        tg.append(("HTTP: server CPU per request ≥ 10x below Django's (%s, conc 16)" % e,
+                   "%.1fx (%s vs %s µs)" % (cpu_r, num(d_cpu), num(g["server_cpu_us_per_req"])), cpu_r >= 10))
+        tg.append(("HTTP: req/s ≥ %dx Django's (%s, conc 16)" % (goal, e),
+                   "%.1fx (%s vs %s)" % (rps_r, num(g["rps"]), num(d_rps)), rps_r >= goal))
+        if s_:
+            tg.append(("HTTP: djsession's CPU per request within 1.2x of scs's (%s, conc 16)" % e,
+                       "%.2fx (%s vs %s µs)" % (scs_cpu, num(g["server_cpu_us_per_req"]),
+                                                num(s_["server_cpu_us_per_req"])), scs_cpu <= 1.2))
+        tg.append(("HTTP: p99 within 3x of p50 (djsession, %s, conc 16)" % e,
+                   "%.1fx (%.2f / %.2f ms)" % (tail, g["p99_us"] / 1e3, g["p50_us"] / 1e3), tail <= 3))
+    L.append("")
+    L.append("### HTTP targets\n")
+    L.append("| target | figure | holds |")
+    L.append("|---|---|---|")
+    for name, fig, ok in tg:
+        L.append("| %s | %s | %s |" % (name, fig, "yes" if ok else "**no**"))
+    L.append("")
+    L.append("%d of %d HTTP targets hold. Chart: `bench/results-http.png`.\n" % (sum(ok for _, _, ok in tg), len(tg)))
+    return L, tg
+
+
+def http_only(args):
+    """--http-only: run the HTTP comparison and put its section into the
+    existing results.md in place of the old one (before the Targets
+    section), the rest of the file as it was."""
+    tmp = tempfile.mkdtemp(prefix="djsbench")
+    try:
+        rows = http_runs(args, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    lines, _ = http_section(args, rows)
+    section = "\n".join(lines) + "\n"
+    old = open(args.md).read() if os.path.exists(args.md) else ""
+    out, skip = [], False
+    for line in old.splitlines(keepends=True):
+        if line.startswith("## "):
+            skip = line.startswith("## HTTP")
+            if line.startswith("## Targets") and section:
+                out.append(section)
+                section = ""
+        if not skip:
+            out.append(line)
+    if section:
+        out.append("\n" + section)
+    with open(args.md, "w") as f:
+        f.write("".join(out))
+    http_chart(args.http_png, rows)
+    print("\n".join(lines))
+    log("wrote the HTTP section of %s, and %s" % (args.md, args.http_png))
+
+
+def http_chart(path, rows):
+    data = {"http": [{k: r[k] for k in ("contender", "engine", "mode", "rps", "p50_us", "p99_us",
+                                          "server_cpu_us_per_req", "server_rss_kb")} | {"conc": r.get("conc", 0)}
+                     for r in rows if r["mode"] == "closed"]}
+    subprocess.run(["/usr/bin/python3", os.path.join(HERE, "chart.py"), path], input=json.dumps(data), text=True, check=True)
 
 
 def chart(path, versions, go, dj, stores, store_version):
