@@ -546,8 +546,16 @@ def http_runs(args, tmp):
     subprocess.run([sys.executable, os.path.join(HERE, "http", "run.py"), "--out", out,
                     "--warmup", str(args.http_warmup), "--duration", str(args.http_duration)], check=True)
     rows = read_jsonl(out)
+    servers = []
+    try:
+        servers.append(run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-Atc",
+                            "SHOW server_version"]).split()[0].join(("PostgreSQL ", "")))
+        servers.append("Redis " + run(["redis-cli", "INFO", "server"]).split("redis_version:")[1].split()[0])
+    except (subprocess.CalledProcessError, OSError, IndexError):
+        pass
+    where = "%s; %s" % (machine(["5.2"]), ", ".join(servers))
     for r in rows:
-        r["started"], r["load_start"] = t0, l0
+        r["started"], r["load_start"], r["where"] = t0, l0, where
     return rows
 
 
@@ -572,6 +580,7 @@ def http_section(args, rows):
              "both cores; read the ratios of one run, not the absolute figures. One run per cell, %g s of warm-up "
              "then %g s measured.\n" % (rows[0]["started"], rows[0]["load_start"], min(loads), max(loads),
                                          args.http_warmup, args.http_duration))
+    L.append("Machine: %s.\n" % rows[0].get("where", "?"))
     L.append("The endpoint (`GET /bench/` with a session cookie): load the session, resolve the user with the "
              "session auth hash check (Django's `request.user`, i.e. `get_user`; Go: `auth.Auth.UserFromRequest`, "
              "whose user comes from `auth_user` on PostgreSQL for both engines), read and set one key (`hits`), "
@@ -587,31 +596,33 @@ def http_section(args, rows):
     L.append("- **django-sync**, **django-gthread**: Django 5.2's view (`bench/http/django`, only the session and "
              "auth middlewares) under Debian's gunicorn, %s / %s; psycopg2 with persistent connections "
              "(`CONN_MAX_AGE = 600`, as a production site sets; Django's default connects on every request), "
-             "Django's RedisCache on redis-py. Sync workers close the connection after every response; gthread "
-             "and Go keep it alive.\n" % (workers.get("django-sync", ""), workers.get("django-gthread", "")))
+             "Django's RedisCache on redis-py; `--worker-tmp-dir /dev/shm` (gunicorn's advice where /tmp is on "
+             "disk). Every worker is warmed (3 s at concurrency 16, not measured) before the runs. Sync workers "
+             "close the connection after every response; gthread and Go keep it alive.\n" % (workers.get("django-sync", ""), workers.get("django-gthread", "")))
     L.append("Placement on the 2 cores, the same for every contender: the server (the Go process, or gunicorn's "
              "master and every worker) pinned to CPU 1 with `taskset -c 1`; PostgreSQL's and Redis' processes "
              "(every thread) moved to CPU 0 for the run (their affinity given back after), and the load generator "
              "(`bench/loadgen`, a module of its own) on CPU 0. Server CPU per request: utime + stime from "
              "`/proc/PID/stat` of the server's whole process tree, read at the edges of the measured window, "
-             "divided by the requests answered in it (USER_HZ ticks: 10 ms resolution, over seconds of run). "
+             "divided by the requests answered in it (USER_HZ ticks: 10 ms resolution, over seconds of run); "
+             "the kernel's part (stime) beside it. "
              "RSS: VmRSS summed over the same processes at the window's end (forked workers' shared pages "
              "count in each). Closed loop: N workers, one session each, the next request when the last answered. "
              "Open loop: requests due at a fixed rate whatever the server does (round robin over %d sessions), "
              "latency measured from when each was due, at most 512 outstanding (more are counted as dropped).\n"
              % 128)
     L.append("### Closed loop\n")
-    L.append("| engine | contender | conc | req/s | p50 ms | p99 ms | p99 / p50 | server CPU µs/req | server RSS MB | errors |")
-    L.append("|---|---|---|---|---|---|---|---|---|---|")
+    L.append("| engine | contender | conc | req/s | p50 ms | p99 ms | p99 / p50 | server CPU µs/req | of which kernel | server RSS MB | errors |")
+    L.append("|---|---|---|---|---|---|---|---|---|---|---|")
     for e in HTTP_ENGINES:
         for c in HTTP_CONTENDERS:
             for n in concs:
                 r = http_pick(rows, c, e, "closed", n)
                 if r:
-                    L.append("| %s | %s | %d | %s | %.2f | %.2f | %.1f | %s | %.0f | %d |" % (
+                    L.append("| %s | %s | %d | %s | %.2f | %.2f | %.1f | %s | %s | %.0f | %d |" % (
                         e, c, n, num(r["rps"]), r["p50_us"] / 1e3, r["p99_us"] / 1e3,
                         r["p99_us"] / r["p50_us"] if r["p50_us"] else 0, num(r["server_cpu_us_per_req"]),
-                        r["server_rss_kb"] / 1024, r["errors"]))
+                        num(r.get("server_sys_us_per_req", 0)), r["server_rss_kb"] / 1024, r["errors"]))
     L.append("")
     if rates:
         L.append("### Open loop\n")

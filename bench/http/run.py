@@ -92,6 +92,13 @@ def ensure_gunicorn():
     os.rename(tmp, GUNICORN_CACHE)
 
 
+def gunicorn_version():
+    for f in os.listdir(GUNICORN_PATH):
+        if f.startswith("gunicorn-") and f.endswith(".egg-info"):
+            return f[len("gunicorn-"):-len(".egg-info")]
+    return "?"
+
+
 def build(tmp):
     bins = {"server": os.path.join(tmp, "server"), "loadgen": os.path.join(tmp, "loadgen")}
     run(["go", "build", "-o", bins["server"], "."], cwd=HERE)
@@ -185,14 +192,18 @@ class Server:
             self.workers = "1 process, GOMAXPROCS 1"
         else:
             env.update(DJSBENCH_ENGINE=engine, DJSBENCH_GUNICORN=GUNICORN_PATH)
+            # --worker-tmp-dir /dev/shm: gunicorn's documented advice, so
+            # that the workers' heartbeat (an fchmod per loop) never waits
+            # on a disk-backed /tmp.
             cmd = pin + ["bash", PYTHON_SH, "5.2", os.path.join(HERE, "django", "gunicorn_run.py"),
-                         "--bind", self.addr, "--workers", str(workers), "--log-level", "warning"]
+                         "--bind", self.addr, "--workers", str(workers), "--worker-tmp-dir", "/dev/shm",
+                         "--log-level", "warning"]
             if contender == "django-gthread":
                 cmd += ["--worker-class", "gthread", "--threads", str(threads)]
-                self.workers = "%d gthread workers x %d threads" % (workers, threads)
+                self.workers = "%d gthread workers x %d threads, gunicorn %s" % (workers, threads, gunicorn_version())
             else:
                 cmd += ["--worker-class", "sync"]
-                self.workers = "%d sync workers" % workers
+                self.workers = "%d sync workers, gunicorn %s" % (workers, gunicorn_version())
         # taskset and python.sh exec: the PID is the server's (gunicorn's master).
         self.p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
@@ -281,6 +292,10 @@ def main():
                     try:
                         srv.wait_ready(first)
                         srv.check(first, user_id)
+                        # Warm every worker (each gunicorn worker imports
+                        # Django and connects on its first request), then
+                        # the timed runs.
+                        loadgen(bins, srv, cf, argparse.Namespace(warmup=3, duration=1), "closed", 16)
                         for mode, values in (("closed", concs), ("open", rates)):
                             for v in values:
                                 r = loadgen(bins, srv, cf, args, mode, v)

@@ -53,6 +53,7 @@ type result struct {
 	MaxUs    float64 `json:"max_us"`
 	CPUSecs  float64 `json:"server_cpu_s"`
 	CPUPerRq float64 `json:"server_cpu_us_per_req"`
+	SysPerRq float64 `json:"server_sys_us_per_req"`
 	RSSKB    int64   `json:"server_rss_kb"`
 	Procs    int     `json:"server_procs"`
 	FirstErr string  `json:"first_error,omitempty"`
@@ -114,16 +115,14 @@ func main() {
 	ctx, cancel := context.WithDeadline(context.Background(), r.measureTo.Add(*timeout))
 	defer cancel()
 
-	var cpu0, cpu1 float64
-	var rss int64
-	var procs int
+	var u0, u1 usage
 	edges := make(chan struct{})
 	go func() {
 		defer close(edges)
 		time.Sleep(time.Until(r.measureFrom))
-		cpu0, _, _ = treeUsage(roots)
+		u0 = treeUsage(roots)
 		time.Sleep(time.Until(r.measureTo))
-		cpu1, rss, procs = treeUsage(roots)
+		u1 = treeUsage(roots)
 	}()
 
 	switch *mode {
@@ -152,11 +151,12 @@ func main() {
 		res.MaxUs = float64(lat[len(lat)-1]) / 1e3
 	}
 	if len(roots) > 0 {
-		res.CPUSecs = cpu1 - cpu0
+		res.CPUSecs = (u1.user + u1.sys) - (u0.user + u0.sys)
 		if res.OK > 0 {
 			res.CPUPerRq = res.CPUSecs / float64(res.OK) * 1e6
+			res.SysPerRq = (u1.sys - u0.sys) / float64(res.OK) * 1e6
 		}
-		res.RSSKB, res.Procs = rss, procs
+		res.RSSKB, res.Procs = u1.rssKB, u1.procs
 	}
 	if e := r.firstErr.Load(); e != nil {
 		res.FirstErr = *e

@@ -10,18 +10,25 @@ import (
 // on every Linux architecture Go runs on (sysconf(_SC_CLK_TCK)).
 const userHZ = 100
 
+// usage is what treeUsage sums.
+type usage struct {
+	user, sys float64 // CPU seconds: utime, stime
+	rssKB     int64
+	procs     int
+}
+
 // treeUsage sums, over each root and all its descendants, the CPU time
-// spent so far (utime + stime, seconds) and the resident memory (VmRSS,
+// spent so far (utime and stime, seconds) and the resident memory (VmRSS,
 // KB; forked workers' shared pages are counted in each, as top shows
 // them). procs is how many processes were found.
-func treeUsage(roots []int) (cpu float64, rssKB int64, procs int) {
+func treeUsage(roots []int) (u usage) {
 	if len(roots) == 0 {
-		return 0, 0, 0
+		return u
 	}
 	children := map[int][]int{}
 	ents, err := os.ReadDir("/proc")
 	if err != nil {
-		return 0, 0, 0
+		return u
 	}
 	for _, e := range ents {
 		pid, err := strconv.Atoi(e.Name())
@@ -46,15 +53,16 @@ func treeUsage(roots []int) (cpu float64, rssKB int64, procs int) {
 		if len(f) < 13 {
 			continue
 		}
-		procs++
+		u.procs++
 		// f[0] is field 3 of stat(5) (state): utime is field 14, stime 15.
 		ut, _ := strconv.ParseInt(f[11], 10, 64)
 		st, _ := strconv.ParseInt(f[12], 10, 64)
-		cpu += float64(ut+st) / userHZ
-		rssKB += vmRSS(pid)
+		u.user += float64(ut) / userHZ
+		u.sys += float64(st) / userHZ
+		u.rssKB += vmRSS(pid)
 		stack = append(stack, children[pid]...)
 	}
-	return cpu, rssKB, procs
+	return u
 }
 
 // statFields returns /proc/PID/stat's fields after the command name
