@@ -80,6 +80,9 @@ type Scan struct {
 	Batch int
 	// KeysOnly skips the values: Entry.Value is nil. The TTL is still read.
 	KeysOnly bool
+	// Key, when not empty, lists only the entries of this session key:
+	// where else one session is stored.
+	Key string
 }
 
 // DefaultScanBatch is Scan.Batch when it is 0.
@@ -160,6 +163,14 @@ func patterns(o *Options, scan Scan) ([]keyPattern, error) {
 // made key is checked by making it again; with AnyKeyPrefix, it is read as
 // default_key_func's "prefix:version:key".
 func match(o *Options, pats []keyPattern, scan Scan, cacheKey string) (Entry, bool) {
+	e, ok := matchKey(o, pats, scan, cacheKey)
+	if !ok || scan.Key != "" && e.Key != scan.Key {
+		return Entry{}, false
+	}
+	return e, true
+}
+
+func matchKey(o *Options, pats []keyPattern, scan Scan, cacheKey string) (Entry, bool) {
 	if !scan.AnyKeyPrefix {
 		for _, p := range pats {
 			if len(cacheKey) < len(p.before)+len(p.after) || !strings.HasPrefix(cacheKey, p.before) || !strings.HasSuffix(cacheKey, p.after) {

@@ -16,16 +16,20 @@ import (
 // primary, whose replicas hold the same keys, or every shard of a
 // ShardClient.
 func (r *Redis) listClients() []redis.UniversalClient {
+	if r.ring != nil {
+		return r.clients
+	}
 	return r.clients[:1]
 }
 
-// rawClient is the client that holds the made key k: the primary.
-func (r *Redis) rawClient(string) redis.UniversalClient { return r.clients[0] }
+// rawClient is the client that holds the made key k: the primary, or
+// k's shard.
+func (r *Redis) rawClient(k string) redis.UniversalClient { return r.writer(k) }
 
 // Entries lists the session entries with SCAN ... MATCH (the made-key
 // pattern of the cache's KEY_PREFIX and VERSION, or any key holding a
 // session prefix with scan.AnyKeyPrefix) on the primary (the replicas
-// hold the same keys), then GET and PTTL for each batch in one pipeline. SCAN's guarantees
+// hold the same keys) or on every shard (NewShardClient), then GET and PTTL for each batch in one pipeline. SCAN's guarantees
 // hold: a key present for the whole scan is yielded (once per SCAN,
 // which may return it twice: Entries yields it once per batch it is in,
 // and a caller that must not see a key twice keeps the keys it saw);
@@ -45,10 +49,10 @@ func (r *Redis) Entries(ctx context.Context, scan Scan) iter.Seq2[Entry, error] 
 			if scan.SessionPrefix != "" {
 				p = scan.SessionPrefix
 			}
-			globs = []string{"*" + globEscape(p) + "*"}
+			globs = []string{"*" + globEscape(p) + "*" + globEscape(scan.Key)}
 		} else {
 			for _, p := range pats {
-				globs = append(globs, globEscape(p.before)+"*"+globEscape(p.after))
+				globs = append(globs, globEscape(p.before)+"*"+globEscape(scan.Key+p.after))
 			}
 			if len(pats) == 2 && pats[0].after == pats[1].after && strings.HasPrefix(pats[0].before, pats[1].before) {
 				globs = globs[1:] // cache's pattern covers cached_db's: one SCAN for both
@@ -172,7 +176,7 @@ func redisTTL(cmd *redis.DurationCmd) (time.Duration, bool) {
 }
 
 // GetEntry is GET and PTTL of the made key, in one pipeline, on the
-// primary: never a replica, which may lag.
+// primary (or the key's shard): never a replica, which may lag.
 func (r *Redis) GetEntry(ctx context.Context, key string) (Entry, bool, error) {
 	k := r.Key(key)
 	c := r.rawClient(k)
@@ -190,7 +194,8 @@ func (r *Redis) GetEntry(ctx context.Context, key string) (Entry, bool, error) {
 	return got[0], true, nil
 }
 
-// AddEntry is SET key value NX [PX ms] on the primary, the value as it
+// AddEntry is SET key value NX [PX ms] on the primary (or the key's
+// shard), the value as it
 // is: the cache's own format must be the entry's
 // (a django-redis compressed value read by Django's RedisCache is a bad
 // value there). NoTTL stores without expiry.

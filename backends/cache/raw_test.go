@@ -166,6 +166,19 @@ func TestListerRoundTrip(t *testing.T) {
 				t.Fatalf("the other KEY_PREFIX's session listed %d times", n)
 			}
 
+			for _, any := range []bool{false, true} {
+				n := 0
+				for e, err := range lc.l.Entries(ctx, Scan{AnyKeyPrefix: any, Key: keys[2]}) {
+					if err != nil || e.Key != keys[2] {
+						t.Fatalf("Scan.Key listed %q, %v", e.Key, err)
+					}
+					n++
+				}
+				if n != 1 {
+					t.Fatalf("Scan.Key (any=%v) listed %d entries", any, n)
+				}
+			}
+
 			// Raw copy under another prefix: the same session.
 			e, ok, err := lc.l.GetEntry(ctx, KeyPrefix+keys[0])
 			if err != nil || !ok || e.Key != keys[0] || e.SessionPrefix != KeyPrefix || e.TTL <= 0 {
