@@ -6,11 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/djsession/djsession/backends/db"
 	djsession "github.com/djsession/djsession/django"
+	"github.com/djsession/djsession/django/auth"
+	"github.com/djsession/djsession/internal/sitepeer"
 	"github.com/djsession/djsession/internal/testnet"
 	"github.com/djsession/djsession/pyjson"
 )
@@ -201,4 +206,248 @@ func TestPostgresReplicaLive(t *testing.T) {
 		t.Errorf("the deleted session after replay: %v, want ErrNotFound", err)
 	}
 	t.Logf("replica test: %v in all", time.Since(start).Round(time.Millisecond))
+}
+
+// pgBouncerSite creates a database of its own, starts a PgBouncer in
+// transaction mode in front of the PostgreSQL at 127.0.0.1:5432, and a
+// Django 5.2 site (fixtures/sitepeer.py, one request cycle per op, so
+// that Django reconnects after a PgBouncer restart as a server would)
+// migrated through it; Go reaches the same database through a counting
+// proxy in front of the same PgBouncer, with lib/pq and
+// binary_parameters=yes.
+func pgBouncerSite(t *testing.T, ctx context.Context) (site *sitepeer.Site, bouncer *testnet.PgBouncer, proxy *testnet.Proxy, direct *sql.DB) {
+	t.Helper()
+	requireLive(t)
+	role, admin := livePGUser(t)
+	t.Cleanup(func() { admin.Close() })
+	bin, err := testnet.PgBouncerBinary()
+	if err != nil {
+		dbServerDown(t, "%v (scripts/services.sh installs it)", err)
+	}
+	name := randomName("djs_pgbouncer_")
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if _, err := admin.Exec("DROP DATABASE " + name + " WITH (FORCE)"); err != nil {
+			t.Errorf("dropping %s: %v", name, err)
+		}
+	})
+	if bouncer, err = testnet.StartPgBouncer(ctx, bin, "127.0.0.1:5432", role); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(bouncer.Stop)
+	if proxy, err = testnet.NewProxy(bouncer.Addr); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(proxy.Cut)
+	_, port, _ := net.SplitHostPort(bouncer.Addr)
+	p := sitepeer.Start(t, map[string]any{"engine": "db", "secret_key": sitepeer.SecretKey, "request_cycle": true,
+		"database": map[string]any{"vendor": "postgresql", "name": name, "user": role, "port": port}})
+	p.Call(t, map[string]any{"op": "whoami", "cookie": ""}) // waits for the migration
+	st := djsession.DefaultSettings(sitepeer.SecretKey)
+	st.SessionEngine = djsession.EngineDB
+	st.DjangoVersion = djsession.Django52
+	site = (&sitepeer.Site{Peer: p, Settings: st}).On(t, pgPool(t, proxy.Addr(), role, name), db.Postgres)
+	return site, bouncer, proxy, pgPool(t, "127.0.0.1:5432", role, name)
+}
+
+// Django 5.2 and Go (lib/pq, binary_parameters=yes) through one PgBouncer
+// 1.18 in transaction mode: login in Django, the user in Go (the auth_user
+// lookup through PgBouncer), a Go write Django sees, a Go logout Django
+// honours; one round trip per load, save and user lookup; and a PgBouncer
+// restart in the middle of a run of Go writes surfaces as errors within
+// the request deadline, with no acknowledged write lost.
+func TestPgBouncerLive(t *testing.T) {
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Second)
+	defer cancel()
+	site, bouncer, proxy, direct := pgBouncerSite(t, ctx)
+	srv := httptest.NewServer(djsession.Middleware(site.Store)(site.Mux("pgbouncer lib/pq")))
+	defer srv.Close()
+	site.Run(t, srv.URL, sitepeer.Scenario{Name: "pgbouncer lib/pq", Vary: true})
+
+	store := site.Store.(*db.Store)
+	cookie, userID := site.Login(t, "bob")
+	perOp := pgBouncerRoundTrips(t, ctx, store, site.Auth.Users, proxy.Flights, userID)
+	t.Logf("lib/pq through PgBouncer, round trips: %v", perOp)
+
+	pgBouncerRestart(t, ctx, store, bouncer, direct)
+
+	// Django's login from before the restart is intact, on both sides;
+	// Django reads what Go writes after it, and Go what Django writes.
+	if id, _ := site.WhoAmI(t, cookie); id != userID {
+		t.Fatalf("Django after the restart: user %q, want %s", id, userID)
+	}
+	if r := site.Do(t, srv.URL, "GET", "/whoami", cookie); r.Body != "user "+userID {
+		t.Fatalf("Go after the restart: %q, want user %s", r.Body, userID)
+	}
+	if r := site.Do(t, srv.URL, "POST", "/write", cookie); r.Status != http.StatusOK {
+		t.Fatalf("Go write after the restart: %d %q", r.Status, r.Body)
+	}
+	if _, data := site.WhoAmI(t, cookie); data["go_wrote"] != "pgbouncer lib/pq" {
+		t.Fatalf("Django after the Go write: %v", data)
+	}
+	t.Logf("PgBouncer test: %v in all", time.Since(start).Round(time.Millisecond))
+}
+
+// pgBouncerRoundTrips measures, after a warm-up, the round trips (request
+// flights through the proxy) of one Load, one Save of each kind, one
+// Delete and one auth_user lookup, and fails t unless each is one.
+func pgBouncerRoundTrips(t *testing.T, ctx context.Context, store *db.Store, users auth.UserStore, flights func() int64, userID string) map[string]int64 {
+	t.Helper()
+	s := pyjson.NewDict(0)
+	s.Set("_auth_user_id", userID)
+	key, err := djsession.Create(ctx, store, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh := randomName("pgbouncerroundtrip")
+	ops := []struct {
+		name string
+		f    func() error
+	}{
+		{"load", func() error { _, err := store.Load(ctx, key); return err }},
+		{"save", func() error { return store.Save(ctx, key, s, false) }},
+		{"save (create)", func() error { return store.Save(ctx, fresh, s, true) }},
+		{"delete", func() error { return store.Delete(ctx, fresh) }},
+		{"user lookup", func() error { _, err := users.User(ctx, userID); return err }},
+	}
+	for _, op := range ops[:2] { // warm-up: connections opened, caches filled
+		if err := op.f(); err != nil {
+			t.Fatalf("%s: %v", op.name, err)
+		}
+	}
+	got := map[string]int64{}
+	for _, op := range ops {
+		for range 3 {
+			n := flights()
+			if err := op.f(); err != nil && !(op.name == "save (create)" && errors.Is(err, djsession.ErrCreate)) {
+				t.Fatalf("%s: %v", op.name, err)
+			}
+			got[op.name] = max(got[op.name], flights()-n)
+		}
+		if got[op.name] != 1 {
+			t.Errorf("%s through PgBouncer: %d round trips, want 1", op.name, got[op.name])
+		}
+	}
+	return got
+}
+
+// pgBouncerRestart runs Go writes on 8 sessions from 4 goroutines, each
+// with a 2-second deadline, restarts PgBouncer in the middle, and checks
+// that every failure came within the deadline and wraps ErrBackend, that
+// writes succeed again after the restart, and that the database (read
+// directly) holds every acknowledged write.
+func pgBouncerRestart(t *testing.T, ctx context.Context, store *db.Store, bouncer *testnet.PgBouncer, direct *sql.DB) {
+	t.Helper()
+	const workers, perWorker, deadline = 4, 2, 2 * time.Second
+	type slot struct {
+		key   string
+		acked int64 // the last n a Save acknowledged
+		tried int64 // the last n a Save was sent with
+	}
+	slots := make([]*slot, workers*perWorker)
+	for i := range slots {
+		d := pyjson.NewDict(0)
+		d.Set("n", int64(0))
+		key, err := djsession.Create(ctx, store, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slots[i] = &slot{key: key}
+	}
+	var mu sync.Mutex
+	var ok, failed, okAfter int
+	var slowest time.Duration
+	var restarted time.Time
+	var firstOK time.Duration
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				sl := slots[w*perWorker+i%perWorker]
+				sl.tried++
+				d := pyjson.NewDict(0)
+				d.Set("n", sl.tried)
+				cctx, cancel := context.WithTimeout(ctx, deadline)
+				began := time.Now()
+				err := store.Save(cctx, sl.key, d, false)
+				took := time.Since(began)
+				cancel()
+				mu.Lock()
+				if err == nil {
+					sl.acked = sl.tried
+					ok++
+					if !restarted.IsZero() {
+						if okAfter == 0 {
+							firstOK = time.Since(restarted)
+						}
+						okAfter++
+					}
+				} else {
+					failed++
+					slowest = max(slowest, took)
+					if !errors.Is(err, djsession.ErrBackend) {
+						t.Errorf("a failed save during the restart: %v, want ErrBackend", err)
+					}
+				}
+				mu.Unlock()
+				if err != nil {
+					time.Sleep(20 * time.Millisecond)
+				}
+			}
+		}()
+	}
+	time.Sleep(time.Second)
+	mu.Lock()
+	before := ok
+	mu.Unlock()
+	down, err := bouncer.Restart(ctx)
+	if err != nil {
+		close(stop)
+		wg.Wait()
+		t.Fatalf("restarting PgBouncer: %v", err)
+	}
+	mu.Lock()
+	restarted = time.Now() // PgBouncer is back
+	during := ok - before
+	mu.Unlock()
+	time.Sleep(1500 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	t.Logf("PgBouncer restart: down %v; saves acknowledged: %d in the second before, %d while it restarted, %d in the 1.5 s after "+
+		"(the first %v after it was back); %d failed, the slowest failure took %v (deadline %v)",
+		down.Round(time.Millisecond), before, during, okAfter, firstOK.Round(time.Millisecond), failed, slowest.Round(time.Millisecond), deadline)
+	if okAfter == 0 {
+		t.Fatal("no save succeeded after the restart")
+	}
+	if slowest > deadline+time.Second {
+		t.Errorf("a failure took %v, past the %v deadline", slowest, deadline)
+	}
+	lost := 0
+	for _, sl := range slots {
+		var data string
+		if err := direct.QueryRowContext(ctx, "SELECT session_data FROM django_session WHERE session_key = $1", sl.key).Scan(&data); err != nil {
+			t.Fatal(err)
+		}
+		d, err := store.Codec().Decode(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, _ := d.GetInt64("n")
+		if n < sl.acked || n > sl.tried {
+			lost++
+			t.Errorf("a session holds n=%d; the last acknowledged save wrote %d, the last sent %d", n, sl.acked, sl.tried)
+		}
+	}
+	t.Logf("after the restart: %d of %d sessions checked on the server, %d acknowledged writes lost", len(slots), len(slots), lost)
 }

@@ -23,6 +23,7 @@ need_pkg() { # need_pkg BINARY PACKAGE...
 
 need_pkg /usr/bin/memcached memcached
 need_pkg chromium chromium
+need_pkg pgbouncer pgbouncer
 
 up() { # up NAME PORT START-COMMAND...
     local name=$1 port=$2
