@@ -21,6 +21,12 @@ import (
 // Unmarshal never panics, and the result shares no memory with data. The
 // values of a top-level dict are decoded when first read (see the package
 // doc); all of data is checked before Unmarshal returns.
+//
+// The decoded values are laid out a chunk at a time rather than one
+// allocation each: strings are slices of one copy of the input, and lists,
+// dicts and boxed numbers share a few chunks. A value kept after the rest
+// is dropped therefore keeps those chunks alive, as a substring keeps its
+// string; Clone a small part of a large session to keep it alone.
 func Unmarshal(data []byte) (any, error) {
 	return unmarshal(data, false)
 }
@@ -47,8 +53,11 @@ func unmarshal(data []byte, utf8Input bool) (any, error) {
 }
 
 // decodeAll decodes the whole of d.data with the decoder alone, from d.pos
-// (leading whitespace skipped), and releases d.
+// (leading whitespace skipped), and releases d. The values' strings are
+// sliced from one copy of the input.
 func (d *decoder) decodeAll() (any, error) {
+	d.data = append([]byte(nil), d.data...)
+	d.slab = new(slab)
 	v, err := d.value(0)
 	if err == nil {
 		if end := skipSpace(d.data, d.pos); end != len(d.data) {
@@ -75,10 +84,12 @@ func UnmarshalDict(data []byte) (*Dict, error) {
 }
 
 // A decoder is one pass over one input. Lists and dicts are collected on
-// shared stacks and copied out at their closing bracket, so each container
-// costs one exactly-sized allocation however many items it has; the stacks
-// (and the escape buffer) are reused across calls through decoderPool.
+// shared stacks and copied out at their closing bracket into the chunks of
+// a slab (slab.go), which also holds the boxed scalars; the stacks (and the
+// escape buffer) are reused across calls through decoderPool.
 type decoder struct {
+	// data is the input. The decoder slices the strings it returns from
+	// it, so it must be memory that nothing writes to afterwards.
 	data  []byte
 	pos   int
 	items []any   // pending list items of the lists being decoded
@@ -87,7 +98,10 @@ type decoder struct {
 	// utf8Input reads raw bytes >= 0x80 as UTF-8 (invalid sequences become
 	// U+FFFD, as in encoding/json) instead of latin-1.
 	utf8Input bool
-	keys      keyCache
+	slab      *slab // where decoded values go; nil outside a decode
+	// sharedSlab tells that slab is a lazy Dict's, held (slab.busy) until
+	// done.
+	sharedSlab bool
 
 	// The validator's state (lazy.go): the pending top-level values, the
 	// keys of the dicts being checked, and the deepest nesting met.
@@ -96,6 +110,7 @@ type decoder struct {
 	keySet   map[uint64]struct{}
 	seed     maphash.Seed
 	depth    int32
+	counts   [numKinds]uint32
 }
 
 var decoderPool = sync.Pool{New: func() any { return new(decoder) }}
@@ -105,7 +120,7 @@ var decoderPool = sync.Pool{New: func() any { return new(decoder) }}
 const maxPooledItems = 1 << 14
 
 func (d *decoder) release(failed bool) {
-	d.data = nil
+	d.data, d.slab = nil, nil
 	if failed {
 		// A failed decode leaves values on the stacks; drop them.
 		clear(d.items[:cap(d.items)])
@@ -208,7 +223,7 @@ func (d *decoder) array(depth int) (any, error) {
 	i := skipSpace(data, d.pos+1)
 	if i < len(data) && data[i] == ']' {
 		d.pos = i + 1
-		return []any{}, nil
+		return d.slab.list(nil), nil
 	}
 	base := len(d.items)
 	for {
@@ -227,8 +242,7 @@ func (d *decoder) array(depth int) (any, error) {
 		}
 		i = skipSpace(data, i+1)
 	}
-	list := make([]any, len(d.items)-base)
-	copy(list, d.items[base:])
+	list := d.slab.list(d.items[base:])
 	clear(d.items[base:])
 	d.items = d.items[:base]
 	d.pos = i + 1
@@ -245,7 +259,7 @@ func (d *decoder) object(depth int) (any, error) {
 	i := skipSpace(data, d.pos+1)
 	if i < len(data) && data[i] == '}' {
 		d.pos = i + 1
-		return &Dict{}, nil
+		return d.slab.dict(nil, nil), nil
 	}
 	base := len(d.pairs)
 	var index map[string]int // built once the dict outgrows a linear scan
@@ -305,8 +319,7 @@ func (d *decoder) object(depth int) (any, error) {
 		}
 		i = skipSpace(data, i+1)
 	}
-	dict := &Dict{entries: make([]entry, len(d.pairs)-base), index: index}
-	copy(dict.entries, d.pairs[base:])
+	dict := d.slab.dict(d.pairs[base:], index)
 	clear(d.pairs[base:])
 	d.pairs = d.pairs[:base]
 	d.pos = i + 1
@@ -376,7 +389,7 @@ func (d *decoder) number(start int) (any, error) {
 			// Unreachable: the grammar above only lets valid floats through.
 			return nil, d.syntaxError("Expecting value", start)
 		}
-		return f, nil // out of range: ±Inf or ±0, as Python's float()
+		return d.slab.float64(f), nil // out of range: ±Inf or ±0, as Python's float()
 	}
 	return d.integer(start, intEnd, data[start] == '-')
 }
@@ -401,14 +414,14 @@ func (d *decoder) integer(start, end int, neg bool) (any, error) {
 		if neg {
 			n = -n
 		}
-		return n, nil
+		return d.slab.int64(n), nil
 	}
 	if len(digits) > maxIntDigits {
 		return nil, fmt.Errorf("%w: value has %d digits", ErrIntTooLong, len(digits))
 	}
 	tok := string(d.data[start:end])
 	if n, err := strconv.ParseInt(tok, 10, 64); err == nil {
-		return n, nil
+		return d.slab.int64(n), nil
 	}
 	b, ok := new(big.Int).SetString(tok, 10)
 	if !ok {

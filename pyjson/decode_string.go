@@ -1,6 +1,9 @@
 package pyjson
 
-import "unicode/utf8"
+import (
+	"unicode/utf8"
+	"unsafe"
+)
 
 // Byte classes inside a JSON string. Everything but plain ASCII leaves the
 // fast scanning loop.
@@ -25,32 +28,19 @@ var strClass = func() (t [256]byte) {
 }()
 
 // str decodes the string whose body starts at start (just after the opening
-// quote) and leaves d.pos after the closing quote. A string of plain ASCII is
-// copied out with one allocation; anything else goes through d.buf.
+// quote) and leaves d.pos after the closing quote.
 func (d *decoder) str(start int) (any, error) {
-	s, err := d.strBody(start)
+	s, err := d.key(start)
 	if err != nil {
 		return nil, err
 	}
-	return s, nil
+	return d.slab.str(s), nil
 }
 
-func (d *decoder) strBody(start int) (string, error) {
-	data := d.data
-	i := start
-	for i < len(data) && strClass[data[i]] == clsPlain {
-		i++
-	}
-	if i < len(data) && data[i] == '"' {
-		d.pos = i + 1
-		return string(data[start:i]), nil
-	}
-	return d.strSlow(start, i)
-}
-
-// key decodes an object key like strBody, reusing the string of an identical
-// recent key: session dicts repeat the same few keys in every payload and
-// every list item.
+// key decodes a string as str does, unboxed. A string of plain ASCII is a
+// slice of d.data, which the caller made sure is a copy that nothing writes
+// to (the Dict's text, or the eager decoder's copy of its input); anything
+// else is unescaped into the slab.
 func (d *decoder) key(start int) (string, error) {
 	data := d.data
 	i := start
@@ -59,16 +49,25 @@ func (d *decoder) key(start int) (string, error) {
 	}
 	if i < len(data) && data[i] == '"' {
 		d.pos = i + 1
-		return d.keys.intern(data[start:i]), nil
+		if i == start {
+			return "", nil
+		}
+		return unsafe.String(&data[start], i-start), nil
 	}
-	return d.strSlow(start, i)
+	buf, err := d.strSlow(start, i)
+	if err != nil {
+		return "", err
+	}
+	return d.slab.text(buf), nil
 }
 
 // strSlow finishes a string that has escapes, raw control characters, raw
 // non-ASCII bytes or no end; data[start:i] is plain ASCII already scanned.
+// It returns the string's UTF-8 (WTF-8) text in d.buf, valid until the
+// next call.
 // The checks, messages and positions follow CPython 3.11's
 // scanstring_unicode.
-func (d *decoder) strSlow(start, i int) (string, error) {
+func (d *decoder) strSlow(start, i int) ([]byte, error) {
 	data := d.data
 	buf := append(d.buf[:0], data[start:i]...)
 	defer func() { d.buf = buf[:0] }()
@@ -79,15 +78,15 @@ func (d *decoder) strSlow(start, i int) (string, error) {
 		}
 		buf = append(buf, data[i:j]...)
 		if j >= len(data) {
-			return "", d.syntaxError("Unterminated string starting at", start-1)
+			return nil, d.syntaxError("Unterminated string starting at", start-1)
 		}
 		c := data[j]
 		switch strClass[c] {
 		case clsQuote:
 			d.pos = j + 1
-			return string(buf), nil
+			return buf, nil
 		case clsControl:
-			return "", d.syntaxError("Invalid control character at", j)
+			return nil, d.syntaxError("Invalid control character at", j)
 		case clsHigh:
 			if d.utf8Input {
 				r, size := utf8.DecodeRune(data[j:])
@@ -101,7 +100,7 @@ func (d *decoder) strSlow(start, i int) (string, error) {
 		}
 		// A backslash at j.
 		if j+1 >= len(data) {
-			return "", d.syntaxError("Unterminated string starting at", start-1)
+			return nil, d.syntaxError("Unterminated string starting at", start-1)
 		}
 		i = j + 2
 		switch data[j+1] {
@@ -124,12 +123,12 @@ func (d *decoder) strSlow(start, i int) (string, error) {
 		case 'u':
 			r, next, err := d.unicodeEscape(j + 1)
 			if err != nil {
-				return "", err
+				return nil, err
 			}
 			buf = appendWTF8(buf, r)
 			i = next
 		default:
-			return "", d.syntaxError("Invalid \\escape", j)
+			return nil, d.syntaxError("Invalid \\escape", j)
 		}
 	}
 }
@@ -188,27 +187,4 @@ func appendWTF8(buf []byte, r rune) []byte {
 		return append(buf, 0xED, byte(0x80|(r>>6)&0x3F), byte(0x80|r&0x3F))
 	}
 	return utf8.AppendRune(buf, r)
-}
-
-// keyCache remembers recent short keys in a small direct-mapped table, so a
-// repeated key costs a comparison instead of an allocation. Strings are
-// immutable, so sharing them between results is safe.
-type keyCache struct {
-	slots [64]string
-}
-
-const maxCachedKey = 32
-
-func (c *keyCache) intern(b []byte) string {
-	n := len(b)
-	if n == 0 || n > maxCachedKey {
-		return string(b)
-	}
-	h := (uint(n)*31 + uint(b[0])*7 + uint(b[n-1])*3 + uint(b[n/2])) & 63
-	if s := c.slots[h]; s == string(b) {
-		return s
-	}
-	s := string(b)
-	c.slots[h] = s
-	return s
 }

@@ -162,8 +162,28 @@ func (d *Dict) Range(f func(k string, v any) bool) {
 	if d == nil {
 		return
 	}
+	// The lazy values are decoded by one decoder, which holds the Dict's
+	// slab for the whole walk.
+	var dec *decoder
+	defer func() {
+		if dec != nil {
+			dec.done()
+		}
+	}()
 	for i := range d.entries {
-		if !f(d.entries[i].key, d.entries[i].value()) {
+		e := &d.entries[i]
+		v := e.val
+		if r, ok := v.(*rawValue); ok {
+			if p := r.v.Load(); p != nil {
+				v = *p
+			} else {
+				if dec == nil {
+					dec = r.shared.decoder(true)
+				}
+				v = r.decodeWith(dec)
+			}
+		}
+		if !f(e.key, v) {
 			return
 		}
 	}
@@ -192,7 +212,7 @@ func cloneDict(d *Dict, depth int) *Dict {
 		if r, ok := e.val.(*rawValue); ok {
 			if _, done := r.decoded(); !done {
 				// Undecoded text is immutable: the copy may share it.
-				c.entries[i] = entry{e.key, &rawValue{src: r.src, canon: r.canon, depth: r.depth}}
+				c.entries[i] = entry{e.key, &rawValue{src: r.src, shared: r.shared, canon: r.canon, depth: r.depth}}
 				continue
 			}
 		}

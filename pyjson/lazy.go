@@ -27,6 +27,9 @@ import (
 // decode, and both then return the one that was stored first.
 type rawValue struct {
 	src []byte // the value's text, in the Dict's own copy of the input
+	// shared is what the values of one Dict share: the slab they are
+	// decoded into (slab.go).
+	shared *lazyShared
 	// canon reports that src is exactly what Marshal writes for the value,
 	// and depth how deeply it nests (for Marshal's depth limit).
 	canon bool
@@ -34,21 +37,92 @@ type rawValue struct {
 	v     atomic.Pointer[any]
 }
 
+// A lazyShared is made with a lazy Dict, for its values: the slab they are
+// decoded into, made at the first decode, and how much of each kind of
+// chunk the whole text needs, counted by the validator, so that a read of
+// every value allocates each kind once.
+type lazyShared struct {
+	slab atomic.Pointer[slab]
+	need [numKinds]uint32
+}
+
+// getSlab returns the shared slab, making it if there is none yet.
+func (ls *lazyShared) getSlab() *slab {
+	if s := ls.slab.Load(); s != nil {
+		return s
+	}
+	s := &slab{left: ls.need}
+	if ls.slab.CompareAndSwap(nil, s) {
+		return s
+	}
+	return ls.slab.Load()
+}
+
 // value returns the decoded value, decoding it on first use.
 func (r *rawValue) value() any {
 	if p := r.v.Load(); p != nil {
 		return *p
 	}
+	d := r.shared.decoder(false)
+	defer d.done()
+	return r.decodeWith(d)
+}
+
+// decoder returns a decoder for values of the Dict, with the Dict's slab if
+// no other goroutine is filling it, else a slab of its own. all tells that
+// the caller reads every value (Range), so that the slab takes at once all
+// the Dict needs. The caller calls done.
+func (ls *lazyShared) decoder(all bool) *decoder {
 	d := decoderPool.Get().(*decoder)
+	var s *slab
+	if ls != nil {
+		s = ls.getSlab()
+	}
+	if s != nil && s.busy.CompareAndSwap(false, true) {
+		s.all = s.all || all
+		d.sharedSlab = true
+	} else {
+		s = new(slab)
+	}
+	d.slab = s
+	return d
+}
+
+// done gives back what decoder took.
+func (d *decoder) done() {
+	if d.sharedSlab {
+		d.slab.busy.Store(false)
+		d.sharedSlab = false
+	}
+	d.release(false)
+}
+
+// decodeWith decodes r with d (from lazyShared.decoder) unless it is
+// decoded already, and returns the value.
+func (r *rawValue) decodeWith(d *decoder) any {
+	if p := r.v.Load(); p != nil {
+		return *p
+	}
 	d.data, d.pos = r.src, 0
 	v, err := d.value(1)
-	d.release(err != nil)
 	if err != nil {
 		// The validator accepted src, and it accepts less than the decoder.
 		panic(fmt.Sprintf("pyjson: internal error: a validated value does not decode: %v", err))
 	}
-	r.v.CompareAndSwap(nil, &v)
+	r.v.CompareAndSwap(nil, d.slab.cell(v))
 	return *r.v.Load()
+}
+
+// sharedSlab returns the slab p holds, making it if there is none yet.
+func sharedSlab(p *atomic.Pointer[slab]) *slab {
+	if p == nil {
+		return nil
+	}
+	if s := p.Load(); s != nil {
+		return s
+	}
+	p.CompareAndSwap(nil, new(slab))
+	return p.Load()
 }
 
 // decoded returns the value if it has been decoded.
@@ -63,6 +137,20 @@ func (r *rawValue) decoded() (any, bool) {
 func (e *entry) value() any {
 	if r, ok := e.val.(*rawValue); ok {
 		return r.value()
+	}
+	return e.val
+}
+
+// valueAll is value for a caller that reads every entry (see
+// lazyShared.decoder).
+func (e *entry) valueAll() any {
+	if r, ok := e.val.(*rawValue); ok {
+		if p := r.v.Load(); p != nil {
+			return *p
+		}
+		d := r.shared.decoder(true)
+		defer d.done()
+		return r.decodeWith(d)
 	}
 	return e.val
 }
@@ -95,6 +183,7 @@ func (d *decoder) lazyDict() (dict *Dict, ok bool) {
 		d.pos = i + 1
 		return &Dict{}, true
 	}
+	d.counts = [numKinds]uint32{}
 	for {
 		if i >= len(data) || data[i] != '"' {
 			return nil, false
@@ -108,11 +197,11 @@ func (d *decoder) lazyDict() (dict *Dict, ok bool) {
 		if j < len(data) && data[j] == '"' {
 			span.keyEnd, d.pos = j, j+1
 		} else {
-			var err error
-			if key, err = d.strSlow(i+1, j); err != nil {
+			b, err := d.strSlow(i+1, j)
+			if err != nil {
 				return nil, false
 			}
-			span.keyStart = -1
+			key, span.keyStart = string(b), -1
 		}
 		i = skipSpace(data, d.pos)
 		if i >= len(data) || data[i] != ':' {
@@ -139,17 +228,24 @@ func (d *decoder) lazyDict() (dict *Dict, ok bool) {
 	}
 	d.pos = i + 1
 
-	// One copy of the text, one slab of rawValues, one entry slice.
+	// One copy of the text, one slice of rawValues, one entry slice, and
+	// the Dict with the slab its values will share.
 	text := make([]byte, d.pos-open)
 	copy(text, data[open:d.pos])
 	raws := make([]rawValue, len(d.spans))
-	dict = &Dict{entries: make([]entry, len(d.spans))}
+	ds := &struct {
+		dict   Dict
+		shared lazyShared
+	}{dict: Dict{entries: make([]entry, len(d.spans))}}
+	dict = &ds.dict
+	ds.shared.need = d.counts
+	ds.shared.need[kItems] += uint32(len(d.spans)) // the cells that publish the values
 	for j, s := range d.spans {
 		key := d.pairs[j].key
 		if s.keyStart >= 0 && s.keyEnd > s.keyStart {
 			key = unsafe.String(&text[s.keyStart-open], s.keyEnd-s.keyStart)
 		}
-		raws[j] = rawValue{src: text[s.start-open : s.end-open : s.end-open], canon: s.canon, depth: s.depth}
+		raws[j] = rawValue{src: text[s.start-open : s.end-open : s.end-open], shared: &ds.shared, canon: s.canon, depth: s.depth}
 		dict.entries[j] = entry{key, &raws[j]}
 	}
 	// A repeated key (rare) is left to the decoder's rules. The Dict gets
@@ -196,7 +292,8 @@ func (d *decoder) initKeySet() {
 // skip validates the value at d.pos and moves past it. It accepts only what
 // value would decode without error (at this depth) and reports whether the
 // text is canonical: what Marshal would write for the decoded value. It
-// records in d.depth the deepest nesting it met.
+// records in d.depth the deepest nesting it met, and in d.counts what the
+// decoded value will take of a slab (at most).
 func (d *decoder) skip(depth int) (canon, ok bool) {
 	data, i := d.data, d.pos
 	if i >= len(data) {
@@ -204,10 +301,13 @@ func (d *decoder) skip(depth int) (canon, ok bool) {
 	}
 	switch data[i] {
 	case '"':
+		d.counts[kStrs]++
 		return d.skipString(i + 1)
 	case '{':
+		d.counts[kDicts]++
 		return d.skipObject(depth + 1)
 	case '[':
+		d.counts[kLists]++
 		return d.skipArray(depth + 1)
 	case 'n', 't', 'f', 'N', 'I', '-':
 		if _, n := literal(data, i); n > 0 {
@@ -215,6 +315,7 @@ func (d *decoder) skip(depth int) (canon, ok bool) {
 			return true, true // Marshal writes each name as it reads
 		}
 	}
+	d.counts[kWords]++
 	return d.skipNumber(i)
 }
 
@@ -344,6 +445,7 @@ func (d *decoder) skipArray(depth int) (canon, ok bool) {
 	}
 	for {
 		d.pos = i
+		d.counts[kItems]++
 		c, ok := d.skip(depth)
 		if !ok {
 			return false, false
@@ -404,6 +506,7 @@ func (d *decoder) skipObject(depth int) (canon, ok bool) {
 			d.keySpans = append(d.keySpans, k)
 		}
 		n++
+		d.counts[kPairs]++
 		canon = canon && c
 		j := skipSpace(data, keyEnd)
 		if j >= len(data) || data[j] != ':' {

@@ -132,7 +132,7 @@ func equalDict(x, y *Dict, depth int) bool {
 	}
 	for i := 0; i < x.Len(); i++ {
 		ex, ey := x.entries[i], y.entries[i]
-		if ex.key != ey.key || !equalValue(ex.value(), ey.value(), depth+1) {
+		if ex.key != ey.key || !equalValue(ex.valueAll(), ey.valueAll(), depth+1) {
 			return false
 		}
 	}
