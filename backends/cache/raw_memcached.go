@@ -21,8 +21,8 @@ import (
 
 // MemcachedLister is the raw access to a memcached cache's entries (a
 // Lister). gomemcache has no command to list keys, nor to read a TTL, so
-// the lister talks to the servers itself: lru_crawler metadump (memcached
-// 1.4.31 and later, on by default since 1.5) lists the keys, get fetches
+// the lister talks to the servers itself: lru_crawler metadump (of the
+// hash table since memcached 1.6.10, of the LRUs since 1.4.31) lists the keys, get fetches
 // values, mg (meta get, memcached 1.6) reads one entry with its TTL. Adds
 // go through the cache's own client, to the server Django's library picks.
 type MemcachedLister struct {
@@ -113,7 +113,7 @@ func (c *mcConn) err(err error) error {
 	return backendErr("memcached "+c.nc.RemoteAddr().String(), err)
 }
 
-// Entries lists each server's keys with lru_crawler metadump all, keeps
+// Entries lists each server's keys with lru_crawler metadump, keeps
 // the session keys scan selects (and those not expired), and fetches the
 // values of each batch with one get on a second connection to the same
 // server. The TTL is metadump's expiry time less now, to the second. A
@@ -215,19 +215,23 @@ func (l *MemcachedLister) listServer(ctx context.Context, addr net.Addr, pats []
 	}
 }
 
-// startDump sends lru_crawler metadump all, asking again while the
-// crawler is busy with another request.
+// startDump starts a metadump: of the hash table (lru_crawler metadump
+// hash, memcached 1.6.10 and later), which lists every item once however
+// the LRUs move meanwhile, else of the LRUs (metadump all), where an item
+// the LRU maintainer moves during the crawl (one just read, as sessions
+// are) can be missed. A crawler busy with another request is asked again.
 func (l *MemcachedLister) startDump(ctx context.Context, c *mcConn) error {
-	for {
-		if err := c.send("lru_crawler metadump all\r\n"); err != nil {
+	modes := []string{"hash", "all"}
+	for len(modes) > 0 {
+		if err := c.send("lru_crawler metadump " + modes[0] + "\r\n"); err != nil {
 			return err
 		}
-		line, err := c.r.Peek(4)
+		head, err := c.r.Peek(4)
 		if err != nil {
 			return c.err(err)
 		}
 		switch {
-		case bytes.HasPrefix(line, []byte("BUSY")):
+		case bytes.HasPrefix(head, []byte("BUSY")):
 			c.line()
 			select {
 			case <-ctx.Done():
@@ -235,12 +239,17 @@ func (l *MemcachedLister) startDump(ctx context.Context, c *mcConn) error {
 			case <-time.After(100 * time.Millisecond):
 			}
 			continue
-		case bytes.HasPrefix(line, []byte("ERRO")), bytes.HasPrefix(line, []byte("CLIE")), bytes.HasPrefix(line, []byte("SERV")):
+		case bytes.HasPrefix(head, []byte("ERRO")), bytes.HasPrefix(head, []byte("CLIE")), bytes.HasPrefix(head, []byte("SERV")):
 			msg, _ := c.line()
-			return fmt.Errorf("%w: memcached %s: lru_crawler metadump: %s", ErrNotListable, c.nc.RemoteAddr(), msg)
+			if len(modes) == 1 {
+				return fmt.Errorf("%w: memcached %s: lru_crawler metadump: %s", ErrNotListable, c.nc.RemoteAddr(), msg)
+			}
+			modes = modes[1:]
+			continue
 		}
 		return nil
 	}
+	return nil
 }
 
 // parseMetadump reads "key=<uri-encoded> exp=<unix|-1> la=... ..." lines.
