@@ -100,6 +100,11 @@ func sessionSerializer(s *Settings) (signing.Serializer, error) {
 			return nil, fmt.Errorf("%w: Django %s has no PickleSerializer (removed in 5.0)", ErrImproperlyConfigured, s.Version())
 		}
 		return pickle.Serializer{}, nil
+	case BridgeSerializer:
+		if !s.AllowPickleSerializer {
+			return nil, fmt.Errorf("%w: SESSION_SERIALIZER is %s, which reads pickle: set Settings.AllowPickleSerializer", ErrImproperlyConfigured, BridgeSerializer)
+		}
+		return bridgeSerializer{}, nil
 	}
 	return nil, fmt.Errorf("%w: SESSION_SERIALIZER %q is not supported (JSONSerializer, or PickleSerializer with AllowPickleSerializer)",
 		ErrImproperlyConfigured, s.SessionSerializer)

@@ -278,7 +278,7 @@ func (s *Session) value(v any) (any, error) {
 		// encoding to try.
 		return v, nil
 	}
-	if s.settings.SessionSerializer == PickleSerializer || EngineName(s.settings.SessionEngine) == EngineCache {
+	if s.settings.SessionSerializer == PickleSerializer || s.settings.SessionSerializer == BridgeSerializer || EngineName(s.settings.SessionEngine) == EngineCache {
 		// Django pickles the whole dict: whatever pickle writes is a value.
 		if _, err := pickle.Marshal(v, pickle.HighestProtocol); err == nil {
 			return v, nil

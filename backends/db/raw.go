@@ -176,3 +176,13 @@ func (s *Store) Insert(ctx context.Context, r Row) error {
 	}
 	return nil
 }
+
+// Count returns how many rows the table holds, expired ones included
+// (SELECT COUNT(*)): the total a progress report shows before Rows.
+func (s *Store) Count(ctx context.Context) (int64, error) {
+	n, err := scanOne[int64](ctx, s.db, "SELECT COUNT(*) FROM "+s.dialect.QuoteName(s.table))
+	if err != nil {
+		return 0, backendErr("count", err)
+	}
+	return n, nil
+}

@@ -1,0 +1,317 @@
+package manage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/djsession/djsession/django"
+	"github.com/djsession/djsession/django/auth"
+	"github.com/djsession/djsession/pyjson"
+)
+
+// RotateReport is what RotateKey did, in numbers. It names fallback keys
+// by their index in SECRET_KEY_FALLBACKS, never by value, and holds no
+// session contents and no key beyond ShortKey.
+type RotateReport struct {
+	// Engine is the target's engine: db, cached_db or file.
+	Engine string `json:"engine"`
+	// DryRun: nothing was written; Resigned and Restamped count what would
+	// have been.
+	DryRun bool `json:"dry_run"`
+	// Fallbacks is how many SECRET_KEY_FALLBACKS the settings list.
+	Fallbacks int `json:"fallbacks"`
+	// Seen is how many stored sessions were read, expired ones included.
+	Seen int64 `json:"seen"`
+	// Current is how many live sessions needed nothing: signed with the
+	// current key, and with no auth hash made under a fallback.
+	Current int64 `json:"current"`
+	// Resigned is how many live sessions signed under a fallback were
+	// re-signed with the current key.
+	Resigned int64 `json:"resigned"`
+	// Restamped is how many _auth_user_hash values made under a fallback
+	// were replaced by the current key's (a re-signed session counts in
+	// both).
+	Restamped int64 `json:"restamped"`
+	// AuthChecked: the users were read (RotateKey had a UserStore), so
+	// auth hashes were checked.
+	AuthChecked bool `json:"auth_checked"`
+	// StaleAuthHash is how many logged-in sessions carry a hash that
+	// matches no key for the user's password: the password changed since
+	// the login, and Django logs them out whatever the keys.
+	StaleAuthHash int64 `json:"stale_auth_hash,omitempty"`
+	// UserMissing is how many logged-in sessions name a user the user
+	// table does not have.
+	UserMissing int64 `json:"user_missing,omitempty"`
+	// Expired is how many were expired: left for clearsessions.
+	Expired int64 `json:"expired"`
+	// Empty is how many session files were empty (a create in progress).
+	Empty int64 `json:"empty,omitempty"`
+	// ChangedMeanwhile is how many sessions Django wrote between this
+	// command's read and its write: the write did not happen.
+	ChangedMeanwhile int64 `json:"changed_meanwhile"`
+	// Unreadable counts, by reason, the sessions that decode under none of
+	// the keys: no key change makes Django read them.
+	Unreadable map[string]int64 `json:"unreadable,omitempty"`
+	// StillDepending[i] is how many live sessions still depend on
+	// SECRET_KEY_FALLBACKS[i] after the run, by their signature or their
+	// auth hash: 0 means removing that fallback logs no one out (of the
+	// sessions this store holds).
+	StillDepending []int64 `json:"still_depending"`
+	// CacheCopiesDropped is how many cached_db cache copies were dropped
+	// after their row was rewritten.
+	CacheCopiesDropped int64 `json:"cache_copies_dropped,omitempty"`
+	// Examples names up to three sessions per kind of leftover, as
+	// ShortKey.
+	Examples map[string][]string `json:"examples,omitempty"`
+	// Seconds is how long the run took.
+	Seconds float64 `json:"seconds"`
+}
+
+// ExitCode is the command line's exit status for the run: ExitOK when no
+// live session depends on a fallback any more (in a dry run: none does
+// now), ExitLeft otherwise.
+func (r *RotateReport) ExitCode() int {
+	for _, n := range r.StillDepending {
+		if n > 0 {
+			return ExitLeft
+		}
+	}
+	if r.ChangedMeanwhile > 0 {
+		return ExitLeft
+	}
+	return ExitOK
+}
+
+func (r *RotateReport) example(kind, key string) {
+	if r.Examples == nil {
+		r.Examples = map[string][]string{}
+	}
+	if len(r.Examples[kind]) < 3 {
+		r.Examples[kind] = append(r.Examples[kind], ShortKey(key))
+	}
+}
+
+// RotateKey finishes a SECRET_KEY rotation for the sessions the target
+// stores, as Django 4.1.8 and later would on each user's next request: the
+// target's settings hold the new key as SecretKey and the old ones as
+// SecretKeyFallbacks. Session data that verifies only under a fallback is
+// re-signed with the current key; an _auth_user_hash made under a fallback
+// (the HMAC of the user's password field, which users gives) is replaced
+// by the current key's. Each write is conditional on the data read, so a
+// session Django saved meanwhile keeps Django's data. With users nil the
+// auth hashes are not checked (AuthChecked is false): sessions are
+// re-signed, and a hash made under a fallback still logs its user out once
+// the fallback is gone.
+//
+// The report's StillDepending tells, per fallback index, how many live
+// sessions still need that key; when all are 0, the fallbacks can go. The
+// sessions are read in batches of opts.Batch(); users are looked up once
+// per batch. An error is returned only for a failure of the store or the
+// user table (django.ErrBackend) or of the configuration; the report so
+// far comes with it.
+func RotateKey(ctx context.Context, t Target, users auth.UserStore, opts Options) (*RotateReport, error) {
+	start := time.Now()
+	r := &RotateReport{Engine: t.engine(), DryRun: opts.DryRun, AuthChecked: users != nil}
+	settings, err := t.settings("rotate-key")
+	if err != nil {
+		return r, err
+	}
+	if settings.SessionEngine == django.EngineSignedCookies {
+		return r, fmt.Errorf("%w: %w", django.ErrImproperlyConfigured, ErrSignedCookies)
+	}
+	settings = quiet(settings)
+	fallbacks := settings.SecretKeyFallbacks
+	r.Fallbacks = len(fallbacks)
+	r.StillDepending = make([]int64, len(fallbacks))
+	// One codec per key: which key verifies is what the report is about.
+	only := func(key string) (*django.Codec, error) {
+		s := settings
+		s.SecretKey, s.SecretKeyFallbacks = key, nil
+		return django.NewCodec(s)
+	}
+	current, err := only(settings.SecretKey)
+	if err != nil {
+		return r, err
+	}
+	olds := make([]*django.Codec, len(fallbacks))
+	for i, k := range fallbacks {
+		if olds[i], err = only(k); err != nil {
+			return r, fmt.Errorf("%w (SECRET_KEY_FALLBACKS[%d])", err, i)
+		}
+	}
+	hashes := newHasher(&settings, users, opts.Batch())
+	var unreadable tally
+	err = t.each(ctx, opts, func(s rawSession) error {
+		r.Seen++
+		if s.data == "" && t.File != nil {
+			r.Empty++
+			return nil
+		}
+		signedBy := -1 // the current key
+		d, derr := current.Decode(s.data)
+		if derr != nil {
+			for i, c := range olds {
+				if dd, err := c.Decode(s.data); err == nil {
+					d, derr, signedBy = dd, nil, i
+					break
+				}
+			}
+		}
+		if derr != nil {
+			d = nil
+		}
+		if exp, err := t.expired(&settings, s, d); err == nil && exp {
+			r.Expired++
+			return nil
+		}
+		if derr != nil {
+			unreadable.add(unreadableReason(derr), s.key)
+			return nil
+		}
+		hashBy, newHash, err := hashes.check(ctx, d)
+		if err != nil {
+			return err
+		}
+		switch hashBy {
+		case hashStale:
+			r.StaleAuthHash++
+		case hashNoUser:
+			r.UserMissing++
+		}
+		if signedBy < 0 && hashBy < 0 {
+			r.Current++
+			return nil
+		}
+		left := func() {
+			if signedBy >= 0 {
+				r.StillDepending[signedBy]++
+			}
+			if hashBy >= 0 && hashBy != signedBy {
+				r.StillDepending[hashBy]++
+			}
+		}
+		if hashBy >= 0 {
+			d.Set(auth.HashSessionKey, newHash)
+		}
+		data, err := current.Encode(d)
+		if err != nil {
+			unreadable.add("not writable within the limits", s.key)
+			left()
+			return nil
+		}
+		if opts.DryRun {
+			r.count(signedBy, hashBy)
+			left()
+			return nil
+		}
+		ok, err := t.replace(ctx, s.key, s.data, data)
+		if ok {
+			r.count(signedBy, hashBy)
+			if t.Cache != nil && err == nil {
+				r.CacheCopiesDropped++
+			}
+		}
+		if err != nil {
+			return err
+		}
+		if !ok {
+			r.ChangedMeanwhile++
+			r.example("changed meanwhile", s.key)
+			left()
+		}
+		return nil
+	})
+	r.Unreadable = unreadable.Counts
+	for k, v := range unreadable.Examples {
+		for _, e := range v {
+			r.example(k, e)
+		}
+	}
+	r.Seconds = time.Since(start).Seconds()
+	if err != nil && !errors.Is(err, django.ErrBackend) {
+		err = fmt.Errorf("%w: rotate-key: %w", django.ErrBackend, err)
+	}
+	return r, err
+}
+
+func (r *RotateReport) count(signedBy, hashBy int) {
+	if signedBy >= 0 {
+		r.Resigned++
+	}
+	if hashBy >= 0 {
+		r.Restamped++
+	}
+}
+
+// What hasher.check found of a session's auth hash, besides a fallback
+// index (0 or more).
+const (
+	hashCurrent = -1 // made with the current key, or no logged-in user, or not checked
+	hashStale   = -2 // matches no key: the password changed since the login
+	hashNoUser  = -3 // the user is not in the user table
+)
+
+// hasher checks _auth_user_hash against the users' passwords, keeping the
+// users of one batch so that a user with many sessions is read once.
+type hasher struct {
+	settings *django.Settings
+	users    auth.UserStore
+	batch    int
+	known    map[string]*auth.User // nil: no such user
+}
+
+func newHasher(s *django.Settings, users auth.UserStore, batch int) *hasher {
+	return &hasher{settings: s, users: users, batch: batch, known: map[string]*auth.User{}}
+}
+
+// current is get_session_auth_hash() under the current key.
+func (h *hasher) current(password string) string {
+	if h.settings.Version() == django.Django32 && h.settings.DefaultHashingAlgorithm == "sha1" {
+		return auth.LegacySessionAuthHash(password, h.settings.SecretKey)
+	}
+	return auth.SessionAuthHash(password, h.settings.SecretKey)
+}
+
+// check returns which key made the session's auth hash (a fallback index,
+// or hashCurrent, hashStale, hashNoUser) and, for a fallback, the hash
+// under the current key.
+func (h *hasher) check(ctx context.Context, d *pyjson.Dict) (int, string, error) {
+	if h.users == nil {
+		return hashCurrent, "", nil
+	}
+	id, ok := d.GetString(auth.SessionKey)
+	stored, ok2 := d.GetString(auth.HashSessionKey)
+	if !ok || !ok2 || stored == "" {
+		return hashCurrent, "", nil
+	}
+	u, seen := h.known[id]
+	if !seen {
+		if len(h.known) >= h.batch {
+			clear(h.known)
+		}
+		var err error
+		u, err = h.users.User(ctx, id)
+		if errors.Is(err, auth.ErrNoUser) {
+			u, err = nil, nil
+		}
+		if err != nil {
+			return 0, "", fmt.Errorf("%w: rotate-key: reading the user of session: %w", django.ErrBackend, err)
+		}
+		h.known[id] = u
+	}
+	if u == nil {
+		return hashNoUser, "", nil
+	}
+	cur := h.current(u.Password)
+	if stored == cur || (h.settings.Version() == django.Django32 && stored == auth.LegacySessionAuthHash(u.Password, h.settings.SecretKey)) {
+		return hashCurrent, "", nil
+	}
+	for i, k := range h.settings.SecretKeyFallbacks {
+		if stored == auth.SessionAuthHash(u.Password, k) {
+			return i, cur, nil
+		}
+	}
+	return hashStale, "", nil
+}
