@@ -165,14 +165,50 @@ type CacheConfig struct {
 	// KeyPrefix and Version are KEY_PREFIX and VERSION.
 	KeyPrefix string
 	Version   int
+	// Client is how the Redis servers of Location are used, after
+	// django-redis' OPTIONS["CLIENT_CLASS"]: "" or "default"
+	// (DefaultClient, and Django's own RedisCache: the first server takes
+	// the writes, a random other one the reads), "shard" (ShardClient:
+	// each key on the server its HashRing picks, Location as written in
+	// settings), "sentinel" (SentinelClient: Location is one
+	// redis://SERVICE/DB, Sentinels the Sentinels to ask for SERVICE's
+	// primary and replicas) or "cluster" (a Redis Cluster reached from the
+	// seed nodes of Location, as redis-py's RedisCluster does). shard and
+	// sentinel are django-redis clients and need its BACKEND.
+	Client string
+	// Sentinels are OPTIONS["SENTINELS"], as host:port, for the sentinel
+	// client.
+	Sentinels []string
+}
+
+// The Redis clients a CacheConfig names (django-redis' CLIENT_CLASS, and a
+// Redis Cluster).
+const (
+	RedisClientDefault  = "default"
+	RedisClientShard    = "shard"
+	RedisClientSentinel = "sentinel"
+	RedisClientCluster  = "cluster"
+)
+
+// clientClasses are django-redis' CLIENT_CLASS paths, for a URL's
+// ?client_class= (django-environ moves unknown query options to OPTIONS,
+// upper-cased).
+var clientClasses = map[string]string{
+	"django_redis.client.DefaultClient":  RedisClientDefault,
+	"django_redis.client.ShardClient":    RedisClientShard,
+	"django_redis.client.SentinelClient": RedisClientSentinel,
 }
 
 // ParseCacheURL reads a cache URL: redis://, rediss://, valkey://,
-// valkeys:// (a Redis LOCATION each, several separated by commas);
-// pymemcache://, pylibmc://, memcache:// (python-memcached), memcached://
-// (pymemcache) with host:port[,host:port]. The query's key_prefix and
-// version (any case) are KEY_PREFIX and VERSION. Errors wrap
-// django.ErrImproperlyConfigured and never show a password.
+// valkeys:// (a Redis LOCATION each, several separated by commas; Valkey
+// speaks Redis' protocol, so valkey:// is redis:// and valkeys://
+// rediss://); pymemcache://, pylibmc://, memcache:// (python-memcached),
+// memcached:// (pymemcache) with host:port[,host:port]. The query's
+// key_prefix and version (any case) are KEY_PREFIX and VERSION; a Redis
+// URL's client_class (a django-redis CLIENT_CLASS path, or default, shard,
+// sentinel, cluster) is CacheConfig.Client, and a django-redis class names
+// the django-redis BACKEND. Errors wrap django.ErrImproperlyConfigured and
+// never show a password.
 func ParseCacheURL(raw string) (CacheConfig, error) {
 	if parts := strings.Split(raw, ","); len(parts) > 1 && strings.Count(raw, "://") > 1 {
 		// Several whole URLs separated by commas, as LOCATION lists them.
@@ -186,7 +222,9 @@ func ParseCacheURL(raw string) (CacheConfig, error) {
 			if err != nil {
 				return CacheConfig{}, err
 			}
-			if i > 0 && pc.Backend != c.Backend {
+			// A part's query (client_class) may name django-redis: the
+			// last part's query is the URL's, as for key_prefix.
+			if i > 0 && redisKind(pc.Backend) != redisKind(c.Backend) {
 				return CacheConfig{}, fmt.Errorf("%w: cache URL: servers of different kinds", django.ErrImproperlyConfigured)
 			}
 			pc.Location = append(c.Location, pc.Location...)
@@ -236,9 +274,37 @@ func ParseCacheURL(raw string) (CacheConfig, error) {
 				return CacheConfig{}, fmt.Errorf("%w: cache URL: VERSION takes an integer, not %q", django.ErrImproperlyConfigured, v[0])
 			}
 			c.Version = n
+		case "CLIENT_CLASS":
+			if c.Backend != RedisCache {
+				return CacheConfig{}, fmt.Errorf("%w: cache URL: client_class is for Redis", django.ErrImproperlyConfigured)
+			}
+			if name, ok := clientClasses[v[0]]; ok {
+				c.Client, c.Backend = name, DjangoRedis
+			} else if validRedisClient(v[0]) {
+				c.Client = v[0]
+			} else {
+				return CacheConfig{}, fmt.Errorf("%w: cache URL: client_class %q: give a django_redis.client class, or default, shard, sentinel or cluster",
+					django.ErrImproperlyConfigured, v[0])
+			}
 		}
 	}
 	return c, nil
+}
+
+// redisKind is backend, with the two Redis backends as one.
+func redisKind(backend string) string {
+	if backend == DjangoRedis {
+		return RedisCache
+	}
+	return backend
+}
+
+func validRedisClient(name string) bool {
+	switch name {
+	case "", RedisClientDefault, RedisClientShard, RedisClientSentinel, RedisClientCluster:
+		return true
+	}
+	return false
 }
 
 // Open returns the cache of c, with Django's key layout and the client
@@ -264,29 +330,96 @@ func (c CacheConfig) Open() (cache.Cache, func() error, error) {
 		if c.Backend == DjangoRedis {
 			format = cache.DjangoRedis
 		}
-		var clients []redis.UniversalClient
-		closeAll := func() error {
-			for _, cl := range clients {
-				cl.Close()
-			}
-			return nil
+		return c.openRedis(format, opts)
+	}
+	return nil, nil, fmt.Errorf("%w: cache BACKEND %q is not one djsession reads", django.ErrImproperlyConfigured, c.Backend)
+}
+
+// openRedis opens the Redis clients c.Client names over c.Location and the
+// cache of format on them.
+func (c CacheConfig) openRedis(format cache.RedisFormat, opts cache.Options) (cache.Cache, func() error, error) {
+	var clients []redis.UniversalClient
+	closeAll := func() error {
+		for _, cl := range clients {
+			cl.Close()
 		}
+		return nil
+	}
+	fail := func(err error) (cache.Cache, func() error, error) {
+		closeAll()
+		return nil, nil, err
+	}
+	parse := func(loc string) (*redis.Options, error) {
+		o, err := redis.ParseURL(loc)
+		if err != nil {
+			return nil, fmt.Errorf("%w: cache LOCATION %q: %s", django.ErrImproperlyConfigured, shown(loc), redact.URL(err.Error()))
+		}
+		return o, nil
+	}
+	if !validRedisClient(c.Client) {
+		return nil, nil, fmt.Errorf("%w: cache client %q: give default, shard, sentinel or cluster", django.ErrImproperlyConfigured, c.Client)
+	}
+	if (c.Client == RedisClientShard || c.Client == RedisClientSentinel) && format != cache.DjangoRedis {
+		return nil, nil, fmt.Errorf("%w: the %s client is django-redis' CLIENT_CLASS: the BACKEND must be %s", django.ErrImproperlyConfigured, c.Client, DjangoRedis)
+	}
+	if len(c.Sentinels) > 0 && c.Client != RedisClientSentinel {
+		return nil, nil, fmt.Errorf("%w: SENTINELS are for the sentinel client", django.ErrImproperlyConfigured)
+	}
+	switch c.Client {
+	case RedisClientSentinel:
+		// django-redis' SentinelClient: LOCATION redis://SERVICE/DB becomes
+		// the primary (is_master=1, writes) and a replica chosen by the
+		// Sentinels (is_master=0, reads; the primary when none is up).
+		if len(c.Location) != 1 || len(c.Sentinels) == 0 {
+			return nil, nil, fmt.Errorf("%w: the sentinel client needs one LOCATION redis://SERVICE/DB and at least one Sentinel host:port", django.ErrImproperlyConfigured)
+		}
+		o, err := parse(c.Location[0])
+		if err != nil {
+			return nil, nil, err
+		}
+		service, _, _ := strings.Cut(o.Addr, ":")
+		fo := &redis.FailoverOptions{MasterName: service, SentinelAddrs: c.Sentinels, DB: o.DB,
+			Username: o.Username, Password: o.Password, TLSConfig: o.TLSConfig}
+		primary := redis.NewFailoverClient(fo)
+		ro := *fo
+		ro.ReplicaOnly = true
+		clients = append(clients, primary, redis.NewFailoverClient(&ro))
+	case RedisClientCluster:
+		// A Redis Cluster from its seed nodes; the servers place the keys
+		// (CRC16 slots) and go-redis follows MOVED and ASK.
+		co := &redis.ClusterOptions{}
 		for _, loc := range c.Location {
-			o, err := redis.ParseURL(loc)
+			o, err := parse(loc)
 			if err != nil {
-				closeAll()
-				return nil, nil, fmt.Errorf("%w: cache LOCATION %q: %s", django.ErrImproperlyConfigured, shown(loc), redact.URL(err.Error()))
+				return nil, nil, err
+			}
+			if o.DB != 0 {
+				return nil, nil, fmt.Errorf("%w: cache LOCATION %q: a Redis Cluster has only database 0", django.ErrImproperlyConfigured, shown(loc))
+			}
+			co.Addrs = append(co.Addrs, o.Addr)
+			co.Username, co.Password, co.TLSConfig = o.Username, o.Password, o.TLSConfig
+		}
+		clients = append(clients, redis.NewClusterClient(co))
+	default:
+		for _, loc := range c.Location {
+			o, err := parse(loc)
+			if err != nil {
+				return fail(err)
 			}
 			clients = append(clients, redis.NewClient(o))
 		}
-		r, err := cache.NewRedis(format, opts, clients...)
-		if err != nil {
-			closeAll()
-			return nil, nil, err
-		}
-		return r, closeAll, nil
 	}
-	return nil, nil, fmt.Errorf("%w: cache BACKEND %q is not one djsession reads", django.ErrImproperlyConfigured, c.Backend)
+	var r *cache.Redis
+	var err error
+	if c.Client == RedisClientShard {
+		r, err = cache.NewShardClient(opts, c.Location, clients)
+	} else {
+		r, err = cache.NewRedis(format, opts, clients...)
+	}
+	if err != nil {
+		return fail(err)
+	}
+	return r, closeAll, nil
 }
 
 // shown is raw as an error may quote it: the password hidden, and where

@@ -105,11 +105,48 @@ func SettingsFromEnv(lookup LookupEnv) (django.Settings, error) {
 	return s, nil
 }
 
+// redisTopologyFromEnv reads DJANGO_CACHE_CLIENT (default, shard,
+// sentinel, cluster, or a django_redis.client class path: CLIENT_CLASS)
+// and DJANGO_CACHE_SENTINELS (host:port, comma-separated: SENTINELS) into
+// cc. A shard or sentinel client names django-redis' BACKEND unless
+// DJANGO_CACHE_BACKEND said otherwise (CacheConfig.Open then refuses it).
+func redisTopologyFromEnv(lookup LookupEnv, cc *CacheConfig) error {
+	if v, ok := lookup("DJANGO_CACHE_CLIENT"); ok && v != "" {
+		name, isClass := clientClasses[v]
+		if !isClass {
+			name = v
+		}
+		if !validRedisClient(name) {
+			return fmt.Errorf("%w: DJANGO_CACHE_CLIENT %q: give default, shard, sentinel, cluster or a django_redis.client class", django.ErrImproperlyConfigured, v)
+		}
+		cc.Client = name
+		if b, ok := lookup("DJANGO_CACHE_BACKEND"); (!ok || b == "") && (name == RedisClientShard || name == RedisClientSentinel) && cc.Backend == RedisCache {
+			cc.Backend = DjangoRedis
+		}
+	}
+	if v, ok := lookup("DJANGO_CACHE_SENTINELS"); ok && v != "" {
+		for _, s := range strings.Split(v, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				cc.Sentinels = append(cc.Sentinels, s)
+			}
+		}
+		if cc.Client == "" {
+			cc.Client = RedisClientSentinel
+			if b, ok := lookup("DJANGO_CACHE_BACKEND"); (!ok || b == "") && cc.Backend == RedisCache {
+				cc.Backend = DjangoRedis
+			}
+		}
+	}
+	return nil
+}
+
 // OpenFromEnv builds the settings (SettingsFromEnv) and the store that
 // SESSION_ENGINE names from the environment a Django deployment already
 // defines: DATABASE_URL for the db and cached_db engines, CACHE_URL (else
 // REDIS_URL) for the cache and cached_db engines, DJANGO_CACHE_BACKEND to
-// name the Redis client's format when the URL cannot (see CacheConfig).
+// name the Redis client's format when the URL cannot (see CacheConfig),
+// DJANGO_CACHE_CLIENT and DJANGO_CACHE_SENTINELS for django-redis'
+// CLIENT_CLASS and SENTINELS or a Redis Cluster (CacheConfig.Client).
 // The program imports its SQL driver. close releases the clients it
 // opened.
 //
@@ -160,6 +197,10 @@ func OpenFromEnv(lookup LookupEnv) (store django.Store, settings django.Settings
 		}
 		if b, ok := lookup("DJANGO_CACHE_BACKEND"); ok && b != "" {
 			cc.Backend = b
+		}
+		if err := redisTopologyFromEnv(lookup, &cc); err != nil {
+			closeAll()
+			return nil, settings, nil, err
 		}
 		c, closeCache, err := cc.Open()
 		if err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net"
 	"strconv"
 
 	"github.com/djsession/djsession/backends"
@@ -8,8 +9,8 @@ import (
 )
 
 // openCache reads --cache (or $CACHE_URL, $REDIS_URL) as
-// backends.ParseCacheURL does, then --cache-backend, --cache-key-prefix
-// and --cache-version over what the URL says. memcached's absolute
+// backends.ParseCacheURL does, then --cache-backend, --cache-key-prefix,
+// --cache-version, --cache-client and --sentinel over what the URL says. memcached's absolute
 // expiration times come from the settings' clock (--now) through the
 // session store.
 func (c *cli) openCache() (cache.Cache, func(), error) {
@@ -45,9 +46,54 @@ func (c *cli) openCache() (cache.Cache, func(), error) {
 		}
 		cc.Backend = path
 	}
+	if err := c.redisTopology(&cc); err != nil {
+		return nil, nil, err
+	}
 	cl, closeCache, err := cc.Open()
 	if err != nil {
 		return nil, nil, usagef("%s: %v", source, err)
 	}
 	return cl, func() { closeCache() }, nil
+}
+
+// redisTopology applies --cache-client and --sentinel: django-redis'
+// CLIENT_CLASS (a shard or sentinel client names django-redis' BACKEND
+// unless --cache-backend said otherwise) or a Redis Cluster, and the
+// SENTINELS (--sentinel alone means the sentinel client).
+func (c *cli) redisTopology(cc *backends.CacheConfig) error {
+	client, named := c.flags.get("cache-client")
+	sentinels := c.flags.all("sentinel")
+	if !named && len(sentinels) == 0 {
+		return nil
+	}
+	redisURL := cc.Backend == backends.RedisCache || cc.Backend == backends.DjangoRedis
+	if !redisURL {
+		return usagef("--cache-client and --sentinel are for a Redis --cache")
+	}
+	switch client {
+	case "":
+		if named {
+			return usagef("--cache-client: default, shard, sentinel or cluster")
+		}
+		client = backends.RedisClientSentinel
+	case backends.RedisClientDefault, backends.RedisClientShard, backends.RedisClientSentinel, backends.RedisClientCluster:
+	default:
+		return usagef("--cache-client: default, shard, sentinel or cluster, not %q", client)
+	}
+	if len(sentinels) > 0 && client != backends.RedisClientSentinel {
+		return usagef("--sentinel goes with --cache-client sentinel, not %s", client)
+	}
+	if client == backends.RedisClientSentinel && len(sentinels) == 0 {
+		return usagef("--cache-client sentinel needs --sentinel HOST:PORT (one per Sentinel) and --cache redis://SERVICE/DB")
+	}
+	for _, s := range sentinels {
+		if _, _, err := net.SplitHostPort(s); err != nil {
+			return usagef("--sentinel takes HOST:PORT, not %q", s)
+		}
+	}
+	cc.Client, cc.Sentinels = client, sentinels
+	if backend, _ := c.flags.get("cache-backend"); backend == "" && (client == backends.RedisClientShard || client == backends.RedisClientSentinel) {
+		cc.Backend = backends.DjangoRedis
+	}
+	return nil
 }

@@ -1,11 +1,16 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"os"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/djsession/djsession/backends/cache"
 	"github.com/djsession/djsession/internal/testnet"
@@ -60,5 +65,74 @@ func TestCLIMemcachedClock(t *testing.T) {
 				t.Errorf("get: exit %d %q %s, want %q", code, out, e, want)
 			}
 		})
+	}
+}
+
+// TestCLIRedisTopologyUsage: --cache-client and --sentinel mistakes are
+// usage errors (exit 2), found before any server is contacted.
+func TestCLIRedisTopologyUsage(t *testing.T) {
+	base := []string{"get", "abcdefgh12345678", "--engine", "cache", "--secret-key", vectorKey}
+	for name, args := range map[string][]string{
+		"unknown client":             {"--cache", "redis://127.0.0.1:1/0", "--cache-client", "ring"},
+		"sentinel without sentinels": {"--cache", "redis://mymaster/0", "--cache-client", "sentinel"},
+		"sentinels with shard":       {"--cache", "redis://127.0.0.1:1/0", "--cache-client", "shard", "--sentinel", "127.0.0.1:2"},
+		"sentinel not host:port":     {"--cache", "redis://mymaster/0", "--sentinel", "127.0.0.1"},
+		"memcached":                  {"--cache", "memcached://127.0.0.1:1", "--cache-client", "shard"},
+		"shard on RedisCache":        {"--cache", "redis://127.0.0.1:1/0", "--cache-client", "shard", "--cache-backend", "redis"},
+		"sentinel on RedisCache":     {"--cache", "redis://mymaster/0", "--sentinel", "127.0.0.1:2", "--cache-backend", "redis"},
+		"two sentinel services":      {"--cache", "redis://a/0,redis://b/0", "--sentinel", "127.0.0.1:2"},
+		"cluster on db 1":            {"--cache", "redis://127.0.0.1:1/1", "--cache-client", "cluster"},
+	} {
+		if code, _, e := djs(t, "", nil, append(slices.Clone(base), args...)...); code != 2 {
+			t.Errorf("%s: exit %d %s, want 2", name, code, e)
+		}
+	}
+}
+
+// TestCLIShardClient: set through --cache-client shard over three
+// redis-server processes puts the session on the server django-redis'
+// HashRing names for it, and get finds it there; valkey:// URLs name the
+// same servers.
+func TestCLIShardClient(t *testing.T) {
+	bin, err := testnet.RedisBinary()
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal(err)
+		}
+		t.Skipf("%v (skipping; under CI=true this fails)", err)
+	}
+	var locs []string
+	raw := map[string]*redis.Client{}
+	for range 3 {
+		s, err := testnet.StartRedis(bin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(s.Stop)
+		loc := "redis://" + s.Addr + "/0"
+		locs = append(locs, loc)
+		c := s.Client()
+		t.Cleanup(func() { c.Close() })
+		raw[loc] = c
+	}
+	ring := cache.NewHashRing(locs...)
+	ctx := context.Background()
+	for i, url := range []string{strings.Join(locs, ","), strings.ReplaceAll(strings.Join(locs, ","), "redis://", "valkey://")} {
+		for j := range 20 {
+			key := "abcdefgh0123456789" + strconv.Itoa(i) + "x" + strconv.Itoa(j)
+			flags := []string{"--engine", "cache", "--cache", url, "--cache-client", "shard", "--secret-key", vectorKey}
+			if code, _, e := djs(t, `{"a":1}`, nil, append([]string{"set", key}, flags...)...); code != 0 {
+				t.Fatalf("set: exit %d %s", code, e)
+			}
+			made := cache.MakeKey(cache.KeyPrefix+key, "", 1)
+			for loc, c := range raw {
+				if has := c.Exists(ctx, made).Val() == 1; has != (loc == ring.ServerName(made)) {
+					t.Fatalf("%s: on %s: %v; the ring says %s", url, loc, has, ring.ServerName(made))
+				}
+			}
+			if code, out, e := djs(t, "", nil, append([]string{"get", key}, flags...)...); code != 0 || out != "{\"a\":1}\n" {
+				t.Fatalf("get: exit %d %q %s", code, out, e)
+			}
+		}
 	}
 }

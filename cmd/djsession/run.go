@@ -64,7 +64,7 @@ type flagGroup struct {
 var (
 	signingSettings = flagGroup{"settings flags", []string{"secret-key", "fallback-key", "django-version", "now"}}
 	sessionSettings = flagGroup{"settings flags", []string{"secret-key", "fallback-key", "engine", "session-cookie-age", "now", "django-version", "session-serializer", "allow-pickle"}}
-	storeFlags      = flagGroup{"store flags", []string{"database", "use-tz", "time-zone", "cache", "cache-backend", "cache-key-prefix", "cache-version", "session-file-path", "session-cookie-name"}}
+	storeFlags      = flagGroup{"store flags", []string{"database", "use-tz", "time-zone", "cache", "cache-backend", "cache-client", "sentinel", "cache-key-prefix", "cache-version", "session-file-path", "session-cookie-name"}}
 	hasherFlags     = flagGroup{"hasher flags", []string{"django-version", "password-hashers", "max-iterations", "max-bcrypt-cost"}}
 )
 
@@ -156,8 +156,10 @@ func newFlags() *flagSet {
 	f.define("database", "URL", "$"+envDatabaseURL+", else "+defaultDatabase, "postgres://user:pass@host:port/name, mysql://..., sqlite:////abs/path")
 	f.defineBool("use-tz", strconv.FormatBool(d.UseTZ), "USE_TZ")
 	f.define("time-zone", "NAME", d.TimeZone, "TIME_ZONE")
-	f.define("cache", "URL", "$"+envCacheURL+", else $"+envRedisURL, "memcached://host:port[,host:port...] or redis://host:port/N[,redis://...]")
+	f.define("cache", "URL", "$"+envCacheURL+", else $"+envRedisURL, "memcached://host:port[,host:port...] or redis://host:port/N[,redis://...] (valkey:// too)")
 	f.define("cache-backend", "NAME", "pymemcache or redis", "pymemcache, pylibmc, python-memcached, redis or django-redis")
+	f.define("cache-client", "NAME", "default", "Redis: default, shard, sentinel (django-redis' CLIENT_CLASS) or cluster (a Redis Cluster from the seed nodes in --cache)")
+	f.define("sentinel", "HOST:PORT", "", "a Sentinel of --cache redis://SERVICE/DB (repeatable: SENTINELS)")
 	f.define("cache-key-prefix", "S", `""`, "CACHES KEY_PREFIX")
 	f.define("cache-version", "N", "1", "CACHES VERSION")
 	f.define("session-file-path", "DIR", "the OS temp dir", "SESSION_FILE_PATH")
