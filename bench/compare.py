@@ -238,8 +238,9 @@ def main():
     ap.add_argument("--no-http", dest="http", action="store_false")
     ap.add_argument("--http-only", action="store_true",
                     help="only the HTTP comparison: its section of --md is replaced, the rest kept")
-    ap.add_argument("--http-warmup", type=float, default=2)
-    ap.add_argument("--http-duration", type=float, default=5)
+    ap.add_argument("--http-rounds", type=int, default=3)
+    ap.add_argument("--http-warmup", type=float, default=1)
+    ap.add_argument("--http-duration", type=float, default=3)
     ap.add_argument("--http-png", default=os.path.join(HERE, "results-http.png"))
     ap.add_argument("--md", default=os.path.join(HERE, "results.md"))
     ap.add_argument("--png", default=os.path.join(HERE, "results.png"))
@@ -543,13 +544,14 @@ def http_runs(args, tmp):
     out = os.path.join(tmp, "http.jsonl")
     t0, l0 = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), loadavg()
     log("HTTP comparison (bench/http/run.py)")
-    subprocess.run([sys.executable, os.path.join(HERE, "http", "run.py"), "--out", out,
-                    "--warmup", str(args.http_warmup), "--duration", str(args.http_duration)], check=True)
+    subprocess.run([sys.executable, os.path.join(HERE, "http", "run.py"), "--out", out, "--rounds",
+                    str(args.http_rounds), "--warmup", str(args.http_warmup), "--duration", str(args.http_duration)],
+                   check=True)
     rows = read_jsonl(out)
     servers = []
     try:
-        servers.append(run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-Atc",
-                            "SHOW server_version"]).split()[0].join(("PostgreSQL ", "")))
+        servers.append("PostgreSQL " + run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-Atc",
+                                            "SHOW server_version"]).split()[0])
         servers.append("Redis " + run(["redis-cli", "INFO", "server"]).split("redis_version:")[1].split()[0])
     except (subprocess.CalledProcessError, OSError, IndexError):
         pass
@@ -559,12 +561,28 @@ def http_runs(args, tmp):
     return rows
 
 
+HTTP_FIGURES = ["rps", "p50_us", "p99_us", "server_cpu_us_per_req", "server_sys_us_per_req", "server_rss_kb"]
+
+
 def http_pick(rows, contender, engine, mode, value):
+    """One cell over the rounds: the median of each figure, errors and
+    dropped requests summed, the rounds' rows under "_rs"."""
     key = "conc" if mode == "closed" else "rate"
-    for r in rows:
-        if r["contender"] == contender and r["engine"] == engine and r["mode"] == mode and r.get(key) == value:
-            return r
-    return None
+    rs = [r for r in rows
+          if r["contender"] == contender and r["engine"] == engine and r["mode"] == mode and r.get(key) == value]
+    if not rs:
+        return None
+    agg = {k: med([r.get(k, 0) for r in rs]) for k in HTTP_FIGURES}
+    agg["errors"] = sum(r["errors"] for r in rs)
+    agg["dropped"] = sum(r.get("dropped", 0) for r in rs)
+    agg["_rs"] = rs
+    return agg
+
+
+def http_cell(agg, k):
+    """median (min–max) of figure k over the rounds."""
+    xs = [r.get(k, 0) for r in agg["_rs"]]
+    return numcell(xs) if len(xs) > 1 else num(xs[0])
 
 
 def http_section(args, rows):
@@ -575,11 +593,14 @@ def http_section(args, rows):
     concs = sorted({r["conc"] for r in rows if r["mode"] == "closed"})
     rates = sorted({r["rate"] for r in rows if r["mode"] == "open"})
     L.append("## HTTP: one request end to end, against Django 5.2 under gunicorn\n")
+    rounds = len({r.get("round", 0) for r in rows})
     L.append("Run %s (`bench/http/run.py`, called by compare.py), load average (1 min) %.2f at its start, "
              "%.1f–%.1f over its runs: the machine was shared with other jobs, which were not pinned and ran on "
-             "both cores; read the ratios of one run, not the absolute figures. One run per cell, %g s of warm-up "
-             "then %g s measured.\n" % (rows[0]["started"], rows[0]["load_start"], min(loads), max(loads),
-                                         args.http_warmup, args.http_duration))
+             "both cores; read the ratios, not the absolute figures. %d rounds, each contender once per round "
+             "(each round in another order); per run %g s of warm-up then %g s measured. Figures are medians over "
+             "the rounds, (min–max) beside req/s and CPU; errors and dropped requests are summed.\n"
+             % (rows[0]["started"], rows[0]["load_start"], min(loads), max(loads), rounds,
+                args.http_warmup, args.http_duration))
     L.append("Machine: %s.\n" % rows[0].get("where", "?"))
     L.append("The endpoint (`GET /bench/` with a session cookie): load the session, resolve the user with the "
              "session auth hash check (Django's `request.user`, i.e. `get_user`; Go: `auth.Auth.UserFromRequest`, "
@@ -620,9 +641,9 @@ def http_section(args, rows):
                 r = http_pick(rows, c, e, "closed", n)
                 if r:
                     L.append("| %s | %s | %d | %s | %.2f | %.2f | %.1f | %s | %s | %.0f | %d |" % (
-                        e, c, n, num(r["rps"]), r["p50_us"] / 1e3, r["p99_us"] / 1e3,
-                        r["p99_us"] / r["p50_us"] if r["p50_us"] else 0, num(r["server_cpu_us_per_req"]),
-                        num(r.get("server_sys_us_per_req", 0)), r["server_rss_kb"] / 1024, r["errors"]))
+                        e, c, n, http_cell(r, "rps"), r["p50_us"] / 1e3, r["p99_us"] / 1e3,
+                        r["p99_us"] / r["p50_us"] if r["p50_us"] else 0, http_cell(r, "server_cpu_us_per_req"),
+                        num(r["server_sys_us_per_req"]), r["server_rss_kb"] / 1024, r["errors"]))
     L.append("")
     if rates:
         L.append("### Open loop\n")
@@ -634,8 +655,8 @@ def http_section(args, rows):
                     r = http_pick(rows, c, e, "open", rate)
                     if r:
                         L.append("| %s | %s | %g | %s | %.2f | %.2f | %s | %d | %d |" % (
-                            e, c, rate, num(r["rps"]), r["p50_us"] / 1e3, r["p99_us"] / 1e3,
-                            num(r["server_cpu_us_per_req"]), r["errors"], r.get("dropped", 0)))
+                            e, c, rate, http_cell(r, "rps"), r["p50_us"] / 1e3, r["p99_us"] / 1e3,
+                            http_cell(r, "server_cpu_us_per_req"), r["errors"], r["dropped"]))
         L.append("")
 
     # Ratios at concurrency 16, against the better Django of the two.
@@ -710,9 +731,11 @@ def http_only(args):
 
 
 def http_chart(path, rows):
-    data = {"http": [{k: r[k] for k in ("contender", "engine", "mode", "rps", "p50_us", "p99_us",
-                                          "server_cpu_us_per_req", "server_rss_kb")} | {"conc": r.get("conc", 0)}
-                     for r in rows if r["mode"] == "closed"]}
+    cells = sorted({(r["contender"], r["engine"], r["conc"]) for r in rows if r["mode"] == "closed"})
+    data = {"http": []}
+    for c, e, n in cells:
+        a = http_pick(rows, c, e, "closed", n)
+        data["http"].append({"contender": c, "engine": e, "conc": n} | {k: a[k] for k in HTTP_FIGURES})
     subprocess.run(["/usr/bin/python3", os.path.join(HERE, "chart.py"), path], input=json.dumps(data), text=True, check=True)
 
 

@@ -11,9 +11,10 @@ answer a small JSON body) served by
 each on PostgreSQL (the db engine; scs: postgresstore) and on Redis (the
 cache engine; scs: redisstore); the users are in PostgreSQL's auth_user for
 all. Load comes from bench/loadgen: closed loop at each --concs, open loop
-at each --rates, --warmup then --duration seconds per run.
+at each --rates, --warmup then --duration seconds per run; --rounds times
+over, each round in another order of the contenders.
 
-    python3 bench/http/run.py --out FILE.jsonl [--warmup 2 --duration 5]
+    python3 bench/http/run.py --out FILE.jsonl [--rounds 3 --warmup 1 --duration 3]
 
 Placement on the 2 cores, the same for every contender: the server (the Go
 process, or gunicorn's master and all its workers) on CPU 1; PostgreSQL,
@@ -259,8 +260,9 @@ def profile(srv, pprof, seconds, path):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", required=True)
-    ap.add_argument("--warmup", type=float, default=2)
-    ap.add_argument("--duration", type=float, default=5)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--warmup", type=float, default=1)
+    ap.add_argument("--duration", type=float, default=3)
     ap.add_argument("--concs", default="1,16,64")
     ap.add_argument("--rates", default="100,400")
     ap.add_argument("--sessions", type=int, default=128)
@@ -281,9 +283,16 @@ def main():
         cookies = setup(bins, tmp, args.sessions)
         user_id = run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "djsbenchhttp", "-Atc",
                        "SELECT id FROM auth_user WHERE username = 'bench'"]).strip()
+        cells = [(e, c) for e in args.engines.split(",") for c in args.contenders.split(",")]
         with Pinned(REST_CPU), open(args.out, "a") as out:
-            for e in args.engines.split(","):
-                for c in args.contenders.split(","):
+            for rnd in range(args.rounds):
+                # Each round in another order, so that no contender always
+                # runs at the same point of the others' jobs on the machine.
+                order = cells[rnd % len(cells):] + cells[:rnd % len(cells)]
+                if rnd % 2:
+                    order.reverse()
+                log("round %d/%d" % (rnd + 1, args.rounds))
+                for e, c in order:
                     cf = cookies[("scs" if c == "scs" else "djsession", e)]
                     with open(cf) as f:
                         first = f.readline().strip()
@@ -295,11 +304,11 @@ def main():
                         # Warm every worker (each gunicorn worker imports
                         # Django and connects on its first request), then
                         # the timed runs.
-                        loadgen(bins, srv, cf, argparse.Namespace(warmup=3, duration=1), "closed", 16)
+                        loadgen(bins, srv, cf, argparse.Namespace(warmup=2, duration=0.5), "closed", 16)
                         for mode, values in (("closed", concs), ("open", rates)):
                             for v in values:
                                 r = loadgen(bins, srv, cf, args, mode, v)
-                                r.update(contender=c, engine=e, workers=srv.workers, load=loadavg())
+                                r.update(contender=c, engine=e, workers=srv.workers, load=loadavg(), round=rnd)
                                 log("%-14s %-8s %-6s %5g: %7.0f req/s, p50 %6.2f ms, p99 %7.2f ms, %5.0f µs CPU/req, "
                                     "%d errors, load %.1f" % (c, e, mode, v, r["rps"], r["p50_us"] / 1e3,
                                                               r["p99_us"] / 1e3, r["server_cpu_us_per_req"],
@@ -308,7 +317,7 @@ def main():
                                 out.flush()
                         if pprof:
                             os.makedirs(args.profile, exist_ok=True)
-                            path = os.path.join(args.profile, "%s-%s.pprof" % (c, e))
+                            path = os.path.join(args.profile, "%s-%s-%d.pprof" % (c, e, rnd))
                             th = threading.Thread(target=profile, args=(srv, pprof, int(args.duration), path))
                             th.start()
                             loadgen(bins, srv, cf, argparse.Namespace(warmup=0.5, duration=args.duration + 1),
