@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/djsession/djsession/backends"
 	"github.com/djsession/djsession/backends/cache"
 	djsession "github.com/djsession/djsession/django"
 	"github.com/djsession/djsession/internal/testnet"
@@ -289,4 +291,200 @@ func shardCell(ctx context.Context, t *testing.T, p *peer, v string, locations [
 			t.Fatalf("%q is not on %v", k, names[i])
 		}
 	}
+}
+
+// sentinelTimes keep a failover within a few seconds: the primary is
+// subjectively down after 1 s without an answer, and a failover that
+// stalls is retried after 3 s.
+var sentinelTimes = testnet.SentinelTimes{DownAfter: time.Second, FailoverTimeout: 3 * time.Second}
+
+// TestRedisSentinelLive: a primary, a replica and three Sentinels on
+// loopback; Django 5.2 with django-redis' SentinelClient and Go
+// (CacheConfig{Client: "sentinel"}: go-redis failover clients, the
+// primary for writes and a Sentinel-chosen replica for reads, as
+// django-redis routes them) read each other's sessions. Then the primary
+// is killed (SIGKILL) during a run of Go writes, each bounded by a
+// 2-second request deadline: every request ends within it, Go writes to
+// the new primary once the Sentinels promoted the replica, and the test
+// reports how many acknowledged writes were lost (Redis replication is
+// asynchronous: a write the primary acknowledged but had not sent to the
+// replica dies with it). Both sides then share sessions on the new
+// primary.
+func TestRedisSentinelLive(t *testing.T) {
+	requireLive(t)
+	django(t, "5.2")
+	bin := redisServerBin(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	t0 := time.Now()
+	primary := startRedisServer(t, bin)
+	replica, err := testnet.StartReplica(ctx, bin, primary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(replica.Stop)
+	const service = "djsmaster"
+	sentinels, err := testnet.StartSentinels(ctx, bin, service, primary, 1, 3, sentinelTimes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sentinelAddrs []string
+	var sentinelList []any
+	for _, s := range sentinels {
+		t.Cleanup(s.Stop)
+		sentinelAddrs = append(sentinelAddrs, s.Addr)
+		sentinelList = append(sentinelList, []any{"127.0.0.1", s.Port})
+	}
+	t.Logf("primary, replica and 3 Sentinels up in %v", time.Since(t0).Round(time.Millisecond))
+	prefix := "djssent" + randomHex(4)
+	p := startRedisPeer(t, "5.2", map[string]any{
+		"sentinel": map[string]any{"BACKEND": "django_redis.cache.RedisCache", "LOCATION": "redis://" + service + "/0", "KEY_PREFIX": prefix,
+			"OPTIONS": map[string]any{"CLIENT_CLASS": "django_redis.client.SentinelClient", "SENTINELS": sentinelList,
+				"CONNECTION_POOL_CLASS": "redis.sentinel.SentinelConnectionPool", "SOCKET_TIMEOUT": 2, "SOCKET_CONNECT_TIMEOUT": 1}},
+	}, "django_redis.pool.SentinelConnectionFactory")
+
+	cc := backends.CacheConfig{Backend: backends.DjangoRedis, Location: []string{"redis://" + service + "/0"}, KeyPrefix: prefix,
+		Client: backends.RedisClientSentinel, Sentinels: sentinelAddrs}
+	gc, closeCache, err := cc.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { closeCache() })
+	st, err := cache.New(gc, topologySettings("5.2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sentinel := redis.NewSentinelClient(&redis.Options{Addr: sentinelAddrs[0]})
+	t.Cleanup(func() { sentinel.Close() })
+	primaryAddr := func() string {
+		a, err := sentinel.GetMasterAddrByName(ctx, service).Result()
+		if err != nil || len(a) != 2 {
+			t.Fatalf("the Sentinel names no primary: %v", err)
+		}
+		return a[0] + ":" + a[1]
+	}
+	// waitReplicated waits until the current primary's writes reached the
+	// replica (WAIT 1): reads go to the replica on both sides.
+	waitReplicated := func(addr string) {
+		c := redis.NewClient(&redis.Options{Addr: addr})
+		defer c.Close()
+		if n, err := c.Wait(ctx, 1, 2*time.Second).Result(); err != nil || n < 1 {
+			t.Fatalf("WAIT 1 on %s: %d, %v", addr, n, err)
+		}
+	}
+	want := mustDict(t, topologySessionJSON)
+	share := func(stage string, replicated bool) {
+		t.Helper()
+		keys := sessionKeys(40)
+		for _, k := range keys[:20] {
+			if err := st.Save(ctx, k, want, true); err != nil {
+				t.Fatalf("%s: Go create: %v", stage, err)
+			}
+		}
+		r := p.ok(t, map[string]any{"op": "save_many", "alias": "sentinel", "keys": anyList(keys[20:]), "data_json": topologySessionJSON, "create": true})
+		if r["errors"].(json.Number).String() != "0" {
+			t.Fatalf("%s: Django's creates failed: %v %v", stage, r["errors"], r["first_error"])
+		}
+		if replicated {
+			waitReplicated(primaryAddr())
+		}
+		if got := djangoLoadMany(t, p, "sentinel", keys[:20], want); got != 20 {
+			t.Fatalf("%s: Django found %d of Go's 20 sessions", stage, got)
+		}
+		for _, k := range keys[20:] {
+			if d, err := st.Load(ctx, k); err != nil || !d.Equal(want) {
+				t.Fatalf("%s: Go read Django's session as %v, %v", stage, d, err)
+			}
+		}
+		t.Logf("%s: Django and Go read each other's 20 sessions (primary %s)", stage, primaryAddr())
+	}
+	share("before the failover", true)
+	if got := primaryAddr(); got != primary.Addr {
+		t.Fatalf("the primary is %s, want %s", got, primary.Addr)
+	}
+
+	// The run of Go writes, and the kill.
+	const deadline = 2 * time.Second
+	type write struct {
+		key      string
+		acked    bool
+		at, took time.Duration
+	}
+	var (
+		mu         sync.Mutex
+		writes     []write
+		firstAfter time.Duration = -1
+		okAfter    int
+		killedAt   time.Duration
+	)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range 4 { // four request handlers writing at once
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				done := time.Since(start) > 25*time.Second || okAfter >= 200
+				mu.Unlock()
+				if done {
+					return
+				}
+				k := sessionKeys(1)[0]
+				rctx, rcancel := context.WithTimeout(ctx, deadline)
+				at := time.Since(start)
+				err := st.Save(rctx, k, want, true)
+				rcancel()
+				w := write{key: k, acked: err == nil, at: at, took: time.Since(start) - at}
+				mu.Lock()
+				writes = append(writes, w)
+				if killedAt > 0 && at > killedAt && w.acked {
+					if firstAfter < 0 {
+						firstAfter = at + w.took - killedAt
+					}
+					okAfter++
+				}
+				mu.Unlock()
+				time.Sleep(5 * time.Millisecond)
+			}
+		}()
+	}
+	time.Sleep(time.Second)
+	primary.Kill()
+	mu.Lock()
+	killedAt = time.Since(start)
+	mu.Unlock()
+	wg.Wait()
+	for _, w := range writes {
+		if w.took > deadline+200*time.Millisecond {
+			t.Errorf("a write took %v, past its %v deadline", w.took, deadline)
+		}
+	}
+	if firstAfter < 0 {
+		t.Fatalf("no Go write succeeded in the %v after the primary was killed", time.Since(start)-killedAt)
+	}
+	newPrimary := primaryAddr()
+	if newPrimary != replica.Addr {
+		t.Fatalf("the Sentinels promoted %s, want the replica %s", newPrimary, replica.Addr)
+	}
+	np := redis.NewClient(&redis.Options{Addr: newPrimary})
+	t.Cleanup(func() { np.Close() })
+	ackedBefore, lost, failed, maxTook := 0, 0, 0, time.Duration(0)
+	for _, w := range writes {
+		maxTook = max(maxTook, w.took)
+		if !w.acked {
+			failed++
+			continue
+		}
+		if w.at+w.took < killedAt {
+			ackedBefore++
+		}
+		if np.Exists(ctx, gc.(*cache.Redis).Key(st.CacheKey(w.key))).Val() != 1 {
+			lost++
+		}
+	}
+	t.Logf("failover: %d Go writes from 4 goroutines (%d acknowledged before the kill at %v), %d failed with an error within the deadline, "+
+		"first acknowledged write on the new primary %v after the kill, slowest request %v; acknowledged writes lost: %d",
+		len(writes), ackedBefore, killedAt.Round(time.Millisecond), failed, firstAfter.Round(time.Millisecond), maxTook.Round(time.Millisecond), lost)
+	share("after the failover", false)
 }
