@@ -118,6 +118,11 @@ type Lister interface {
 	// DecodeEntry returns the Go value of e.Value as Cache.Get would (for
 	// a session, a *pyjson.Dict); errors as Cache.Get's.
 	DecodeEntry(ctx context.Context, e Entry) (any, error)
+	// MadeKey returns the key sent to the server for key, with the
+	// cache's KEY_PREFIX, VERSION and KeyFunc: an entry listed with
+	// Scan.AnyKeyPrefix is the cache's own when its CacheKey is
+	// MadeKey(SessionPrefix + Key).
+	MadeKey(key string) string
 }
 
 var _ Lister = (*Redis)(nil)

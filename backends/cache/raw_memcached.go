@@ -456,3 +456,6 @@ func (l *MemcachedLister) AddEntry(ctx context.Context, e Entry) (bool, error) {
 func (l *MemcachedLister) DecodeEntry(ctx context.Context, e Entry) (any, error) {
 	return decodeMemcached(ctx, e.Flags, e.Value)
 }
+
+// MadeKey returns the key sent to memcached for key, unvalidated.
+func (l *MemcachedLister) MadeKey(key string) string { return l.m.opts.makeKey(key) }

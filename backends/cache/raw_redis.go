@@ -268,3 +268,6 @@ func (r *Redis) DB() (int, bool) {
 	}
 	return rc.Options().DB, true
 }
+
+// MadeKey is Key (Lister).
+func (r *Redis) MadeKey(key string) string { return r.Key(key) }

@@ -1,0 +1,183 @@
+package manage
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/djsession/djsession/backends/cache"
+	"github.com/djsession/djsession/backends/db"
+	"github.com/djsession/djsession/backends/file"
+	"github.com/djsession/djsession/django"
+	"github.com/djsession/djsession/django/auth"
+)
+
+// Sources are what check and explain read: the service's settings as
+// configured, and the stores to look in. The configured engine
+// (Settings.SessionEngine) says which of them hold the sessions the service
+// uses; the others are searched too (a session found in another engine's
+// store, under another KEY_PREFIX, VERSION or Redis database, says which
+// setting differs from Django's).
+type Sources struct {
+	// Settings are the service's settings: SECRET_KEY and its fallbacks,
+	// SESSION_ENGINE, SESSION_SERIALIZER, USE_TZ, TIME_ZONE,
+	// SESSION_COOKIE_AGE, SESSION_COOKIE_NAME, the Django version.
+	Settings django.Settings
+	// DB is the django_session table (db and cached_db engines).
+	DB *db.Store
+	// Cache is the raw access to CACHES[SESSION_CACHE_ALIAS] (cache and
+	// cached_db engines): a *cache.Redis, or cache.NewMemcachedLister.
+	Cache cache.Lister
+	// File is the SESSION_FILE_PATH store (file engine).
+	File *file.Store
+	// Users is the user table (auth_user) for the session auth hashes;
+	// nil skips them.
+	Users auth.UserStore
+	// RedisDBs are the other Redis databases searched for sessions when
+	// Cache is a *cache.Redis on a plain client: nil means 0 to 15, an
+	// empty slice none. The configured database is skipped.
+	RedisDBs []int
+}
+
+// engineShort is the short name of a SESSION_ENGINE ("db", "cache"...), or
+// the dotted path of a project's own engine.
+func engineShort(engine string) string {
+	return strings.TrimPrefix(django.EngineName(engine), "django.contrib.sessions.backends.")
+}
+
+// redisDBs returns the other Redis databases to search, with the cache's
+// own first, or nil when the cache is not a plain Redis.
+func (src *Sources) redisDBs() (own int, others []int, ok bool) {
+	r, isRedis := src.Cache.(*cache.Redis)
+	if !isRedis {
+		return 0, nil, false
+	}
+	own, ok = r.DB()
+	if !ok {
+		return 0, nil, false
+	}
+	dbs := src.RedisDBs
+	if dbs == nil {
+		for i := range 16 {
+			dbs = append(dbs, i)
+		}
+	}
+	for _, n := range dbs {
+		if n != own {
+			others = append(others, n)
+		}
+	}
+	return own, others, true
+}
+
+// cachePlace describes where a cache entry lives, without a key: KEY_PREFIX,
+// VERSION and the Redis database.
+func cachePlace(e cache.Entry, redisDB int, isRedis bool) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "KEY_PREFIX %q VERSION %d", e.KeyPrefix, e.Version)
+	if isRedis {
+		fmt.Fprintf(&b, " Redis db %d", redisDB)
+	}
+	return b.String()
+}
+
+// engineOfPrefix names the engine whose cache entries carry sp.
+func engineOfPrefix(sp string) string {
+	if sp == cache.CachedDBKeyPrefix {
+		return "cached_db"
+	}
+	return "cache"
+}
+
+// readSessionFile reads the session file of key in st's directory, as the
+// file engine names it (SESSION_COOKIE_NAME + key): its content and
+// modification time, and false when there is none. A file that is not
+// regular or larger than file.MaxFileSize is an error.
+func readSessionFile(st *file.Store, key string) (string, time.Time, bool, error) {
+	if !django.ValidFileSessionKey(key) {
+		return "", time.Time{}, false, nil
+	}
+	p := filepath.Join(st.Dir(), st.Settings().SessionCookieName+key)
+	fi, err := os.Lstat(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", time.Time{}, false, nil
+	}
+	if err != nil {
+		return "", time.Time{}, false, fmt.Errorf("%w: %w", django.ErrBackend, err)
+	}
+	if !fi.Mode().IsRegular() || fi.Size() > file.MaxFileSize {
+		return "", time.Time{}, false, fmt.Errorf("%w: session file %s is not a regular file of at most %d bytes", django.ErrBackend, ShortKey(key), file.MaxFileSize)
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return "", time.Time{}, false, fmt.Errorf("%w: %w", django.ErrBackend, err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, file.MaxFileSize))
+	if err != nil {
+		return "", time.Time{}, false, fmt.Errorf("%w: %w", django.ErrBackend, err)
+	}
+	return string(b), fi.ModTime(), true, nil
+}
+
+// userHash is what a session's auth hash says: whether the user exists
+// and which key (SECRET_KEY, a fallback, Django 3.2's sha1 form) makes
+// the user's hash equal to it.
+type userHash struct {
+	found    bool
+	valid    bool
+	key      string // keyName of the key that made it
+	fallback int    // -1 unless a fallback made it
+	legacy   bool   // the sha1 form
+}
+
+// checkUserHash looks the user up and compares the session's hash with
+// the user's under every configured key, current first.
+func checkUserHash(ctx context.Context, users auth.UserStore, s *django.Settings, id, hash string) (userHash, error) {
+	h := userHash{fallback: -1}
+	u, err := users.User(ctx, id)
+	if errors.Is(err, auth.ErrNoUser) {
+		return h, nil
+	}
+	if err != nil {
+		return h, err
+	}
+	h.found = true
+	keys := append([]string{s.SecretKey}, s.SecretKeyFallbacks...)
+	for _, legacy := range []bool{false, true} {
+		for i, k := range keys {
+			want := auth.SessionAuthHash(u.Password, k)
+			if legacy {
+				want = auth.LegacySessionAuthHash(u.Password, k)
+			}
+			if hash != "" && len(hash) == len(want) && constantEqual(hash, want) {
+				h.valid, h.key, h.legacy = true, keyName(i), legacy
+				if i > 0 {
+					h.fallback = i - 1
+				}
+				return h, nil
+			}
+		}
+	}
+	return h, nil
+}
+
+func constantEqual(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
+
+// ago writes a duration in words as a report shows it: "3h5m0s".
+func ago(d time.Duration) string {
+	if d < 0 {
+		d = -d
+	}
+	return d.Round(time.Second).String()
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
