@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -28,16 +29,18 @@ import (
 // (binary_parameters=yes: one round trip per statement).
 func pgPool(t *testing.T, addr, user, dbname string) *sql.DB {
 	t.Helper()
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool, err := sql.Open("postgres", fmt.Sprintf("host=%s port=%s user=%s dbname=%s sslmode=disable binary_parameters=yes connect_timeout=5", host, port, user, dbname))
+	pool, err := sql.Open("postgres", pgDSN(addr, user, dbname))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { pool.Close() })
 	return pool
+}
+
+// pgDSN is lib/pq's DSN for addr with the README's options.
+func pgDSN(addr, user, dbname string) string {
+	host, port, _ := net.SplitHostPort(addr)
+	return fmt.Sprintf("host=%s port=%s user=%s dbname=%s sslmode=disable binary_parameters=yes connect_timeout=5", host, port, user, dbname)
 }
 
 // waitUntil polls cond every 20 ms until it holds, failing t at ctx's end.
@@ -215,16 +218,16 @@ func TestPostgresReplicaLive(t *testing.T) {
 // migrated through it; Go reaches the same database through a counting
 // proxy in front of the same PgBouncer, with lib/pq and
 // binary_parameters=yes.
-func pgBouncerSite(t *testing.T, ctx context.Context) (site *sitepeer.Site, bouncer *testnet.PgBouncer, proxy *testnet.Proxy, direct *sql.DB) {
+func pgBouncerSite(t *testing.T, ctx context.Context) (site *sitepeer.Site, bouncer *testnet.PgBouncer, proxy *testnet.Proxy, direct *sql.DB, role, name string) {
 	t.Helper()
 	requireLive(t)
 	role, admin := livePGUser(t)
 	t.Cleanup(func() { admin.Close() })
+	name = randomName("djs_pgbouncer_")
 	bin, err := testnet.PgBouncerBinary()
 	if err != nil {
 		dbServerDown(t, "%v (scripts/services.sh installs it)", err)
 	}
-	name := randomName("djs_pgbouncer_")
 	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +252,7 @@ func pgBouncerSite(t *testing.T, ctx context.Context) (site *sitepeer.Site, boun
 	st.SessionEngine = djsession.EngineDB
 	st.DjangoVersion = djsession.Django52
 	site = (&sitepeer.Site{Peer: p, Settings: st}).On(t, pgPool(t, proxy.Addr(), role, name), db.Postgres)
-	return site, bouncer, proxy, pgPool(t, "127.0.0.1:5432", role, name)
+	return site, bouncer, proxy, pgPool(t, "127.0.0.1:5432", role, name), role, name
 }
 
 // Django 5.2 and Go (lib/pq, binary_parameters=yes) through one PgBouncer
@@ -262,7 +265,7 @@ func TestPgBouncerLive(t *testing.T) {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Second)
 	defer cancel()
-	site, bouncer, proxy, direct := pgBouncerSite(t, ctx)
+	site, bouncer, proxy, direct, role, name := pgBouncerSite(t, ctx)
 	srv := httptest.NewServer(djsession.Middleware(site.Store)(site.Mux("pgbouncer lib/pq")))
 	defer srv.Close()
 	site.Run(t, srv.URL, sitepeer.Scenario{Name: "pgbouncer lib/pq", Vary: true})
@@ -271,6 +274,22 @@ func TestPgBouncerLive(t *testing.T) {
 	cookie, userID := site.Login(t, "bob")
 	perOp := pgBouncerRoundTrips(t, ctx, store, site.Auth.Users, proxy.Flights, userID)
 	t.Logf("lib/pq through PgBouncer, round trips: %v", perOp)
+
+	// lib/pq without binary_parameters sends Parse/Describe/Sync, then
+	// Bind/Execute/Sync: two round trips, between which PgBouncer may give
+	// the server connection, and its unnamed statement, to another client.
+	plain, err := sql.Open("postgres", strings.Replace(pgDSN(proxy.Addr(), role, name), " binary_parameters=yes", "", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { plain.Close() })
+	plainStore, err := db.New(plain, db.Postgres, site.Settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trips, failed, total, first := pgBouncerBurst(ctx, plainStore, proxy.Flights, userID)
+	t.Logf("lib/pq without binary_parameters through PgBouncer: %d round trips per load; %d of %d concurrent loads and saves failed (first: %v)",
+		trips, failed, total, first)
 
 	pgBouncerRestart(t, ctx, store, bouncer, direct)
 
@@ -332,6 +351,51 @@ func pgBouncerRoundTrips(t *testing.T, ctx context.Context, store *db.Store, use
 		}
 	}
 	return got
+}
+
+// pgBouncerBurst measures a store that may not work through PgBouncer:
+// the round trips of one load after a warm-up, then how many of 8
+// goroutines × 30 loads and saves fail.
+func pgBouncerBurst(ctx context.Context, store *db.Store, flights func() int64, userID string) (trips int64, failed, total int, first error) {
+	s := pyjson.NewDict(0)
+	s.Set("_auth_user_id", userID)
+	key, err := djsession.Create(ctx, store, s)
+	if err != nil {
+		return 0, 1, 1, err
+	}
+	store.Load(ctx, key)
+	n := flights()
+	store.Load(ctx, key)
+	trips = flights() - n
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 30 {
+				cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+				var err error
+				if (w+i)%2 == 0 {
+					_, err = store.Load(cctx, key)
+				} else {
+					err = store.Save(cctx, key, s, false)
+				}
+				cancel()
+				mu.Lock()
+				total++
+				if err != nil {
+					failed++
+					if first == nil {
+						first = err
+					}
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return trips, failed, total, first
 }
 
 // pgBouncerRestart runs Go writes on 8 sessions from 4 goroutines, each
