@@ -9,6 +9,7 @@ import (
 	"github.com/djsession/djsession/django"
 	"github.com/djsession/djsession/django/auth"
 	"github.com/djsession/djsession/pyjson"
+	"github.com/djsession/djsession/signing"
 )
 
 // RotateReport is what RotateKey did, in numbers. It names fallback keys
@@ -99,7 +100,10 @@ func (r *RotateReport) example(kind, key string) {
 // SecretKeyFallbacks. Session data that verifies only under a fallback is
 // re-signed with the current key; an _auth_user_hash made under a fallback
 // (the HMAC of the user's password field, which users gives) is replaced
-// by the current key's. Each write is conditional on the data read, so a
+// by the current key's. Data is re-signed in the serializer that wrote
+// it: JSON, or pickle when the settings set AllowPickleSerializer (a table
+// mid-way through ConvertSerializer holds both). Each write is
+// conditional on the data read, so a
 // session Django saved meanwhile keeps Django's data. With users nil the
 // auth hashes are not checked (AuthChecked is false): sessions are
 // re-signed, and a hash made under a fallback still logs its user out once
@@ -125,21 +129,52 @@ func RotateKey(ctx context.Context, t Target, users auth.UserStore, opts Options
 	fallbacks := settings.SecretKeyFallbacks
 	r.Fallbacks = len(fallbacks)
 	r.StillDepending = make([]int64, len(fallbacks))
-	// One codec per key: which key verifies is what the report is about.
-	only := func(key string) (*django.Codec, error) {
+	// Codecs per key and serializer: which key verifies is what the
+	// report is about, and data is re-signed in the serializer it was
+	// written with (JSON, or pickle when the settings allow reading it: a
+	// table mid-way through convert-serializer holds both).
+	only := func(key, serializer string) (*django.Codec, error) {
 		s := settings
-		s.SecretKey, s.SecretKeyFallbacks = key, nil
+		s.SecretKey, s.SecretKeyFallbacks, s.SessionSerializer = key, nil, serializer
+		if serializer == django.PickleSerializer && s.Version().AtLeast(5, 0) {
+			s.DjangoVersion = django.Django42 // the data is 4.2's; 5.x signs alike
+		}
 		return django.NewCodec(s)
 	}
-	current, err := only(settings.SecretKey)
-	if err != nil {
-		return r, err
+	serializers := []string{django.JSONSerializer}
+	if settings.AllowPickleSerializer {
+		serializers = append(serializers, django.PickleSerializer)
 	}
-	olds := make([]*django.Codec, len(fallbacks))
-	for i, k := range fallbacks {
-		if olds[i], err = only(k); err != nil {
-			return r, fmt.Errorf("%w (SECRET_KEY_FALLBACKS[%d])", err, i)
+	keys := append([]string{settings.SecretKey}, fallbacks...)
+	codecs := make([][]*django.Codec, len(keys)) // [key][serializer]
+	for i, k := range keys {
+		for _, ser := range serializers {
+			c, err := only(k, ser)
+			if err != nil {
+				if i > 0 {
+					err = fmt.Errorf("%w (SECRET_KEY_FALLBACKS[%d])", err, i-1)
+				}
+				return r, err
+			}
+			codecs[i] = append(codecs[i], c)
 		}
+	}
+	// decode returns the session, the index of the key that signed it (-1
+	// the current key) and the serializer's index.
+	decode := func(data string) (*pyjson.Dict, int, int, error) {
+		var first error
+		for i := range codecs {
+			for j, c := range codecs[i] {
+				d, err := c.Decode(data)
+				if err == nil {
+					return d, i - 1, j, nil
+				}
+				if first == nil || (errors.Is(first, signing.ErrBadSignature) && !errors.Is(err, signing.ErrBadSignature)) {
+					first = err // the most telling: signed by a key, yet unreadable
+				}
+			}
+		}
+		return nil, 0, 0, first
 	}
 	hashes := newHasher(&settings, users, opts.Batch())
 	var unreadable tally
@@ -149,19 +184,7 @@ func RotateKey(ctx context.Context, t Target, users auth.UserStore, opts Options
 			r.Empty++
 			return nil
 		}
-		signedBy := -1 // the current key
-		d, derr := current.Decode(s.data)
-		if derr != nil {
-			for i, c := range olds {
-				if dd, err := c.Decode(s.data); err == nil {
-					d, derr, signedBy = dd, nil, i
-					break
-				}
-			}
-		}
-		if derr != nil {
-			d = nil
-		}
+		d, signedBy, ser, derr := decode(s.data)
 		if exp, err := t.expired(&settings, s, d); err == nil && exp {
 			r.Expired++
 			return nil
@@ -195,7 +218,7 @@ func RotateKey(ctx context.Context, t Target, users auth.UserStore, opts Options
 		if hashBy >= 0 {
 			d.Set(auth.HashSessionKey, newHash)
 		}
-		data, err := current.Encode(d)
+		data, err := codecs[0][ser].Encode(d)
 		if err != nil {
 			unreadable.add("not writable within the limits", s.key)
 			left()

@@ -112,6 +112,12 @@ var commands = []command{
 		flags:    []string{"hasher", "salt", "iterations"},
 		override: map[string]flagSpec{"salt": {arg: "S", def: "a random one", usage: "the hasher's salt"}},
 		groups:   []flagGroup{hasherFlags}, run: (*cli).makePassword},
+	{name: "convert-serializer", summary: "rewrite PickleSerializer sessions as JSON, in place",
+		doc:   "Rewrites every stored session_data (db, cached_db, file) that PickleSerializer wrote as JSONSerializer data signed with the current key, each write conditional on what was read; sessions holding values JSON cannot carry are left and counted by type. Describe the site as it is: --django-version 4.2 --session-serializer pickle --allow-pickle. Exit 0 all converted, 1 something left, 2 usage, 5 backend.",
+		flags: []string{"to", "dry-run", "json", "batch-size"}, groups: []flagGroup{sessionSettings, storeFlags}, run: (*cli).convertSerializer},
+	{name: "rotate-key", summary: "re-sign sessions and auth hashes made under a fallback key",
+		doc:   "With --secret-key NEW --fallback-key OLD...: re-signs stored session_data (db, cached_db, file) that verifies only under a fallback, and re-stamps _auth_user_hash made under a fallback (users from --database), with conditional writes; reports per fallback index how many sessions still depend on it. Exit 0 no session depends on a fallback, 1 some still do, 2 usage, 5 backend.",
+		flags: []string{"dry-run", "json", "batch-size", "user-table"}, groups: []flagGroup{sessionSettings, storeFlags}, run: (*cli).rotateKey},
 	{name: "help", args: "[COMMAND]", summary: "this help, or a command's",
 		doc:     "Prints the list of commands, or what COMMAND does, its arguments and its flags with their defaults.",
 		argDocs: [][2]string{{"COMMAND", "a command word"}}},
@@ -172,6 +178,7 @@ func newFlags() *flagSet {
 	f.define("max-iterations", "N", strconv.FormatUint(limits.PBKDF2Iterations, 10), "refuse PBKDF2 hashes above this many iterations")
 	f.define("max-bcrypt-cost", "N", strconv.Itoa(limits.BcryptCost), "refuse bcrypt hashes above this cost")
 	f.defineBool("help", "", "show help (also -h)")
+	defineRewriteFlags(f) // convert-serializer and rotate-key (convert.go)
 	return f
 }
 
