@@ -83,6 +83,28 @@
 // primary. A session deleted on the primary (a logout) is still read from
 // a replica until the replica replays the delete.
 //
+// # PgBouncer
+//
+// PgBouncer in transaction mode (Debian bookworm's 1.18) gives a client a
+// server connection for one transaction at a time and keeps no named
+// prepared statements. Each statement must reach it with its Bind and
+// Execute in one flight, on the unnamed statement:
+//   - lib/pq: binary_parameters=yes, and extra_float_digits in PgBouncer's
+//     ignore_startup_parameters (lib/pq sends it at connect). Without
+//     binary_parameters a statement takes two round trips, between which
+//     PgBouncer may hand the server connection to another client: about
+//     half the statements of a concurrent run failed ("bind message
+//     supplies 3 parameters, but prepared statement "" requires 2").
+//   - pgx (stdlib driver or pgxpool): QueryExecModeExec,
+//     QueryExecModeSimpleProtocol or QueryExecModeCacheDescribe. The
+//     default, QueryExecModeCacheStatement, fails ('prepared statement
+//     "stmtcache_…" already exists'); QueryExecModeDescribeExec takes two
+//     round trips and fails as lib/pq does without binary_parameters.
+//
+// With these, Load, Save, Delete and the auth_user lookup are one round
+// trip each through PgBouncer, as without it (adapters/pgx and
+// compat_test/topology_pg_test.go measure them).
+//
 // # Keys
 //
 // Keys are used as given, never normalised. Django keeps any key of at
