@@ -21,7 +21,8 @@ const DefaultMaxDecompressedSize = 16 << 20
 // Django compresses with zlib's default level (6). Below smallInput bytes
 // the match search of level 6 finds what level 1 finds (the three bench
 // payloads: 171 bytes compress to 131 at both levels, as in CPython), and
-// the cost is the Huffman stage, so small inputs take the faster level.
+// the cost is the set-up and the Huffman stage, so small inputs go to
+// tinyDeflate (tinydeflate.go) and, when it declines, to the faster level.
 const smallInput = 512
 
 var zlibWriters = sync.Pool{New: func() any {
@@ -43,6 +44,9 @@ const compressMinLen = 9
 
 // zlibCompress appends the zlib stream of data to dst.
 func zlibCompress(dst *bytes.Buffer, data []byte) {
+	if tinyDeflate(dst, data) {
+		return
+	}
 	pool := &zlibWriters
 	if len(data) < smallInput {
 		pool = &zlibFastWriters
