@@ -488,3 +488,211 @@ func TestRedisSentinelLive(t *testing.T) {
 		len(writes), ackedBefore, killedAt.Round(time.Millisecond), failed, firstAfter.Round(time.Millisecond), maxTook.Round(time.Millisecond), lost)
 	share("after the failover", false)
 }
+
+// clusterSlot is Redis Cluster's HASH_SLOT (CRC16/XMODEM mod 16384, the
+// first non-empty {tag}), to find session keys that share a slot.
+func clusterSlot(key string) int {
+	if s := strings.IndexByte(key, '{'); s >= 0 {
+		if e := strings.IndexByte(key[s+1:], '}'); e > 0 {
+			key = key[s+1 : s+1+e]
+		}
+	}
+	var crc uint16
+	for i := 0; i < len(key); i++ {
+		crc ^= uint16(key[i]) << 8
+		for range 8 {
+			if crc&0x8000 != 0 {
+				crc = crc<<1 ^ 0x1021
+			} else {
+				crc <<= 1
+			}
+		}
+	}
+	return int(crc) % 16384
+}
+
+// TestRedisClusterLive: three primaries joined by redis-cli --cluster
+// create; Django 5.2 (django-redis' DefaultClient on redis-py's
+// RedisCluster through fixtures/redispeer.py's connection factory) and Go
+// (CacheConfig{Client: "cluster"}: go-redis' ClusterClient from the seed
+// nodes) read each other's sessions, spread over the three nodes by the
+// servers' slots. Then the slot of a few sessions moves to another node
+// with CLUSTER SETSLOT IMPORTING/MIGRATING and MIGRATE: while it
+// migrates, a moved key is answered with ASK and a new key of the slot is
+// written to the importing node; once the slot is assigned, the old owner
+// answers MOVED. Both sides follow, and read every session afterwards.
+func TestRedisClusterLive(t *testing.T) {
+	requireLive(t)
+	django(t, "5.2")
+	bin := redisServerBin(t)
+	cli, err := testnet.RedisCLI()
+	if err != nil {
+		cacheMissing(t, "%v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	t0 := time.Now()
+	nodes, err := testnet.StartCluster(ctx, bin, cli, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seeds []string
+	raw := map[string]*redis.Client{}
+	ids := map[string]string{}
+	for _, n := range nodes {
+		t.Cleanup(n.Stop)
+		seeds = append(seeds, "redis://"+n.Addr)
+		c := n.Client()
+		t.Cleanup(func() { c.Close() })
+		raw[n.Addr] = c
+		id, err := c.Do(ctx, "cluster", "myid").Text()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[n.Addr] = id
+	}
+	t.Logf("3-primary cluster up in %v", time.Since(t0).Round(time.Millisecond))
+	prefix := "djsclus" + randomHex(4)
+	p := startRedisPeer(t, "5.2", map[string]any{
+		"cluster": map[string]any{"BACKEND": "django_redis.cache.RedisCache", "LOCATION": seeds[0], "KEY_PREFIX": prefix,
+			"OPTIONS": map[string]any{"CLIENT_CLASS": "django_redis.client.DefaultClient", "CONNECTION_FACTORY": "redispeer.ClusterConnectionFactory",
+				"SOCKET_TIMEOUT": 2, "SOCKET_CONNECT_TIMEOUT": 1}},
+	}, "redispeer.ClusterConnectionFactory")
+	cc := backends.CacheConfig{Backend: backends.DjangoRedis, Location: seeds, KeyPrefix: prefix, Client: backends.RedisClientCluster}
+	gc, closeCache, err := cc.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { closeCache() })
+	st, err := cache.New(gc, topologySettings("5.2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	made := func(k string) string { return gc.(*cache.Redis).Key(st.CacheKey(k)) }
+	want := mustDict(t, topologySessionJSON)
+	goWrites := func(keys []string) {
+		t.Helper()
+		for _, k := range keys {
+			if err := st.Save(ctx, k, want, true); err != nil {
+				t.Fatalf("Go create: %v", err)
+			}
+		}
+	}
+	djangoWrites := func(keys []string) {
+		t.Helper()
+		r := p.ok(t, map[string]any{"op": "save_many", "alias": "cluster", "keys": anyList(keys), "data_json": topologySessionJSON, "create": true})
+		if r["errors"].(json.Number).String() != "0" {
+			t.Fatalf("Django's creates failed: %v %v", r["errors"], r["first_error"])
+		}
+	}
+	bothRead := func(stage string, keys []string) {
+		t.Helper()
+		if got := djangoLoadMany(t, p, "cluster", keys, want); got != len(keys) {
+			t.Fatalf("%s: Django found %d of %d sessions", stage, got, len(keys))
+		}
+		for _, k := range keys {
+			if d, err := st.Load(ctx, k); err != nil || !d.Equal(want) {
+				t.Fatalf("%s: Go read a session as %v, %v", stage, d, err)
+			}
+		}
+	}
+	keys := sessionKeys(400)
+	goWrites(keys[:200])
+	djangoWrites(keys[200:])
+	bothRead("both sides' writes", keys)
+	perNode := map[string]int64{}
+	for addr, c := range raw {
+		perNode[addr] = c.DBSize(ctx).Val()
+		if perNode[addr] == 0 {
+			t.Errorf("node %s holds no session: the cluster did not spread them", addr)
+		}
+	}
+	t.Logf("400 sessions, 200 from each side, read by both; per node %v", perNode)
+
+	// The slot of keys[0], and sessions of the same slot.
+	slot := clusterSlot(made(keys[0]))
+	if s, err := raw[nodes[0].Addr].ClusterKeySlot(ctx, made(keys[0])).Result(); err != nil || int(s) != slot {
+		t.Fatalf("CLUSTER KEYSLOT %d, %v; the test computes %d", s, err, slot)
+	}
+	var same []string
+	for len(same) < 4 {
+		for _, k := range sessionKeys(2000) {
+			if clusterSlot(made(k)) == slot {
+				same = append(same, k)
+			}
+		}
+	}
+	owner := ""
+	for addr, c := range raw {
+		if n, err := c.Exists(ctx, made(keys[0])).Result(); err == nil && n == 1 { // others answer MOVED
+			owner = addr
+		}
+	}
+	if owner == "" {
+		t.Fatal("no node answers for the session's slot")
+	}
+	target := ""
+	for addr := range raw {
+		if addr != owner {
+			target = addr
+			break
+		}
+	}
+	src, dst := raw[owner], raw[target]
+	goWrites(same[:1])      // Go's session in the slot, on the old owner
+	djangoWrites(same[1:2]) // Django's
+	mustDo := func(c *redis.Client, args ...any) {
+		t.Helper()
+		if err := c.Do(ctx, args...).Err(); err != nil {
+			t.Fatalf("%v: %v", args[:3], err)
+		}
+	}
+	mustDo(dst, "cluster", "setslot", slot, "importing", ids[owner])
+	mustDo(src, "cluster", "setslot", slot, "migrating", ids[target])
+	// Move Go's and Django's sessions of the slot, and keys[0]; the old
+	// owner now answers ASK for them.
+	host, port, _ := strings.Cut(target, ":")
+	for _, k := range []string{keys[0], same[0], same[1]} {
+		mustDo(src, "migrate", host, port, made(k), 0, 5000)
+	}
+	bothRead("slot migrating (ASK)", []string{keys[0], same[0], same[1]})
+	// A new session of the slot: the old owner has no such key and sends
+	// the write to the importing node (ASK).
+	goWrites(same[2:3])
+	djangoWrites(same[3:4])
+	bothRead("new sessions in the migrating slot", same[2:4])
+	// Both clients were sent there by ASK: each sent ASKING first.
+	stats := dst.Info(ctx, "commandstats").Val()
+	asking := 0
+	if _, rest, ok := strings.Cut(stats, "cmdstat_asking:calls="); ok {
+		asking, _ = strconv.Atoi(rest[:strings.IndexByte(rest, ',')])
+	}
+	if asking < 10 { // 3 reads and 2 creates, by each side
+		t.Errorf("the importing node saw %d ASKING, want at least 10 (5 redirected calls from each side)", asking)
+	}
+	if n := dst.Do(ctx, "cluster", "countkeysinslot", slot).Val(); n.(int64) < 5 {
+		t.Fatalf("the importing node holds %v keys of the slot, want 5", n)
+	}
+	// The rest of the slot, then the slot is the target's everywhere: the
+	// old owner answers MOVED.
+	for {
+		rest, err := src.ClusterGetKeysInSlot(ctx, slot, 100).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rest) == 0 {
+			break
+		}
+		for _, k := range rest {
+			mustDo(src, "migrate", host, port, k, 0, 5000)
+		}
+	}
+	for _, c := range raw {
+		mustDo(c, "cluster", "setslot", slot, "node", ids[target])
+	}
+	if err := src.Get(ctx, made(keys[0])).Err(); err == nil || !strings.HasPrefix(err.Error(), "MOVED") {
+		t.Fatalf("the old owner answers %v, want MOVED", err)
+	}
+	bothRead("slot moved (MOVED)", append(append([]string{}, same...), keys...))
+	t.Logf("slot %d moved from %s to %s during the run: ASK (%d ASKING seen) and MOVED followed by both sides", slot, owner, target, asking)
+}
