@@ -28,6 +28,12 @@ type Clients struct {
 	DB      *sql.DB
 	Dialect db.Dialect
 	Cache   cache.Cache
+	// Replicas, when set, are read replicas of DB that the db engine
+	// loads sessions from, falling back to DB for a row a replica lacks
+	// (db.WithReplicas); by default every read goes to DB. cached_db
+	// reads DB only: it caches what it reads, and a stale replica row
+	// would outlive the replica's lag in the cache.
+	Replicas []*sql.DB
 }
 
 // Open returns the store of settings.SessionEngine over clients. An engine
@@ -52,7 +58,7 @@ func Open(settings django.Settings, clients Clients) (django.Store, error) {
 		if err := needDB(); err != nil {
 			return nil, err
 		}
-		return db.New(clients.DB, clients.Dialect, settings)
+		return db.New(clients.DB, clients.Dialect, settings, db.WithReplicas(clients.Replicas...))
 	case django.EngineCache:
 		if err := needCache(); err != nil {
 			return nil, err

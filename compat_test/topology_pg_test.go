@@ -181,7 +181,7 @@ func TestPostgresReplicaLive(t *testing.T) {
 		t.Fatalf("loaded %v", got)
 	}
 	if _, _, err := store.LoadWithExpiry(ctx, fresh); err != nil {
-		t.Fatalf("LoadWithExpiry through the fallback: %v", err)
+		t.Fatalf("LoadWithExpiry (the primary's): %v", err)
 	}
 	if r, p := flights(fresh); r != 1 || p != 1 {
 		t.Errorf("a session the replica lacks: %d round trips to the replica, %d to the primary; want 1 and 1", r, p)

@@ -79,8 +79,8 @@
 // replica would not yet hold the row a login has just written.
 // WithReplicas reads from replicas instead and falls back to the primary
 // when the replica has no live row (missing or expired there), fails, or
-// holds data that does not decode; writes, Exists and Check stay on the
-// primary. A session deleted on the primary (a logout) is still read from
+// holds data that does not decode; writes, Exists, Check and
+// LoadWithExpiry (cached_db's read, which it caches) stay on the primary. A session deleted on the primary (a logout) is still read from
 // a replica until the replica replays the delete.
 //
 // # PgBouncer

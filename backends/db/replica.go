@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"math/rand/v2"
-	"time"
 
 	"github.com/djsession/djsession/pyjson"
 )
@@ -33,9 +32,11 @@ import (
 // primary (a logout in Django, a save in another process) is read as it
 // was on the replica until the replica replays the change. That is the
 // lag Django sites avoid by routing sessions to the primary; a service
-// that cannot accept it should not use WithReplicas.
+// that cannot accept it should not use WithReplicas. LoadWithExpiry, the
+// cached_db engine's read, stays on the primary: cached_db copies what it
+// reads into the cache, where a stale replica row would outlive the lag.
 
-// WithReplicas makes Load and LoadWithExpiry read from replicas (each a
+// WithReplicas makes Load read from replicas (each a
 // pool on a read replica of the primary, with the same table), one chosen
 // at random per load, as a Django router's db_for_read picks among
 // replica aliases. A row missing or expired on the replica is read from
@@ -86,34 +87,6 @@ func (s *Store) loadReplica(ctx context.Context, key string) (d *pyjson.Dict, ok
 		return nil, false
 	}
 	return d, true
-}
-
-// loadReplicaWithExpiry is LoadWithExpiry on a replica, as loadReplica.
-func (s *Store) loadReplicaWithExpiry(ctx context.Context, key string) (d *pyjson.Dict, exp time.Time, ok bool) {
-	r := s.replica()
-	if r == nil {
-		return nil, time.Time{}, false
-	}
-	type row struct {
-		data string
-		raw  any
-	}
-	got, err := bounded(ctx, func() (row, error) {
-		var x row
-		err := r.QueryRowContext(ctx, s.qLoadExpiry, s.now(), key).Scan(&x.data, &x.raw)
-		return x, err
-	})
-	if err != nil {
-		s.replicaFailed(ctx, err)
-		return nil, time.Time{}, false
-	}
-	if exp, err = s.readTime(got.raw); err != nil {
-		return nil, time.Time{}, false
-	}
-	if d, err = s.codec.Decode(got.data); err != nil {
-		return nil, time.Time{}, false
-	}
-	return d, exp, true
 }
 
 // replicaFailed logs a replica's failure (not a missing row, which is the

@@ -221,14 +221,12 @@ func (s *Store) Load(ctx context.Context, key string) (*pyjson.Dict, error) {
 // Django's cached_db backend reads it (to set the cache timeout with
 // get_expiry_age(expiry=expire_date)). The time is the stored instant on
 // PostgreSQL; on MySQL and SQLite the stored wall clock read in UTC
-// (USE_TZ) or TIME_ZONE. It is still one query (with WithReplicas, as
-// Load: a replica first).
+// (USE_TZ) or TIME_ZONE. It is still one query, on the primary even with
+// WithReplicas: cached_db copies the session into the cache, where a
+// replica's stale copy would outlive the replica's lag.
 func (s *Store) LoadWithExpiry(ctx context.Context, key string) (*pyjson.Dict, time.Time, error) {
 	if !django.ValidSessionKey(key) || !storable(key) {
 		return pyjson.NewDict(0), time.Time{}, django.ErrNotFound
-	}
-	if d, exp, ok := s.loadReplicaWithExpiry(ctx, key); ok {
-		return d, exp, nil
 	}
 	type row struct {
 		data string
