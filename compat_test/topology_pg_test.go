@@ -82,7 +82,7 @@ func TestPostgresReplicaLive(t *testing.T) {
 		dbServerDown(t, "%v", err)
 	}
 	if err := testnet.AllowReplication(ctx, admin); err != nil {
-		t.Fatal(err)
+		dbServerDown(t, "the PostgreSQL at 127.0.0.1:5432 does not allow replication from 127.0.0.1: %v", err)
 	}
 	table := randomName("djs_replica_")
 	if err := db.CreateTable(ctx, admin, db.Postgres, db.WithTable(table)); err != nil {
