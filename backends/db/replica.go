@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"math/rand/v2"
+	"time"
 
 	"github.com/djsession/djsession/pyjson"
 )
@@ -41,7 +42,10 @@ import (
 // at random per load, as a Django router's db_for_read picks among
 // replica aliases. A row missing or expired on the replica is read from
 // the primary: one extra round trip for a session the replica has not
-// replayed yet, none for one it has. Without this option, or with no
+// replayed yet, none for one it has. A replica that fails is logged
+// (Settings.Logger) and the primary answers; under a context with a
+// deadline the replica gets half of the time left, so that one that hangs
+// leaves the primary the other half. Without this option, or with no
 // replicas, every read goes to the primary.
 func WithReplicas(replicas ...*sql.DB) Option {
 	return func(c *config) {
@@ -77,7 +81,15 @@ func (s *Store) loadReplica(ctx context.Context, key string) (d *pyjson.Dict, ok
 	if r == nil {
 		return nil, false
 	}
-	data, err := scanOne[string](ctx, r, s.qLoad, s.now(), key)
+	// A replica that hangs must leave the primary time to answer: with a
+	// deadline, the replica gets half of what remains.
+	rctx := ctx
+	if deadline, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		rctx, cancel = context.WithDeadline(ctx, time.Now().Add(time.Until(deadline)/2))
+		defer cancel()
+	}
+	data, err := scanOne[string](rctx, r, s.qLoad, s.now(), key)
 	if err != nil {
 		s.replicaFailed(ctx, err)
 		return nil, false

@@ -275,6 +275,35 @@ func TestReplicaRoundTrips(t *testing.T) {
 	}
 }
 
+// A replica that hangs: under a deadline, the primary still answers in
+// time.
+func TestReplicaHangs(t *testing.T) {
+	if c, err := net.DialTimeout("tcp", pgAddr, time.Second); err != nil {
+		unavailable(t, "postgres: %v", err)
+	} else {
+		c.Close()
+	}
+	proxy := startProxy(t, pgAddr)
+	p := newReplicaPair(t, Postgres, "")
+	hung := openDB(t, Postgres, proxy.Addr(), "")
+	s := p.store(t, p.primary, WithReplicas(hung))
+	p.put(t, p.onPrimary, keyA, "primary", true)
+	proxy.Stall()
+	lctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	began := time.Now()
+	d, err := s.Load(lctx, keyA)
+	if err != nil {
+		t.Fatalf("Load with a hung replica: %v", err)
+	}
+	if v, _ := d.GetString("who"); v != "primary" {
+		t.Errorf("read %q", v)
+	}
+	if took := time.Since(began); took < 900*time.Millisecond || took > 1900*time.Millisecond {
+		t.Errorf("took %v: the replica should have had half of the 2 s", took)
+	}
+}
+
 func TestWithReplicasNone(t *testing.T) {
 	sdb, err := sql.Open("sqlite", ":memory:")
 	if err != nil {
