@@ -263,6 +263,9 @@ func (d *decoder) object(depth int) (any, error) {
 	}
 	base := len(d.pairs)
 	var index map[string]int // built once the dict outgrows a linear scan
+	// Below that, each key's print (keyPrint) spares most string
+	// comparisons.
+	var prints [indexThreshold]uint32
 	for {
 		if i >= len(data) || data[i] != '"' {
 			return nil, d.syntaxError("Expecting property name enclosed in double quotes", i)
@@ -283,13 +286,15 @@ func (d *decoder) object(depth int) (any, error) {
 
 		pending := d.pairs[base:]
 		dup := -1
+		var print uint32
 		if index != nil {
 			if j, ok := index[key]; ok {
 				dup = j
 			}
 		} else {
-			for j := range pending {
-				if pending[j].key == key {
+			print = keyPrint(key)
+			for j, p := range prints[:len(pending)] {
+				if p == print && pending[j].key == key {
 					dup = j
 					break
 				}
@@ -300,6 +305,9 @@ func (d *decoder) object(depth int) (any, error) {
 		} else {
 			d.pairs = append(d.pairs, entry{key, v})
 			n := len(d.pairs) - base
+			if n <= indexThreshold {
+				prints[n-1] = print
+			}
 			if index != nil {
 				index[key] = n - 1
 			} else if n > indexThreshold {
@@ -428,4 +436,14 @@ func (d *decoder) integer(start, end int, neg bool) (any, error) {
 		return nil, d.syntaxError("Expecting value", start) // unreachable
 	}
 	return b, nil
+}
+
+// keyPrint is a cheap fingerprint of a dict key, its length and three of
+// its bytes: two keys with different prints differ, so the duplicate checks
+// compare whole keys only when the prints match.
+func keyPrint(k string) uint32 {
+	if k == "" {
+		return 0
+	}
+	return uint32(len(k)) | uint32(k[0])<<8 | uint32(k[len(k)/2])<<16 | uint32(k[len(k)-1])<<24
 }

@@ -553,10 +553,12 @@ func (d *decoder) skipObject(depth int) (canon, ok bool) {
 func (d *decoder) distinctKeys(keys [][2]int32) bool {
 	data := d.data
 	if len(keys) <= indexThreshold {
-		for a := 1; a < len(keys); a++ {
-			ka := data[keys[a][0]:keys[a][1]]
-			for _, b := range keys[:a] {
-				if string(ka) == string(data[b[0]:b[1]]) {
+		var prints [indexThreshold]uint32
+		for a, k := range keys {
+			ka := data[k[0]:k[1]]
+			prints[a] = keyPrint(string(ka))
+			for b, p := range prints[:a] {
+				if p == prints[a] && string(ka) == string(data[keys[b][0]:keys[b][1]]) {
 					return false
 				}
 			}
