@@ -80,7 +80,21 @@ var _ Cache = (*Redis)(nil)
 // django-redis' zlib are errors wrapping django.ErrImproperlyConfigured.
 //
 // A *redis.Client is a redis.UniversalClient; so are cluster and failover
-// clients, which route by themselves.
+// clients, which route by themselves. The deployments of Django's settings:
+//
+//   - several LOCATIONs (Django's RedisCache, django-redis' DefaultClient):
+//     one *redis.Client per LOCATION entry, in order; reads go to a random
+//     one of the second to the last, as random.randint(1, n-1) picks them
+//     in both;
+//   - django-redis' SentinelClient (LOCATION redis://SERVICE/DB,
+//     SENTINELS): redis.NewFailoverClient for the primary, then one with
+//     ReplicaOnly for the reads, as django-redis' is_master=1 and
+//     is_master=0 pools (a replica the Sentinels name, the primary when
+//     none is up);
+//   - a Redis Cluster (redis-py's RedisCluster in a connection factory):
+//     one redis.NewClusterClient from the seed nodes; the servers place
+//     the keys and go-redis follows MOVED and ASK;
+//   - django-redis' ShardClient: NewShardClient.
 func NewRedis(format RedisFormat, opts Options, clients ...redis.UniversalClient) (*Redis, error) {
 	if format != RedisCache && format != DjangoRedis {
 		return nil, fmt.Errorf("%w: cache: unknown Redis format %d", django.ErrImproperlyConfigured, int(format))
