@@ -618,7 +618,7 @@ def http_section(args, rows):
              "auth middlewares) under Debian's gunicorn, %s / %s; psycopg2 with persistent connections "
              "(`CONN_MAX_AGE = 600`, as a production site sets; Django's default connects on every request), "
              "Django's RedisCache on redis-py; `--worker-tmp-dir /dev/shm` (gunicorn's advice where /tmp is on "
-             "disk). Every worker is warmed (3 s at concurrency 16, not measured) before the runs. Sync workers "
+             "disk). Every worker is warmed (2 s at concurrency 16, not measured) before the runs. Sync workers "
              "close the connection after every response; gthread and Go keep it alive.\n" % (workers.get("django-sync", ""), workers.get("django-gthread", "")))
     L.append("Placement on the 2 cores, the same for every contender: the server (the Go process, or gunicorn's "
              "master and every worker) pinned to CPU 1 with `taskset -c 1`; PostgreSQL's and Redis' processes "

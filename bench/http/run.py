@@ -301,10 +301,11 @@ def main():
                     try:
                         srv.wait_ready(first)
                         srv.check(first, user_id)
-                        # Warm every worker (each gunicorn worker imports
-                        # Django and connects on its first request), then
-                        # the timed runs.
-                        loadgen(bins, srv, cf, argparse.Namespace(warmup=2, duration=0.5), "closed", 16)
+                        # Warm every gunicorn worker (each imports Django
+                        # and connects on its first request); the Go
+                        # server's one process was warmed by the check.
+                        if c.startswith("django"):
+                            loadgen(bins, srv, cf, argparse.Namespace(warmup=1.5, duration=0.5), "closed", 16)
                         for mode, values in (("closed", concs), ("open", rates)):
                             for v in values:
                                 r = loadgen(bins, srv, cf, args, mode, v)
