@@ -218,6 +218,13 @@ func Check(ctx context.Context, src Sources, opts CheckOptions) (*CheckReport, e
 	return c.r, nil
 }
 
+// finish reports the last, partial batch to Progress.
+func (c *checker) finish() {
+	if c.done%int64(c.opts.Batch()) != 0 || c.done == 0 {
+		c.opts.progress(c.done, c.total)
+	}
+}
+
 // step counts one session for Progress.
 func (c *checker) step() {
 	c.done++
@@ -300,7 +307,7 @@ func (c *checker) rows(ctx context.Context, cachedDB bool) error {
 				return err
 			}
 		}
-		c.opts.progress(c.done, c.total)
+		c.finish()
 		return nil
 	}
 	n, err := c.src.DB.Count(ctx)
@@ -316,7 +323,7 @@ func (c *checker) rows(ctx context.Context, cachedDB bool) error {
 			return err
 		}
 	}
-	c.opts.progress(c.done, c.total)
+	c.finish()
 	return nil
 }
 
@@ -346,7 +353,7 @@ func (c *checker) cacheEntries(ctx context.Context) error {
 			break
 		}
 	}
-	c.opts.progress(c.done, c.total)
+	c.finish()
 	return nil
 }
 
@@ -412,7 +419,7 @@ func (c *checker) files(ctx context.Context) error {
 			return err
 		}
 	}
-	c.opts.progress(c.done, c.total)
+	c.finish()
 	return nil
 }
 
@@ -648,4 +655,14 @@ func signedDuration(d time.Duration) string {
 		return "+" + d.String()
 	}
 	return d.String()
+}
+
+// ExitCode is the command line's exit status for the report: ExitOK when
+// everything agrees with the configuration, ExitLeft when a finding
+// disagrees.
+func (r *CheckReport) ExitCode() int {
+	if r.Disagrees {
+		return ExitLeft
+	}
+	return ExitOK
 }

@@ -172,10 +172,14 @@ func checkUserHash(ctx context.Context, users auth.UserStore, s *django.Settings
 
 func constantEqual(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
 
-// ago writes a duration in words as a report shows it: "3h5m0s".
+// ago writes a duration as a report shows it: "3h5m0s", or "16d2h" past
+// two days.
 func ago(d time.Duration) string {
 	if d < 0 {
 		d = -d
+	}
+	if d >= 48*time.Hour {
+		return fmt.Sprintf("%dd%dh", d/(24*time.Hour), d%(24*time.Hour)/time.Hour)
 	}
 	return d.Round(time.Second).String()
 }

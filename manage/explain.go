@@ -546,3 +546,13 @@ func explainSigned(ctx context.Context, src Sources, value string, r *ExplainRep
 		"for sessions, signing.dumps or messages: use Django's SECRET_KEY, or the value was signed for another use", len(s.SecretKeyFallbacks))
 	return nil
 }
+
+// ExitCode is the command line's exit status for the report: ExitOK when
+// everything agrees with the configuration, ExitLeft when a finding
+// disagrees (a value stored nowhere the settings look included).
+func (r *ExplainReport) ExitCode() int {
+	if r.Disagrees {
+		return ExitLeft
+	}
+	return ExitOK
+}

@@ -459,3 +459,8 @@ func (l *MemcachedLister) DecodeEntry(ctx context.Context, e Entry) (any, error)
 
 // MadeKey returns the key sent to memcached for key, unvalidated.
 func (l *MemcachedLister) MadeKey(key string) string { return l.m.opts.makeKey(key) }
+
+// Library returns the Python client library m reads and writes as: what
+// places keys (MemcachedLibrary.Selector), for a lister built from the
+// cache's LOCATION.
+func (m *Memcached) Library() MemcachedLibrary { return m.lib }
