@@ -8,6 +8,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/djsession/djsession/django"
+	"github.com/djsession/djsession/internal/testnet"
 )
 
 // TestShardVectors: the node django-redis 5.2.0's own HashRing and
@@ -181,5 +182,79 @@ func TestNewShardClientRefuses(t *testing.T) {
 		if _, err := f(); !errors.Is(err, django.ErrImproperlyConfigured) {
 			t.Errorf("%s: %v", name, err)
 		}
+	}
+}
+
+// TestShardClientServers: over three redis-server processes, every
+// session command (create, update, load, exists, delete) goes to the one
+// server the ring names, and no other server ever holds the key.
+func TestShardClientServers(t *testing.T) {
+	bin, err := testnet.RedisBinary()
+	if err != nil {
+		missing(t, "%v", err)
+	}
+	ctx := ctxT(t)
+	var locs []string
+	var clients []redis.UniversalClient
+	raw := map[string]*redis.Client{}
+	for range 3 {
+		s, err := testnet.StartRedis(bin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(s.Stop)
+		c := s.Client()
+		t.Cleanup(func() { c.Close() })
+		loc := "redis://" + s.Addr + "/0"
+		locs = append(locs, loc)
+		clients = append(clients, c)
+		raw[loc] = c
+	}
+	c, err := NewShardClient(Options{KeyPrefix: runID}, locs, clients)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := newStore(t, c)
+	ring := NewHashRing(locs...)
+	onlyOn := func(key, want string) {
+		t.Helper()
+		for loc, rc := range raw {
+			if has := rc.Exists(ctx, key).Val() == 1; has != (loc == want) {
+				t.Fatalf("%s on %s: %v (want only on %s)", key, loc, has, want)
+			}
+		}
+	}
+	used := map[string]bool{}
+	for i := range 60 {
+		key, err := django.Create(ctx, st, sampleSession(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mk := c.Key(st.CacheKey(key))
+		node := ring.ServerName(mk)
+		used[node] = true
+		onlyOn(mk, node)
+		if err := st.Save(ctx, key, sampleSession(2), false); err != nil {
+			t.Fatalf("update: %v", err)
+		}
+		if d, err := st.Load(ctx, key); err != nil || !d.Equal(sampleSession(2)) {
+			t.Fatalf("load: %v %v", d, err)
+		}
+		if ok, err := st.Exists(ctx, key); !ok || err != nil {
+			t.Fatalf("exists: %v %v", ok, err)
+		}
+		onlyOn(mk, node)
+		if i%2 == 0 {
+			if err := st.Delete(ctx, key); err != nil {
+				t.Fatal(err)
+			}
+			onlyOn(mk, "")
+			if err := st.Save(ctx, key, sampleSession(3), false); !errors.Is(err, django.ErrUpdate) {
+				t.Fatalf("update of a deleted session: %v, want ErrUpdate", err)
+			}
+		}
+	}
+	if len(used) != 3 {
+		t.Errorf("60 sessions used %d of 3 servers", len(used))
 	}
 }
