@@ -31,7 +31,7 @@ type Sessions struct {
 // and the cached_db engine's (Django's cached_db reads the row on a cache
 // miss, so the rows are all of its sessions).
 func DBSessions(s *db.Store) *Sessions {
-	return &Sessions{engine: django.EngineDB, db: s, settings: s.Settings(), codec: s.Codec()}
+	return &Sessions{engine: "db", db: s, settings: s.Settings(), codec: s.Codec()}
 }
 
 // FileSessions are the session files of a file store's directory.
@@ -40,7 +40,7 @@ func FileSessions(s *file.Store) (*Sessions, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Sessions{engine: django.EngineFile, file: s, settings: s.Settings(), codec: codec}, nil
+	return &Sessions{engine: "file", file: s, settings: s.Settings(), codec: codec}, nil
 }
 
 // CacheSessions are the cache engine's sessions in c, with settings the
@@ -52,11 +52,11 @@ func CacheSessions(c cache.Cache, lister cache.Lister, settings django.Settings)
 	if c == nil {
 		return nil, fmt.Errorf("%w: copy-sessions: nil cache", django.ErrImproperlyConfigured)
 	}
-	return &Sessions{engine: django.EngineCache, cache: c, lister: lister, settings: &settings}, nil
+	return &Sessions{engine: "cache", cache: c, lister: lister, settings: &settings}, nil
 }
 
 // Engine returns the engine's short name: db, file or cache.
-func (s *Sessions) Engine() string { return django.EngineName(s.engine) }
+func (s *Sessions) Engine() string { return s.engine }
 
 // CopyReport is what CopySessions did, in numbers. It holds no session
 // key beyond ShortKey and no session contents.
@@ -152,11 +152,19 @@ func CopySessions(ctx context.Context, from, to *Sessions, opts Options) (*CopyR
 	start := time.Now()
 	rep := &CopyReport{From: from.Engine(), To: to.Engine(), DryRun: opts.DryRun}
 	defer func() { rep.Seconds = time.Since(start).Seconds() }()
-	if from.engine == django.EngineCache && from.lister == nil {
+	if from.cache != nil && from.lister == nil {
 		return rep, fmt.Errorf("%w: copy-sessions: the source cache needs a lister to enumerate its sessions", django.ErrImproperlyConfigured)
 	}
 	batch := opts.Batch()
 	now := to.settings.Now()
+	total := int64(-1)
+	if from.db != nil && opts.Progress != nil {
+		n, err := from.db.Count(ctx)
+		if err != nil {
+			return rep, fmt.Errorf("copy-sessions: counting the rows: %w", err)
+		}
+		total = n
+	}
 	for s, err := range from.sessions(ctx, batch) {
 		if err != nil {
 			return rep, fmt.Errorf("copy-sessions: reading the %s store: %w", rep.From, err)
@@ -166,7 +174,11 @@ func CopySessions(ctx context.Context, from, to *Sessions, opts Options) (*CopyR
 			return rep, fmt.Errorf("copy-sessions: session %s: %w", ShortKey(s.key), err)
 		}
 		if rep.Seen%int64(batch) == 0 {
-			opts.progress(rep.Seen, -1)
+			t := total
+			if t >= 0 {
+				t = max(t, rep.Seen) // rows added since the count
+			}
+			opts.progress(rep.Seen, t)
 		}
 	}
 	opts.progress(rep.Seen, rep.Seen)

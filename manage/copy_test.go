@@ -23,9 +23,12 @@ func copySettings() django.Settings {
 	return st
 }
 
-func sqliteStore(t testing.TB, st django.Settings) *db.Store {
+func sqliteStore(t testing.TB, st django.Settings) *db.Store { return sqliteStoreDSN(t, st, "") }
+
+// sqliteStoreDSN is sqliteStore with more DSN options (&name=value...).
+func sqliteStoreDSN(t testing.TB, st django.Settings, options string) *db.Store {
 	t.Helper()
-	sqlDB, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "db.sqlite3")+"?_pragma=busy_timeout(5000)")
+	sqlDB, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "db.sqlite3")+"?_pragma=busy_timeout(5000)"+options)
 	if err != nil {
 		t.Fatal(err)
 	}
