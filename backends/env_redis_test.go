@@ -63,3 +63,39 @@ func TestCacheConfigRedisClients(t *testing.T) {
 		closeFn()
 	}
 }
+
+// TestOpenFromEnvRedisClients: DJANGO_CACHE_CLIENT and
+// DJANGO_CACHE_SENTINELS reach CacheConfig; what a client cannot use is
+// refused before any connection.
+func TestOpenFromEnvRedisClients(t *testing.T) {
+	base := map[string]string{"SECRET_KEY": "k", "SESSION_ENGINE": "cache"}
+	for name, c := range map[string]struct {
+		env map[string]string
+		ok  bool
+	}{
+		"shard":                  {map[string]string{"CACHE_URL": "redis://127.0.0.1:1/0,redis://127.0.0.1:2/0", "DJANGO_CACHE_CLIENT": "django_redis.client.ShardClient"}, true},
+		"sentinels":              {map[string]string{"CACHE_URL": "redis://mymaster/0", "DJANGO_CACHE_SENTINELS": "127.0.0.1:1, 127.0.0.1:2"}, true},
+		"cluster":                {map[string]string{"CACHE_URL": "valkey://127.0.0.1:1,127.0.0.1:2", "DJANGO_CACHE_CLIENT": "cluster"}, true},
+		"unknown client":         {map[string]string{"CACHE_URL": "redis://127.0.0.1:1/0", "DJANGO_CACHE_CLIENT": "herd"}, false},
+		"shard on RedisCache":    {map[string]string{"CACHE_URL": "redis://127.0.0.1:1/0", "DJANGO_CACHE_CLIENT": "shard", "DJANGO_CACHE_BACKEND": backends.RedisCache}, false},
+		"sentinels, two servers": {map[string]string{"CACHE_URL": "redis://a/0,redis://b/0", "DJANGO_CACHE_SENTINELS": "127.0.0.1:1"}, false},
+	} {
+		env := map[string]string{}
+		for k, v := range base {
+			env[k] = v
+		}
+		for k, v := range c.env {
+			env[k] = v
+		}
+		_, _, closeFn, err := backends.OpenFromEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+		if c.ok {
+			if err != nil {
+				t.Errorf("%s: %v", name, err)
+				continue
+			}
+			closeFn()
+		} else if !errors.Is(err, django.ErrImproperlyConfigured) {
+			t.Errorf("%s: %v, want ErrImproperlyConfigured", name, err)
+		}
+	}
+}
