@@ -399,10 +399,11 @@ func pgBouncerBurst(ctx context.Context, store *db.Store, flights func() int64, 
 }
 
 // pgBouncerRestart runs Go writes on 8 sessions from 4 goroutines, each
-// with a 2-second deadline, restarts PgBouncer in the middle, and checks
-// that every failure came within the deadline and wraps ErrBackend, that
-// writes succeed again after the restart, and that the database (read
-// directly) holds every acknowledged write.
+// with a 2-second deadline, restarts PgBouncer in the middle
+// (testnet.RestartDrill), and checks that every failure came within the
+// deadline and wraps ErrBackend, that writes succeed again after the
+// restart, and that the database (read directly) holds every acknowledged
+// write.
 func pgBouncerRestart(t *testing.T, ctx context.Context, store *db.Store, bouncer *testnet.PgBouncer, direct *sql.DB) {
 	t.Helper()
 	const workers, perWorker, deadline = 4, 2, 2 * time.Second
@@ -421,81 +422,30 @@ func pgBouncerRestart(t *testing.T, ctx context.Context, store *db.Store, bounce
 		}
 		slots[i] = &slot{key: key}
 	}
-	var mu sync.Mutex
-	var ok, failed, okAfter int
-	var slowest time.Duration
-	var restarted time.Time
-	var firstOK time.Duration
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				sl := slots[w*perWorker+i%perWorker]
-				sl.tried++
-				d := pyjson.NewDict(0)
-				d.Set("n", sl.tried)
-				cctx, cancel := context.WithTimeout(ctx, deadline)
-				began := time.Now()
-				err := store.Save(cctx, sl.key, d, false)
-				took := time.Since(began)
-				cancel()
-				mu.Lock()
-				if err == nil {
-					sl.acked = sl.tried
-					ok++
-					if !restarted.IsZero() {
-						if okAfter == 0 {
-							firstOK = time.Since(restarted)
-						}
-						okAfter++
-					}
-				} else {
-					failed++
-					slowest = max(slowest, took)
-					if !errors.Is(err, djsession.ErrBackend) {
-						t.Errorf("a failed save during the restart: %v, want ErrBackend", err)
-					}
-				}
-				mu.Unlock()
-				if err != nil {
-					time.Sleep(20 * time.Millisecond)
-				}
+	drill := testnet.RestartDrill{Workers: workers, Deadline: deadline, Restart: bouncer.Restart,
+		Write: func(ctx context.Context, w, i int) error {
+			sl := slots[w*perWorker+i%perWorker] // each worker owns its slots
+			sl.tried++
+			d := pyjson.NewDict(0)
+			d.Set("n", sl.tried)
+			err := store.Save(ctx, sl.key, d, false)
+			if err == nil {
+				sl.acked = sl.tried
+			} else if !errors.Is(err, djsession.ErrBackend) {
+				t.Errorf("a failed save during the restart: %v, want ErrBackend", err)
 			}
-		}()
-	}
-	time.Sleep(time.Second)
-	mu.Lock()
-	before := ok
-	mu.Unlock()
-	down, err := bouncer.Restart(ctx)
+			return err
+		}}
+	r, err := drill.Run(ctx)
 	if err != nil {
-		close(stop)
-		wg.Wait()
 		t.Fatalf("restarting PgBouncer: %v", err)
 	}
-	mu.Lock()
-	restarted = time.Now() // PgBouncer is back
-	during := ok - before
-	mu.Unlock()
-	time.Sleep(1500 * time.Millisecond)
-	close(stop)
-	wg.Wait()
-	t.Logf("PgBouncer restart: down %v; saves acknowledged: %d in the second before, %d while it restarted, %d in the 1.5 s after "+
-		"(the first %v after it was back); %d failed, the slowest failure took %v (deadline %v)",
-		down.Round(time.Millisecond), before, during, okAfter, firstOK.Round(time.Millisecond), failed, slowest.Round(time.Millisecond), deadline)
-	if okAfter == 0 {
-		t.Fatal("no save succeeded after the restart")
+	t.Logf("PgBouncer restart (lib/pq): %v (deadline %v)", r, deadline)
+	if r.AckedAfter == 0 {
+		t.Fatalf("no save succeeded after the restart; the first failure: %v", r.FirstError)
 	}
-	if slowest > deadline+time.Second {
-		t.Errorf("a failure took %v, past the %v deadline", slowest, deadline)
+	if r.SlowestFailure > deadline+time.Second {
+		t.Errorf("a failure took %v, past the %v deadline", r.SlowestFailure, deadline)
 	}
 	lost := 0
 	for _, sl := range slots {
