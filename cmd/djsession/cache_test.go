@@ -136,3 +136,47 @@ func TestCLIShardClient(t *testing.T) {
 		}
 	}
 }
+
+// TestCLIClusterClient: --cache-client cluster reaches every node of a
+// three-primary Redis Cluster from one seed node: sessions set through the
+// CLI land on the node that owns their slot and are read back.
+func TestCLIClusterClient(t *testing.T) {
+	bin, err := testnet.RedisBinary()
+	if err == nil {
+		_, err = testnet.RedisCLI()
+	}
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal(err)
+		}
+		t.Skipf("%v (skipping; under CI=true this fails)", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cli, _ := testnet.RedisCLI()
+	nodes, err := testnet.StartCluster(ctx, bin, cli, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range nodes {
+		t.Cleanup(n.Stop)
+	}
+	flags := []string{"--engine", "cache", "--cache", "valkey://" + nodes[0].Addr, "--cache-client", "cluster", "--secret-key", vectorKey}
+	for j := range 30 {
+		key := "abcdefgh0123456789cluster" + strconv.Itoa(j)
+		if code, _, e := djs(t, `{"a":1}`, nil, append([]string{"set", key}, flags...)...); code != 0 {
+			t.Fatalf("set: exit %d %s", code, e)
+		}
+		if code, out, e := djs(t, "", nil, append([]string{"get", key}, flags...)...); code != 0 || out != "{\"a\":1}\n" {
+			t.Fatalf("get: exit %d %q %s", code, out, e)
+		}
+	}
+	for _, n := range nodes {
+		c := n.Client()
+		size := c.DBSize(ctx).Val()
+		c.Close()
+		if size == 0 {
+			t.Errorf("node %s holds none of the 30 sessions", n.Addr)
+		}
+	}
+}
