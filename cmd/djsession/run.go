@@ -119,6 +119,8 @@ var commands = []command{
 		doc:   "With --secret-key NEW --fallback-key OLD...: re-signs stored session_data (db, cached_db, file) that verifies only under a fallback, and re-stamps _auth_user_hash made under a fallback (users from --database), with conditional writes; reports per fallback index how many sessions still depend on it. Exit 0 no session depends on a fallback, 1 some still do, 2 usage, 5 backend.",
 		flags: []string{"dry-run", "json", "batch-size", "user-table"}, groups: []flagGroup{sessionSettings, storeFlags}, run: (*cli).rotateKey},
 	copyCommand,
+	checkCommand,
+	explainCommand,
 	{name: "help", args: "[COMMAND]", summary: "this help, or a command's",
 		doc:     "Prints the list of commands, or what COMMAND does, its arguments and its flags with their defaults.",
 		argDocs: [][2]string{{"COMMAND", "a command word"}}},
@@ -181,6 +183,7 @@ func newFlags() *flagSet {
 	defineCopyFlags(f) // after the store flags: --to-NAME is described as NAME
 	f.defineBool("help", "", "show help (also -h)")
 	defineRewriteFlags(f) // convert-serializer and rotate-key (convert.go)
+	defineCheckFlags(f)   // check and explain (check.go)
 	return f
 }
 
