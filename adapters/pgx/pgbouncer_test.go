@@ -220,3 +220,97 @@ func pgBouncerRun(ctx context.Context, store *db.Store, users auth.UserStore, fl
 	wg.Wait()
 	return r
 }
+
+// A PgBouncer restart in the middle of a run of Go writes, on pgx in Exec
+// mode through the stdlib driver and through a pgxpool.Pool: failures
+// come within the 2-second deadline and wrap ErrBackend, writes succeed
+// again once PgBouncer is back, and PostgreSQL (read directly) holds every
+// acknowledged write.
+func TestPgBouncerRestart(t *testing.T) {
+	name, url, user := database(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	bin, err := testnet.PgBouncerBinary()
+	if err != nil {
+		sitepeer.Missing(t, "%v (scripts/services.sh installs it)", err)
+	}
+	direct, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { direct.Close() })
+	if err := db.CreateTable(ctx, direct, db.Postgres); err != nil {
+		t.Fatal(err)
+	}
+	bouncer, err := testnet.StartPgBouncer(ctx, bin, "127.0.0.1:5432", user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(bouncer.Stop)
+	st := django.DefaultSettings(sitepeer.SecretKey)
+	for _, way := range []string{"stdlib", "pgxpool"} {
+		t.Run(way, func(t *testing.T) {
+			sqlDB := openMode(t, ctx, "postgres://"+user+"@"+bouncer.Addr+"/"+name+"?sslmode=disable&connect_timeout=2", way, pgx.QueryExecModeExec)
+			store, err := db.New(sqlDB, db.Postgres, st)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const workers, perWorker, deadline = 4, 2, 2 * time.Second
+			type slot struct {
+				key          string
+				acked, tried int64
+			}
+			slots := make([]*slot, workers*perWorker)
+			for i := range slots {
+				d := pyjson.NewDict(0)
+				d.Set("n", int64(0))
+				key, err := django.Create(ctx, store, d)
+				if err != nil {
+					t.Fatal(err)
+				}
+				slots[i] = &slot{key: key}
+			}
+			drill := testnet.RestartDrill{Workers: workers, Deadline: deadline, Restart: bouncer.Restart,
+				Write: func(ctx context.Context, w, i int) error {
+					sl := slots[w*perWorker+i%perWorker] // each worker owns its slots
+					sl.tried++
+					d := pyjson.NewDict(0)
+					d.Set("n", sl.tried)
+					err := store.Save(ctx, sl.key, d, false)
+					if err == nil {
+						sl.acked = sl.tried
+					} else if !errors.Is(err, django.ErrBackend) {
+						t.Errorf("a failed save during the restart: %v, want ErrBackend", err)
+					}
+					return err
+				}}
+			r, err := drill.Run(ctx)
+			if err != nil {
+				t.Fatalf("restarting PgBouncer: %v", err)
+			}
+			t.Logf("PgBouncer restart (pgx %s, Exec): %v (deadline %v)", way, r, deadline)
+			if r.AckedAfter == 0 {
+				t.Fatalf("no save succeeded after the restart; the first failure: %v", r.FirstError)
+			}
+			if r.SlowestFailure > deadline+time.Second {
+				t.Errorf("a failure took %v, past the %v deadline", r.SlowestFailure, deadline)
+			}
+			onServer, err := db.New(direct, db.Postgres, st)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lost := 0
+			for _, sl := range slots {
+				got, err := onServer.Load(ctx, sl.key)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n, _ := got.GetInt64("n"); n < sl.acked || n > sl.tried {
+					lost++
+					t.Errorf("a session holds n=%d; the last acknowledged save wrote %d, the last sent %d", n, sl.acked, sl.tried)
+				}
+			}
+			t.Logf("pgx %s: %d sessions checked on the server, %d acknowledged writes lost", way, len(slots), lost)
+		})
+	}
+}
