@@ -37,12 +37,12 @@ import (
 // cached_db engine's read, stays on the primary: cached_db copies what it
 // reads into the cache, where a stale replica row would outlive the lag.
 
-// WithReplicas makes Load read from replicas (each a
-// pool on a read replica of the primary, with the same table), one chosen
-// at random per load, as a Django router's db_for_read picks among
-// replica aliases. A row missing or expired on the replica is read from
-// the primary: one extra round trip for a session the replica has not
-// replayed yet, none for one it has. A replica that fails is logged
+// WithReplicas makes Load read from replicas (each a pool on a read
+// replica of the primary, with the same table), one chosen at random per
+// load, as a Django router's db_for_read picks among replica aliases. A
+// row missing or expired on the replica is read from the primary: one
+// round trip more for a session the replica has not replayed yet, and
+// none to the primary for one it has. A replica that fails is logged
 // (Settings.Logger) and the primary answers; under a context with a
 // deadline the replica gets half of the time left, so that one that hangs
 // leaves the primary the other half. Without this option, or with no
