@@ -5,12 +5,16 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	_ "modernc.org/sqlite"
 
+	"github.com/djsession/djsession/backends/cache"
+	"github.com/djsession/djsession/backends/cacheddb"
 	"github.com/djsession/djsession/backends/db"
 	"github.com/djsession/djsession/backends/file"
 	"github.com/djsession/djsession/django"
@@ -218,5 +222,59 @@ func TestConvertRefusals(t *testing.T) {
 	}
 	if _, err := ConvertSerializer(ctx, Target{}, Options{}); err == nil {
 		t.Fatal("convert without a store")
+	}
+}
+
+// TestConvertCachedDB: for cached_db, the cache copy of every rewritten
+// session is dropped, and the next load caches the converted row.
+func TestConvertCachedDB(t *testing.T) {
+	ctx := context.Background()
+	rc := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+	defer rc.Close()
+	if err := rc.Ping(ctx).Err(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("Redis on 127.0.0.1:6379: %v (CI=true: a missing server is a failure)", err)
+		}
+		t.Skipf("Redis on 127.0.0.1:6379: %v", err)
+	}
+	prefix := fmt.Sprintf("djsconvtest%d", time.Now().UnixNano())
+	c, err := cache.NewRedis(cache.RedisCache, cache.Options{KeyPrefix: prefix}, rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	site := convSettings(convSecret)
+	site.SessionEngine = django.EngineCachedDB
+	site.Clock = nil
+	sqlDB := convDB(t)
+	dbStore, _ := db.New(sqlDB, db.SQLite, site)
+	store, err := cacheddb.New(dbStore, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := django.Create(ctx, store, convDict("a", "b"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Delete(context.Background(), key) })
+	if _, found, _ := c.Get(ctx, cacheddb.KeyPrefix+key); !found {
+		t.Fatal("no cache copy to begin with")
+	}
+	r, err := ConvertSerializer(ctx, Target{DB: dbStore, Cache: c}, Options{})
+	if err != nil || r.Converted != 1 || r.CacheCopiesDropped != 1 || r.Engine != "cached_db" {
+		t.Fatalf("report %+v %v", r, err)
+	}
+	if _, found, _ := c.Get(ctx, cacheddb.KeyPrefix+key); found {
+		t.Fatal("the cache copy survived the rewrite")
+	}
+	// Django 5.2 on JSON, cached_db over the same table and cache.
+	js := site
+	js.SessionSerializer, js.DjangoVersion, js.AllowPickleSerializer = django.JSONSerializer, django.Django52, false
+	jsonDB, _ := db.New(sqlDB, db.SQLite, js)
+	j52, _ := cacheddb.New(jsonDB, c)
+	if got, err := j52.Load(ctx, key); err != nil || !got.Equal(convDict("a", "b")) {
+		t.Fatalf("5.2 cached_db reads %v %v", pyjson.Repr(got), err)
+	}
+	if _, found, _ := c.Get(ctx, cacheddb.KeyPrefix+key); !found {
+		t.Fatal("the load did not cache the converted row")
 	}
 }
