@@ -12,9 +12,12 @@
 //	sqlDB := stdlib.OpenDBFromPool(pool)
 //	store, err := db.New(sqlDB, db.Postgres, settings)
 //
-// Every query execution mode works (pgx.QueryExecModeCacheStatement, the
-// default; CacheDescribe; DescribeExec; Exec; SimpleProtocol): the store
-// binds strings and timestamps only, which each mode sends alike. Exec and
-// SimpleProtocol suit PgBouncer in transaction mode, which cannot keep
-// prepared statements.
+// Every query execution mode works against PostgreSQL itself
+// (pgx.QueryExecModeCacheStatement, the default; CacheDescribe; DescribeExec;
+// Exec; SimpleProtocol): the store binds strings and timestamps only, which
+// each mode sends alike. Through PgBouncer in transaction mode, which cannot
+// keep named prepared statements (1.18, Debian bookworm's), use Exec,
+// SimpleProtocol or CacheDescribe: CacheStatement collides on its statement
+// names and DescribeExec on the unnamed statement under concurrency
+// (TestPgBouncerModes measures each).
 package djpgx
