@@ -1,8 +1,11 @@
 package main
 
 import (
+	"context"
 	"net"
 	"strconv"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/djsession/djsession/backends"
 	"github.com/djsession/djsession/backends/cache"
@@ -49,6 +52,9 @@ func (c *cli) openCache() (cache.Cache, func(), error) {
 	if err := c.redisTopology(&cc); err != nil {
 		return nil, nil, err
 	}
+	// go-redis logs each failed dial and Sentinel query on its own; the
+	// command's contract is one line on stderr, the error it returns.
+	redis.SetLogger(quietRedisLog{})
 	cl, closeCache, err := cc.Open()
 	if err != nil {
 		return nil, nil, usagef("%s: %v", source, err)
@@ -97,3 +103,9 @@ func (c *cli) redisTopology(cc *backends.CacheConfig) error {
 	}
 	return nil
 }
+
+// quietRedisLog is go-redis' logger, discarding: the failures it would log
+// reach the command as the error of the call that met them.
+type quietRedisLog struct{}
+
+func (quietRedisLog) Printf(context.Context, string, ...any) {}
