@@ -484,6 +484,9 @@ func (c *checker) elsewhere(ctx context.Context) error {
 		}
 		err = count(rc, n)
 		closeFn()
+		if noSuchDB(err) {
+			break // a server with fewer databases: the rest do not exist either
+		}
 		if err != nil {
 			return err
 		}

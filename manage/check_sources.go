@@ -78,6 +78,12 @@ func (src *Sources) redisDBs() (own int, others []int, ok bool) {
 	return own, others, true
 }
 
+// noSuchDB reports Redis' refusal of a database number past its
+// "databases" setting (16 by default): the search stops there.
+func noSuchDB(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "DB index is out of range")
+}
+
 // cachePlace describes where a cache entry lives, without a key: KEY_PREFIX,
 // VERSION and the Redis database.
 func cachePlace(e cache.Entry, redisDB int, isRedis bool) string {

@@ -199,6 +199,9 @@ func explainKey(ctx context.Context, src Sources, key string, r *ExplainReport) 
 		}
 		for _, l := range listers {
 			for e, err := range l.l.Entries(ctx, cache.Scan{AnyKeyPrefix: true, Key: key, KeysOnly: true}) {
+				if noSuchDB(err) {
+					break
+				}
 				if err != nil {
 					return err
 				}

@@ -21,10 +21,11 @@ import (
 
 // MemcachedLister is the raw access to a memcached cache's entries (a
 // Lister). gomemcache has no command to list keys, nor to read a TTL, so
-// the lister talks to the servers itself: lru_crawler metadump (of the
-// hash table since memcached 1.6.10, of the LRUs since 1.4.31) lists the keys, get fetches
-// values, mg (meta get, memcached 1.6) reads one entry with its TTL. Adds
-// go through the cache's own client, to the server Django's library picks.
+// the lister talks to the servers itself: lru_crawler metadump (of the hash
+// table since memcached 1.6.10, of the LRUs since 1.4.31) lists the keys,
+// get fetches values, mg (meta get, memcached 1.6) reads one entry with its
+// TTL. Adds go through the cache's own client, to the server Django's
+// library picks.
 type MemcachedLister struct {
 	m       *Memcached
 	servers memcache.ServerSelector
