@@ -13,9 +13,9 @@ import (
 
 // openCache reads --cache (or $CACHE_URL, $REDIS_URL) as
 // backends.ParseCacheURL does, then --cache-backend, --cache-key-prefix,
-// --cache-version, --cache-client and --sentinel over what the URL says. memcached's absolute
-// expiration times come from the settings' clock (--now) through the
-// session store.
+// --cache-version, --cache-client and --sentinel over what the URL says.
+// memcached's absolute expiration times come from the settings' clock
+// (--now) through the session store.
 func (c *cli) openCache() (cache.Cache, func(), error) {
 	raw, source, ok := c.setting("cache", envCacheURL, envRedisURL)
 	if !ok || raw == "" {
