@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -98,8 +99,14 @@ func (c *cli) copySessions() error {
 	}
 	defer closeFrom()
 	to, closeTo, err := c.destination().openSessions(false)
-	if err != nil {
-		return err
+	var ue usageError
+	switch {
+	case errors.As(err, &ue):
+		// The destination's flags are read under their names without
+		// "to-": say which side the message is about.
+		return usagef("the destination (the --to- flags): %s", ue.msg)
+	case err != nil:
+		return fmt.Errorf("the destination: %w", err)
 	}
 	defer closeTo()
 

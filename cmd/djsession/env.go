@@ -55,7 +55,7 @@ func (c *cli) redact(msg string) string {
 // environment, each split at the commas that separate several servers.
 func (c *cli) urls() []string {
 	var out []string
-	for _, name := range []string{"database", "cache"} {
+	for _, name := range []string{"database", "cache", "to-database", "to-cache"} {
 		out = append(out, c.flags.all(name)...)
 	}
 	for _, e := range []string{envDatabaseURL, envCacheURL, envRedisURL} {
