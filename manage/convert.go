@@ -199,5 +199,5 @@ func ConvertSerializer(ctx context.Context, t Target, opts Options) (*ConvertRep
 	if err != nil && !errors.Is(err, django.ErrBackend) {
 		err = fmt.Errorf("%w: convert-serializer: %w", django.ErrBackend, err)
 	}
-	return r, err
+	return r, redactKeys(err)
 }

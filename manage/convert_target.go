@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"time"
 
 	"github.com/djsession/djsession/backends/cache"
@@ -220,4 +221,37 @@ func (t *tally) total() int64 {
 		n += c
 	}
 	return n
+}
+
+// sessionKeyRun matches what may be a whole session key in an error's
+// text: a run of 32 or more key characters (a file store's error names
+// the file, SESSION_COOKIE_NAME + key).
+var sessionKeyRun = regexp.MustCompile(`[a-z0-9]{32,}`)
+
+// redacted is an error whose text shows session keys as ShortKey; it
+// unwraps to the original, so errors.Is still finds its class.
+type redacted struct {
+	err error
+	msg string
+}
+
+func (r redacted) Error() string { return r.msg }
+func (r redacted) Unwrap() error { return r.err }
+
+// redactKeys returns err with every whole session key in its text cut to
+// ShortKey: a report or a command's stderr never shows a whole key.
+func redactKeys(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := sessionKeyRun.ReplaceAllStringFunc(err.Error(), func(run string) string {
+		// A key is the last 32 characters of the run (a file name is
+		// the cookie name, then the key).
+		head, key := run[:len(run)-32], run[len(run)-32:]
+		return head + ShortKey(key) + "…"
+	})
+	if msg == err.Error() {
+		return err
+	}
+	return redacted{err: err, msg: msg}
 }

@@ -3,10 +3,12 @@ package manage
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -276,5 +278,13 @@ func TestConvertCachedDB(t *testing.T) {
 	}
 	if _, found, _ := c.Get(ctx, cacheddb.KeyPrefix+key); !found {
 		t.Fatal("the load did not cache the converted row")
+	}
+}
+
+func TestRedactKeys(t *testing.T) {
+	err := fmt.Errorf("%w: open /tmp/sessionidabcdefgh0123456789abcdefgh012345: permission denied", django.ErrBackend)
+	got := redactKeys(err)
+	if !errors.Is(got, django.ErrBackend) || strings.Contains(got.Error(), "abcdefgh0123456789") || !strings.Contains(got.Error(), "sessionidabcdefgh…") {
+		t.Fatalf("%v", got)
 	}
 }

@@ -256,7 +256,7 @@ func RotateKey(ctx context.Context, t Target, users auth.UserStore, opts Options
 	if err != nil && !errors.Is(err, django.ErrBackend) {
 		err = fmt.Errorf("%w: rotate-key: %w", django.ErrBackend, err)
 	}
-	return r, err
+	return r, redactKeys(err)
 }
 
 func (r *RotateReport) count(signedBy, hashBy int) {

@@ -100,8 +100,9 @@ func (s *Store) Entries(ctx context.Context) iter.Seq2[Entry, error] {
 // renamed over the session file. Django takes no locks, so neither can
 // this: the file is compared with old once more just before the rename,
 // and a save by Django between that comparison and the rename (a window of
-// one rename system call, microseconds) is still overwritten. A save that
-// lands after the rename wins, as any later save does.
+// one rename system call, microseconds) is still overwritten, and a
+// delete (a logout) in that window is undone. A save or a delete that
+// lands after the rename wins, as any later one does.
 func (s *Store) Replace(ctx context.Context, key, old, data string) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, fmt.Errorf("%w: %w", django.ErrBackend, err)
