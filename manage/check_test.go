@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bradfitz/gomemcache/memcache"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/djsession/djsession/backends/cache"
@@ -17,6 +18,7 @@ import (
 	"github.com/djsession/djsession/backends/file"
 	"github.com/djsession/djsession/django"
 	"github.com/djsession/djsession/django/auth"
+	"github.com/djsession/djsession/internal/testnet"
 	"github.com/djsession/djsession/pyjson"
 )
 
@@ -275,5 +277,59 @@ func TestCheckRefuses(t *testing.T) {
 	s.SessionEngine = django.EngineDB
 	if _, err := Check(context.Background(), Sources{Settings: s}, CheckOptions{}); err == nil {
 		t.Fatal("db without a database: no error")
+	}
+}
+
+// TestCheckMemcached: the cache engine on memcached, enumerated with
+// lru_crawler metadump; another KEY_PREFIX finds the sessions elsewhere.
+func TestCheckMemcached(t *testing.T) {
+	bin, err := testnet.MemcachedBinary()
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	addr, stop, err := testnet.StartMemcached(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	sel, err := cache.PyMemcacheCache.Selector(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lister := func(prefix string) (*cache.Memcached, cache.Lister) {
+		m, err := cache.NewMemcached(memcache.NewFromSelector(sel), cache.PyMemcacheCache, cache.Options{KeyPrefix: prefix})
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := cache.NewMemcachedLister(m, sel)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m, l
+	}
+	site := chkSettings(chkSecret)
+	site.SessionEngine, site.Clock = django.EngineCache, nil
+	m, l := lister("site")
+	st, _ := cache.New(m, site)
+	var keys []string
+	for range 3 {
+		keys = append(keys, create(t, st, loginDict(chkSecret)))
+	}
+	users := auth.NewSQLUsers(chkDB(t), db.SQLite, auth.UserTable{})
+	r := mustCheck(t, Sources{Settings: site, Cache: l, Users: users}, CheckOptions{})
+	if r.Disagrees || r.Sessions != 3 || r.Users.Current != 3 {
+		t.Fatalf("memcached, the site's settings: %+v", r)
+	}
+	_, other := lister("other")
+	r = mustCheck(t, Sources{Settings: site, Cache: other}, CheckOptions{})
+	if !names(r, "KEY_PREFIX") || len(r.Elsewhere) != 1 || r.Elsewhere[0].Count != 3 || r.Elsewhere[0].Where != `KEY_PREFIX "site" VERSION 1` {
+		t.Fatalf("memcached, another KEY_PREFIX: %+v", r)
+	}
+	e := mustExplain(t, Sources{Settings: site, Cache: other}, keys[0])
+	if !e.Disagrees || len(e.Places) != 1 || e.Places[0].Where != `KEY_PREFIX "site" VERSION 1` {
+		t.Fatalf("memcached explain, another KEY_PREFIX: %+v", e)
 	}
 }
