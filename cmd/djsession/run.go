@@ -154,7 +154,7 @@ func newFlags() *flagSet {
 	f.define("session-cookie-age", "N", strconv.FormatInt(d.SessionCookieAge, 10), "SESSION_COOKIE_AGE in seconds")
 	f.define("now", "UNIX", "the system clock", "the clock, as Unix seconds: signing timestamps, expiry, memcached's absolute expiration times")
 	f.define("django-version", "V", django.LatestVersion.String(), "the Django version to follow: 3.2, 4.2, 5.2 or 6.1")
-	f.define("session-serializer", "NAME", "json", "SESSION_SERIALIZER: json or pickle (Django 3.2/4.2; needs --allow-pickle)")
+	f.define("session-serializer", "NAME", "json", "SESSION_SERIALIZER: json, pickle (Django 3.2/4.2) or bridge (djsession_bridge.BridgeSerializer); the last two need --allow-pickle")
 	f.defineBool("allow-pickle", "false", "allow SESSION_SERIALIZER = PickleSerializer (see the README's security notes)")
 	// Command flags.
 	f.define("salt", "S", "django.core.signing", "signing salt")
@@ -297,8 +297,15 @@ func (c *cli) settings() (django.Settings, error) {
 		if !s.AllowPickleSerializer {
 			return s, usagef("--session-serializer pickle needs --allow-pickle: in Django, a leaked SECRET_KEY with PickleSerializer is remote code execution")
 		}
+	case "bridge":
+		// python/djsession_bridge.py's BridgeSerializer: reads pickle and JSON (convert.go).
+		s.SessionSerializer = django.BridgeSerializer
+		s.AllowPickleSerializer = c.flags.boolean("allow-pickle")
+		if !s.AllowPickleSerializer {
+			return s, usagef("--session-serializer bridge reads pickle: it needs --allow-pickle")
+		}
 	default:
-		return s, usagef("--session-serializer takes json or pickle, not %q", v)
+		return s, usagef("--session-serializer takes json, pickle or bridge, not %q", v)
 	}
 	if e, ok := c.flags.get("engine"); ok {
 		s.SessionEngine = django.EngineName(e)
