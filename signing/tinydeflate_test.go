@@ -138,3 +138,28 @@ func BenchmarkTinyDeflate(b *testing.B) {
 		}
 	})
 }
+
+// FuzzTinyDeflate: whatever the input, tinyDeflate either declines, writing
+// nothing, or writes a zlib stream at least two bytes shorter that inflates
+// back to the input.
+func FuzzTinyDeflate(f *testing.F) {
+	for _, in := range tinyInputs()[:40] {
+		f.Add(in)
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		var z bytes.Buffer
+		if !tinyDeflate(&z, in) {
+			if z.Len() != 0 {
+				t.Fatalf("declined but wrote %d bytes", z.Len())
+			}
+			return
+		}
+		if !keeps(z.Len(), len(in)) {
+			t.Fatalf("%d bytes: a %d-byte stream", len(in), z.Len())
+		}
+		got, err := Decompress(z.Bytes(), 0)
+		if err != nil || !bytes.Equal(got, in) {
+			t.Fatalf("%q: inflated %q, %v", in, got, err)
+		}
+	})
+}
