@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/djsession/djsession/backends/cache"
@@ -65,7 +67,16 @@ type PlaceCount struct {
 	Engine string `json:"engine"`
 	Where  string `json:"where"`
 	Count  int64  `json:"count"`
+	// KeyPrefix and Version are the place's KEY_PREFIX and VERSION;
+	// RedisDB its Redis database (-1 on memcached).
+	KeyPrefix string `json:"key_prefix"`
+	Version   int    `json:"version"`
+	RedisDB   int    `json:"redis_db"`
 }
+
+// MaxElsewhere is how many places CheckReport.Elsewhere lists, the closest
+// to the configured settings first; ElsewhereMore counts the others.
+const MaxElsewhere = 20
 
 // CachedDBCounts compare cached_db's cache copies with their rows.
 type CachedDBCounts struct {
@@ -112,6 +123,9 @@ type CheckReport struct {
 	// Elsewhere are sessions found under another KEY_PREFIX, VERSION,
 	// Redis database or engine prefix.
 	Elsewhere []PlaceCount `json:"elsewhere,omitempty"`
+	// ElsewhereMore is how many more places hold sessions than Elsewhere
+	// lists.
+	ElsewhereMore int `json:"elsewhere_more,omitempty"`
 	// CachedDB compares cached_db's copies with the rows.
 	CachedDB *CachedDBCounts `json:"cached_db,omitempty"`
 	// Users count the logged-in sessions by auth hash (with
@@ -343,7 +357,7 @@ func (c *checker) cacheEntries(ctx context.Context) error {
 		if err != nil || !ok {
 			c.r.Undecodable++
 		} else {
-			c.r.Serializers["pickle (the cache's)"]++
+			c.r.Serializers[cacheSerializer]++
 			if err := c.user(ctx, d); err != nil {
 				return err
 			}
@@ -460,17 +474,20 @@ func (c *checker) elsewhere(ctx context.Context) error {
 	if c.r.Engine == "cached_db" {
 		wantPrefix = cache.CachedDBKeyPrefix
 	}
-	counts := map[[2]string]int64{}
+	counts := map[PlaceCount]int64{}
 	count := func(l cache.Lister, dbN int) error {
 		for e, err := range l.Entries(ctx, cache.Scan{AnyKeyPrefix: true, KeysOnly: true, Batch: c.opts.Batch()}) {
 			if err != nil {
 				return err
 			}
-			place := cachePlace(e, dbN, isRedis)
 			if dbN == own && e.SessionPrefix == wantPrefix && c.src.Cache.MadeKey(e.SessionPrefix+e.Key) == e.CacheKey {
 				continue // the configured store's own, read above
 			}
-			counts[[2]string{engineOfPrefix(e.SessionPrefix), place}]++
+			p := PlaceCount{Engine: engineOfPrefix(e.SessionPrefix), Where: cachePlace(e, dbN, isRedis), KeyPrefix: e.KeyPrefix, Version: e.Version, RedisDB: -1}
+			if isRedis {
+				p.RedisDB = dbN
+			}
+			counts[p]++
 		}
 		return nil
 	}
@@ -491,17 +508,58 @@ func (c *checker) elsewhere(ctx context.Context) error {
 			return err
 		}
 	}
-	for k, n := range counts {
-		c.r.Elsewhere = append(c.r.Elsewhere, PlaceCount{Engine: k[0], Where: k[1], Count: n})
+	ownPrefix, ownVersion := c.ownLayout()
+	closeness := func(p PlaceCount) int {
+		n := 0
+		if p.Engine == c.r.Engine {
+			n += 4
+		}
+		if p.KeyPrefix == ownPrefix {
+			n += 2
+		}
+		if p.RedisDB == own || p.RedisDB < 0 {
+			n++
+		}
+		if p.Version == ownVersion {
+			n++
+		}
+		return n
+	}
+	for p, n := range counts {
+		p.Count = n
+		c.r.Elsewhere = append(c.r.Elsewhere, p)
 	}
 	sort.Slice(c.r.Elsewhere, func(i, j int) bool {
 		a, b := c.r.Elsewhere[i], c.r.Elsewhere[j]
+		if ca, cb := closeness(a), closeness(b); ca != cb {
+			return ca > cb
+		}
 		if a.Count != b.Count {
 			return a.Count > b.Count
 		}
 		return a.Engine+a.Where < b.Engine+b.Where
 	})
+	if len(c.r.Elsewhere) > MaxElsewhere {
+		c.r.ElsewhereMore = len(c.r.Elsewhere) - MaxElsewhere
+		c.r.Elsewhere = c.r.Elsewhere[:MaxElsewhere]
+	}
 	return nil
+}
+
+// ownLayout is the configured cache's KEY_PREFIX and VERSION as
+// Django's default KEY_FUNCTION writes them in a made key.
+func (c *checker) ownLayout() (string, int) {
+	made := c.src.Cache.MadeKey(cache.KeyPrefix + "probe0000")
+	head, _, ok := strings.Cut(made, ":"+cache.KeyPrefix)
+	if !ok {
+		return "", 0
+	}
+	i := strings.LastIndexByte(head, ':')
+	if i < 0 {
+		return "", 0
+	}
+	v, _ := strconv.Atoi(head[i+1:])
+	return head[:i], v
 }
 
 // judge turns the counts into findings.
@@ -528,9 +586,8 @@ func (c *checker) judge() {
 	}
 	if r.Sessions == 0 {
 		if elsewhere > 0 {
-			p := r.Elsewhere[0]
 			r.disagree("CACHES[SESSION_CACHE_ALIAS] (KEY_PREFIX, VERSION, LOCATION, the Redis db)",
-				"no sessions under the configured cache settings, but %d under %s (%s engine): use Django's cache settings", p.Count, p.Where, p.Engine)
+				"no sessions under the configured cache settings, but %s: use Django's cache settings", closest(r.Elsewhere, r.ElsewhereMore))
 		} else {
 			r.say("no sessions in the configured %s store: nothing to compare the settings with", r.Engine)
 		}
@@ -578,6 +635,10 @@ func (c *checker) judge() {
 	}
 	slices.Sort(names)
 	for _, name := range names {
+		if name == cacheSerializer {
+			r.say("%d pickled by the cache backend (SESSION_SERIALIZER plays no part)", r.Serializers[name])
+			continue
+		}
 		r.say("%d written by the %s serializer", r.Serializers[name], name)
 	}
 	if r.Keys.Unsigned == 0 && verified > 0 {
@@ -617,7 +678,7 @@ func (c *checker) judge() {
 		case cd.Live >= 1 && cd.Cached == 0:
 			line := fmt.Sprintf("none of the %d live sessions has a cache copy under the configured cache settings", cd.Live)
 			if elsewhere > 0 {
-				line += fmt.Sprintf(", but %d cached_db copies are under %s", r.Elsewhere[0].Count, r.Elsewhere[0].Where)
+				line += ", but there are " + closest(r.Elsewhere, r.ElsewhereMore)
 			}
 			r.disagree("CACHES[SESSION_CACHE_ALIAS] (KEY_PREFIX, VERSION, LOCATION, the Redis db)",
 				"%s: use Django's cache settings (or, if the cache was just emptied, check again later)", line)
@@ -629,8 +690,8 @@ func (c *checker) judge() {
 				"%d of %d cache copies differ from their rows: Django writes its copies elsewhere, or one side is stale", cd.Differ, cd.Cached)
 		}
 	}
-	for _, p := range r.Elsewhere {
-		r.say("%d %s sessions under %s, not the configured cache settings (another site, or an old KEY_PREFIX/VERSION)", p.Count, p.Engine, p.Where)
+	if elsewhere > 0 {
+		r.say("also %s, not under the configured cache settings (another site, or an old KEY_PREFIX/VERSION)", closest(r.Elsewhere, r.ElsewhereMore))
 	}
 	// Users.
 	if u := r.Users; u != nil && u.LoggedIn > 0 {
@@ -650,6 +711,28 @@ func (c *checker) judge() {
 				"use Django's SECRET_KEY", u.Invalid)
 		}
 	}
+}
+
+// cacheSerializer is what wrote a cache engine entry: the cache backend's
+// pickle, whatever SESSION_SERIALIZER says.
+const cacheSerializer = "pickle (the cache's)"
+
+// closest names the first places found elsewhere (the closest to the
+// configured settings first), three at most.
+func closest(places []PlaceCount, more int) string {
+	var parts []string
+	for i, p := range places {
+		if i == 3 {
+			more += len(places) - 3
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%d %s sessions under %s", p.Count, p.Engine, p.Where))
+	}
+	out := strings.Join(parts, "; ")
+	if more > 0 {
+		out += fmt.Sprintf(" (and %d more places)", more)
+	}
+	return out
 }
 
 // signedDuration writes d with its sign: "+9h0m0s".

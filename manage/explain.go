@@ -299,7 +299,7 @@ func explainKey(ctx context.Context, src Sources, key string, r *ExplainReport) 
 		return nil
 	}
 	if primary.entry {
-		r.Serializer = "pickle (the cache's)"
+		r.Serializer = cacheSerializer
 		r.say("a cache entry: the pickled session dict, not signed (SECRET_KEY and SESSION_SERIALIZER play no part)")
 		r.Expires = primary.place.Expires
 	} else {

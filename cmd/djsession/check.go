@@ -91,8 +91,11 @@ func (c *cli) check() error {
 		}
 	} else {
 		scope := fmt.Sprintf("a sample of the %d most recently written sessions", r.Sessions)
-		if r.All {
+		switch {
+		case r.All:
 			scope = "every session"
+		case r.Sessions == 0:
+			scope = "no session in the configured store"
 		}
 		fmt.Fprintf(c.stdout, "check: the %s engine, %s\n", r.Engine, scope)
 		printFindings(c.stdout, r.Findings)
