@@ -561,7 +561,8 @@ def http_runs(args, tmp):
     return rows
 
 
-HTTP_FIGURES = ["rps", "p50_us", "p99_us", "server_cpu_us_per_req", "server_sys_us_per_req", "server_rss_kb"]
+HTTP_FIGURES = ["rps", "p50_us", "p99_us", "server_cpu_us_per_req", "server_sys_us_per_req", "server_rss_kb",
+                "db_cpu_us_per_req", "client_cpu_us_per_req"]
 
 
 def http_pick(rows, contender, engine, mode, value):
@@ -626,24 +627,28 @@ def http_section(args, rows):
              "(`bench/loadgen`, a module of its own) on CPU 0. Server CPU per request: utime + stime from "
              "`/proc/PID/stat` of the server's whole process tree, read at the edges of the measured window, "
              "divided by the requests answered in it (USER_HZ ticks: 10 ms resolution, over seconds of run); "
-             "the kernel's part (stime) beside it. "
+             "the kernel's part (stime) beside it. The other core's work per request is read the same way: "
+             "PostgreSQL's postmaster and all its backends plus redis-server (both engines touch PostgreSQL, for "
+             "the user), and the load generator's own process. "
              "RSS: VmRSS summed over the same processes at the window's end (forked workers' shared pages "
              "count in each). Closed loop: N workers, one session each, the next request when the last answered. "
              "Open loop: requests due at a fixed rate whatever the server does (round robin over %d sessions), "
              "latency measured from when each was due, at most 512 outstanding (more are counted as dropped).\n"
              % 128)
     L.append("### Closed loop\n")
-    L.append("| engine | contender | conc | req/s | p50 ms | p99 ms | p99 / p50 | server CPU µs/req | of which kernel | server RSS MB | errors |")
-    L.append("|---|---|---|---|---|---|---|---|---|---|---|")
+    L.append("| engine | contender | conc | req/s | p50 ms | p99 ms | p99 / p50 | server CPU µs/req | of which kernel | server RSS MB | CPU 0: PostgreSQL + Redis µs/req | CPU 0: load generator µs/req | errors |")
+    L.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for e in HTTP_ENGINES:
         for c in HTTP_CONTENDERS:
             for n in concs:
                 r = http_pick(rows, c, e, "closed", n)
                 if r:
-                    L.append("| %s | %s | %d | %s | %.2f | %.2f | %.1f | %s | %s | %.0f | %d |" % (
+                    L.append("| %s | %s | %d | %s | %.2f | %.2f | %.1f | %s | %s | %.0f | %s | %s | %d |" % (
                         e, c, n, http_cell(r, "rps"), r["p50_us"] / 1e3, r["p99_us"] / 1e3,
                         r["p99_us"] / r["p50_us"] if r["p50_us"] else 0, http_cell(r, "server_cpu_us_per_req"),
-                        num(r["server_sys_us_per_req"]), r["server_rss_kb"] / 1024, r["errors"]))
+                        num(r["server_sys_us_per_req"]), r["server_rss_kb"] / 1024,
+                        num(r["db_cpu_us_per_req"]) if r["db_cpu_us_per_req"] else "–",
+                        num(r["client_cpu_us_per_req"]) if r["client_cpu_us_per_req"] else "–", r["errors"]))
     L.append("")
     if rates:
         L.append("### Open loop\n")

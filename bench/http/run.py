@@ -145,6 +145,21 @@ def threads_of(pid):
         return []
 
 
+def service_roots():
+    """PostgreSQL's postmaster (its backends are its children) and Redis."""
+    pids = set(pids_named(*Pinned.NAMES))
+    roots = []
+    for pid in pids:
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid not in pids:
+            roots.append(pid)
+    return roots
+
+
 class Pinned:
     """PostgreSQL's and Redis' processes (every thread) on one CPU for the
     run; their former affinity back afterwards, also for the PostgreSQL
@@ -246,7 +261,7 @@ class Server:
 def loadgen(bins, srv, cookies, args, mode, value):
     cmd = ["taskset", "-c", str(REST_CPU), bins["loadgen"], "-url", srv.url, "-cookies", cookies,
            "-warmup", "%gs" % args.warmup, "-duration", "%gs" % args.duration, "-pid", str(srv.p.pid),
-           "-expect", '"hits"', "-mode", mode]
+           "-expect", '"hits"', "-mode", mode, "-db-pid", ",".join(str(p) for p in service_roots())]
     cmd += ["-conc", str(value)] if mode == "closed" else ["-rate", str(value)]
     return json.loads(run(cmd, timeout=args.warmup + args.duration + 60))
 

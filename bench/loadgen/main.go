@@ -55,8 +55,12 @@ type result struct {
 	CPUPerRq float64 `json:"server_cpu_us_per_req"`
 	SysPerRq float64 `json:"server_sys_us_per_req"`
 	RSSKB    int64   `json:"server_rss_kb"`
-	Procs    int     `json:"server_procs"`
-	FirstErr string  `json:"first_error,omitempty"`
+	// The other core's share: the -db-pid trees (PostgreSQL's postmaster
+	// and its backends, redis-server) and this process itself.
+	DBPerRq     float64 `json:"db_cpu_us_per_req,omitempty"`
+	ClientPerRq float64 `json:"client_cpu_us_per_req"`
+	Procs       int     `json:"server_procs"`
+	FirstErr    string  `json:"first_error,omitempty"`
 }
 
 func main() {
@@ -70,6 +74,7 @@ func main() {
 	duration := flag.Duration("duration", 5*time.Second, "the measured window")
 	timeout := flag.Duration("timeout", 5*time.Second, "per request")
 	pids := flag.String("pid", "", "comma-separated PIDs of the server: CPU and RSS are summed over each one's process tree")
+	dbPids := flag.String("db-pid", "", "comma-separated PIDs of the database and cache servers: their trees' CPU per request is reported too")
 	expect := flag.String("expect", "", "a response is an error unless its body contains this text")
 	label := flag.String("label", "", "copied to the output")
 	flag.Parse()
@@ -82,17 +87,8 @@ func main() {
 		fmt.Fprintf(os.Stderr, "loadgen: reading -cookies: %v (lines: %d)\n", err, len(cookies))
 		os.Exit(2)
 	}
-	var roots []int
-	for _, f := range strings.Split(*pids, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			p, err := strconv.Atoi(f)
-			if err != nil {
-				fmt.Fprintf(os.Stderr, "loadgen: -pid %q: %v\n", f, err)
-				os.Exit(2)
-			}
-			roots = append(roots, p)
-		}
-	}
+	roots, dbRoots := pidList("-pid", *pids), pidList("-db-pid", *dbPids)
+	self := []int{os.Getpid()}
 
 	r := &runner{
 		url:     *url,
@@ -115,14 +111,14 @@ func main() {
 	ctx, cancel := context.WithDeadline(context.Background(), r.measureTo.Add(*timeout))
 	defer cancel()
 
-	var u0, u1 usage
+	var u0, u1, db0, db1, me0, me1 usage
 	edges := make(chan struct{})
 	go func() {
 		defer close(edges)
 		time.Sleep(time.Until(r.measureFrom))
-		u0 = treeUsage(roots)
+		u0, db0, me0 = treeUsage(roots), treeUsage(dbRoots), treeUsage(self)
 		time.Sleep(time.Until(r.measureTo))
-		u1 = treeUsage(roots)
+		u1, db1, me1 = treeUsage(roots), treeUsage(dbRoots), treeUsage(self)
 	}()
 
 	switch *mode {
@@ -158,11 +154,33 @@ func main() {
 		}
 		res.RSSKB, res.Procs = u1.rssKB, u1.procs
 	}
+	if res.OK > 0 {
+		res.ClientPerRq = (me1.user + me1.sys - me0.user - me0.sys) / float64(res.OK) * 1e6
+		if len(dbRoots) > 0 {
+			res.DBPerRq = (db1.user + db1.sys - db0.user - db0.sys) / float64(res.OK) * 1e6
+		}
+	}
 	if e := r.firstErr.Load(); e != nil {
 		res.FirstErr = *e
 	}
 	out, _ := json.Marshal(res)
 	fmt.Println(string(out))
+}
+
+// pidList parses a comma-separated list of PIDs.
+func pidList(flagName, s string) []int {
+	var pids []int
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			p, err := strconv.Atoi(f)
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "loadgen: %s %q: %v\n", flagName, f, err)
+				os.Exit(2)
+			}
+			pids = append(pids, p)
+		}
+	}
+	return pids
 }
 
 // runner sends the requests and keeps the latencies of those that
