@@ -125,6 +125,7 @@ func ConvertSerializer(ctx context.Context, t Target, opts Options) (*ConvertRep
 		return r, err
 	}
 	var unreadable tally
+	w := t.writer(opts)
 	err = t.each(ctx, opts, func(s rawSession) error {
 		r.Seen++
 		if s.data == "" && t.File != nil {
@@ -173,22 +174,22 @@ func ConvertSerializer(ctx context.Context, t Target, opts Options) (*ConvertRep
 			r.Converted++
 			return nil
 		}
-		ok, err := t.replace(ctx, s.key, s.data, data)
-		if ok {
+		key := s.key
+		return w.write(ctx, key, s.data, data, func(ok bool) {
+			if !ok {
+				r.ChangedMeanwhile++
+				r.example("changed meanwhile", key)
+				return
+			}
 			r.Converted++
-			if t.Cache != nil && err == nil {
+			if t.Cache != nil {
 				r.CacheCopiesDropped++
 			}
-		}
-		if err != nil {
-			return err
-		}
-		if !ok {
-			r.ChangedMeanwhile++
-			r.example("changed meanwhile", s.key)
-		}
-		return nil
+		})
 	})
+	if err == nil {
+		err = w.flush(ctx)
+	}
 	r.Unreadable = unreadable.Counts
 	for k, v := range unreadable.Examples {
 		for _, e := range v {

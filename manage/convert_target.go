@@ -38,7 +38,8 @@ type Target struct {
 	// File is the directory of the file engine.
 	File *file.Store
 	// BeforeWrite, when not nil, is called after a session was read and
-	// its new data made, just before the conditional write: a seam for
+	// its new data made, just before the conditional write (for a table,
+	// before the transaction that writes its batch): a seam for
 	// tests that change a session meanwhile (the write must then leave
 	// Django's data), and for services that log. It is not called in a
 	// dry run.
@@ -162,29 +163,69 @@ func (t Target) each(ctx context.Context, opts Options, f func(rawSession) error
 	return nil
 }
 
-// replace writes data over old, conditionally, and drops cached_db's
-// cache copy after a write; false when the session changed meanwhile.
-func (t Target) replace(ctx context.Context, key, old, data string) (bool, error) {
-	if t.BeforeWrite != nil {
-		t.BeforeWrite(ctx, key)
+// writer makes a command's conditional writes: a file's at once, a
+// table's a batch at a time in one transaction (db.Store.ReplaceMany),
+// which costs one commit per batch instead of one per row.
+type writer struct {
+	t       Target
+	batch   int
+	pending []db.Replacement
+	done    []func(ok bool)
+}
+
+func (t Target) writer(opts Options) *writer { return &writer{t: t, batch: opts.Batch()} }
+
+// write writes data over old for key, conditionally, now or with the
+// batch; done learns whether it was written (false: the session changed
+// meanwhile, and Django's data stands).
+func (w *writer) write(ctx context.Context, key, old, data string, done func(ok bool)) error {
+	if w.t.File != nil {
+		if w.t.BeforeWrite != nil {
+			w.t.BeforeWrite(ctx, key)
+		}
+		ok, err := w.t.File.Replace(ctx, key, old, data)
+		if err != nil {
+			return err
+		}
+		done(ok)
+		return nil
 	}
-	var ok bool
-	var err error
-	if t.DB != nil {
-		ok, err = t.DB.Replace(ctx, key, old, data)
-	} else {
-		ok, err = t.File.Replace(ctx, key, old, data)
+	w.pending = append(w.pending, db.Replacement{Key: key, Old: old, Data: data})
+	w.done = append(w.done, done)
+	if len(w.pending) >= w.batch {
+		return w.flush(ctx)
 	}
-	if err != nil || !ok {
-		return ok, err
+	return nil
+}
+
+// flush writes the pending batch, then drops the cached_db cache copies
+// of the rows written.
+func (w *writer) flush(ctx context.Context) error {
+	if len(w.pending) == 0 {
+		return nil
 	}
-	if t.Cache != nil {
-		if err := t.Cache.Delete(ctx, cacheddb.KeyPrefix+key); err != nil {
-			return true, fmt.Errorf("%w: the row of session %s was rewritten, its cached_db cache copy could not be dropped: %w",
-				django.ErrBackend, ShortKey(key), err)
+	if w.t.BeforeWrite != nil {
+		for _, r := range w.pending {
+			w.t.BeforeWrite(ctx, r.Key)
 		}
 	}
-	return true, nil
+	ok, err := w.t.DB.ReplaceMany(ctx, w.pending)
+	if err != nil {
+		return err
+	}
+	for i, r := range w.pending {
+		if ok[i] && w.t.Cache != nil {
+			if err := w.t.Cache.Delete(ctx, cacheddb.KeyPrefix+r.Key); err != nil {
+				return fmt.Errorf("%w: the row of session %s was rewritten, its cached_db cache copy could not be dropped: %w",
+					django.ErrBackend, ShortKey(r.Key), err)
+			}
+		}
+		w.done[i](ok[i])
+	}
+	clear(w.pending)
+	clear(w.done)
+	w.pending, w.done = w.pending[:0], w.done[:0]
+	return nil
 }
 
 // unreadableReason names why data did not decode, for a report: the

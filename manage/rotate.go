@@ -178,6 +178,7 @@ func RotateKey(ctx context.Context, t Target, users auth.UserStore, opts Options
 	}
 	hashes := newHasher(&settings, users, opts.Batch())
 	var unreadable tally
+	w := t.writer(opts)
 	err = t.each(ctx, opts, func(s rawSession) error {
 		r.Seen++
 		if s.data == "" && t.File != nil {
@@ -229,23 +230,23 @@ func RotateKey(ctx context.Context, t Target, users auth.UserStore, opts Options
 			left()
 			return nil
 		}
-		ok, err := t.replace(ctx, s.key, s.data, data)
-		if ok {
+		key := s.key
+		return w.write(ctx, key, s.data, data, func(ok bool) {
+			if !ok {
+				r.ChangedMeanwhile++
+				r.example("changed meanwhile", key)
+				left()
+				return
+			}
 			r.count(signedBy, hashBy)
-			if t.Cache != nil && err == nil {
+			if t.Cache != nil {
 				r.CacheCopiesDropped++
 			}
-		}
-		if err != nil {
-			return err
-		}
-		if !ok {
-			r.ChangedMeanwhile++
-			r.example("changed meanwhile", s.key)
-			left()
-		}
-		return nil
+		})
 	})
+	if err == nil {
+		err = w.flush(ctx)
+	}
 	r.Unreadable = unreadable.Counts
 	for k, v := range unreadable.Examples {
 		for _, e := range v {

@@ -186,3 +186,72 @@ func (s *Store) Count(ctx context.Context) (int64, error) {
 	}
 	return n, nil
 }
+
+// A Replacement is one conditional write of ReplaceMany: session_data of
+// Key becomes Data if it still is Old.
+type Replacement struct {
+	Key, Old, Data string
+}
+
+// ReplaceMany runs Replace for each of rs in one transaction, so that a
+// batch costs one commit instead of one per row, and returns for each
+// whether it was written (false: the row changed since Old was read, or
+// is gone; Django's newer write stands). A conditional write waits for a
+// row another transaction holds and then compares with what that
+// transaction committed, so nothing Django commits meanwhile is written
+// over. On an error nothing was written.
+func (s *Store) ReplaceMany(ctx context.Context, rs []Replacement) ([]bool, error) {
+	done := make([]bool, len(rs))
+	if len(rs) == 0 {
+		return done, nil
+	}
+	d := s.dialect
+	cond := fmt.Sprintf("%s = %s", d.QuoteName("session_data"), d.Placeholder(3))
+	if d == MySQL {
+		cond = fmt.Sprintf("CAST(%s AS BINARY) = CAST(%s AS BINARY)", d.QuoteName("session_data"), d.Placeholder(3))
+	}
+	q := fmt.Sprintf("UPDATE %s SET %s = %s WHERE %s = %s AND %s", d.QuoteName(s.table),
+		d.QuoteName("session_data"), d.Placeholder(1), d.QuoteName("session_key"), d.Placeholder(2), cond)
+	hold := fmt.Sprintf("SELECT 1 FROM %s WHERE %s = %s AND CAST(%s AS BINARY) = CAST(%s AS BINARY)", d.QuoteName(s.table),
+		d.QuoteName("session_key"), d.Placeholder(1), d.QuoteName("session_data"), d.Placeholder(2))
+	_, err := bounded(ctx, func() (struct{}, error) {
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return struct{}{}, err
+		}
+		defer tx.Rollback()
+		stmt, err := tx.PrepareContext(ctx, q)
+		if err != nil {
+			return struct{}{}, err
+		}
+		defer stmt.Close()
+		for i, r := range rs {
+			if !storable(r.Key) {
+				continue
+			}
+			res, err := stmt.ExecContext(ctx, r.Data, r.Key, r.Old)
+			if err != nil {
+				return struct{}{}, err
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return struct{}{}, err
+			}
+			done[i] = n > 0
+			if n == 0 && d == MySQL && r.Data == r.Old {
+				// MySQL counts changed rows (see Replace).
+				var one int
+				err := tx.QueryRowContext(ctx, hold, r.Key, r.Data).Scan(&one)
+				if err != nil && !errors.Is(err, sql.ErrNoRows) {
+					return struct{}{}, err
+				}
+				done[i] = err == nil
+			}
+		}
+		return struct{}{}, tx.Commit()
+	})
+	if err != nil {
+		return make([]bool, len(rs)), backendErr("replace", err)
+	}
+	return done, nil
+}

@@ -90,3 +90,30 @@ func TestReplaceIsConditional(t *testing.T) {
 		}
 	})
 }
+
+func TestReplaceMany(t *testing.T) {
+	cells(t, func(t *testing.T, e *env) {
+		exp := t0.Add(time.Hour).Truncate(time.Second)
+		var rs []Replacement
+		for i := range 4 {
+			k := fmt.Sprintf("manykey%dabcdefghijklmnopqrstuvwx", i)
+			if err := e.store.Insert(ctx, Row{Key: k, Data: "Old", ExpireDate: exp}); err != nil {
+				t.Fatal(err)
+			}
+			rs = append(rs, Replacement{Key: k, Old: "Old", Data: "new"})
+		}
+		rs[1].Old = "old"                              // stale (differs in case only)
+		rs[2].Data = "Old"                             // the same data
+		rs[3].Key = "gonekeyabcdefghijklmnopqrstuvwxy" // no such row
+		done, err := e.store.ReplaceMany(ctx, rs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(done) != "[true false true false]" {
+			t.Fatalf("ReplaceMany: %v", done)
+		}
+		if done, err := e.store.ReplaceMany(ctx, nil); err != nil || len(done) != 0 {
+			t.Fatal(done, err)
+		}
+	})
+}
