@@ -403,19 +403,88 @@ func TestRedisSentinelLive(t *testing.T) {
 		t.Fatalf("the primary is %s, want %s", got, primary.Addr)
 	}
 
-	// The run of Go writes, and the kill.
-	const deadline = 2 * time.Second
+	// A run of Go writes with the primary killed, then (a new replica
+	// having joined) one with the new primary hung.
+	failover := func(stage string, fail func(), want *testnet.RedisServer) {
+		t.Helper()
+		r := failoverRun(ctx, t, st, fail)
+		if got := primaryAddr(); got != want.Addr {
+			t.Fatalf("%s: the Sentinels promoted %s, want %s", stage, got, want.Addr)
+		}
+		np := redis.NewClient(&redis.Options{Addr: want.Addr})
+		defer np.Close()
+		lost := 0
+		for _, k := range r.acked {
+			if np.Exists(ctx, gc.(*cache.Redis).Key(st.CacheKey(k))).Val() != 1 {
+				lost++
+			}
+		}
+		t.Logf("%s: %d Go writes from 4 goroutines (%d acknowledged before the fault at %v), %d failed with an error within the %v deadline, "+
+			"first acknowledged write on the new primary %v after the fault, slowest request %v; acknowledged writes lost: %d of %d",
+			stage, r.writes, r.ackedBefore, r.faultAt.Round(time.Millisecond), r.failed, failoverDeadline, r.firstAfter.Round(time.Millisecond),
+			r.slowest.Round(time.Millisecond), lost, len(r.acked))
+	}
+	failover("primary killed (SIGKILL)", primary.Kill, replica)
+	share("after the failover", false)
+
+	replica2, err := testnet.StartReplica(ctx, bin, replica)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(replica2.Stop)
+	if err := testnet.WaitSentinelsSeeReplica(ctx, sentinels, service, replica2); err != nil {
+		t.Fatal(err)
+	}
+	// The hung primary stays stopped (the Sentinels list it as down, so
+	// neither side reads from it) until the test ends.
+	failover("primary hung (SIGSTOP)", func() { replica.Pause() }, replica2)
+	// redis-py keeps its pooled connections to the hung primary until one
+	// times out (SOCKET_TIMEOUT 2 s here): Django's first calls after the
+	// hang fail, the next ones ask the Sentinels again.
+	djangoFailed := 0
+	for range 4 {
+		keys := sessionKeys(2)
+		w := p.mustCall(t, map[string]any{"op": "save_many", "alias": "sentinel", "keys": anyList(keys), "data_json": topologySessionJSON, "create": true})
+		r := p.mustCall(t, map[string]any{"op": "load_many", "alias": "sentinel", "keys": anyList(keys)})
+		if w["ok"] != true || w["errors"].(json.Number).String() != "0" || r["ok"] != true {
+			djangoFailed++
+			continue
+		}
+		break
+	}
+	t.Logf("Django after the hang: %d round(s) of 2 creates and 2 loads failed before its pools asked the Sentinels again", djangoFailed)
+	share("after the second failover", false)
+}
+
+// failoverDeadline is each request's deadline in a failover run.
+const failoverDeadline = 2 * time.Second
+
+// failoverResult is what a failover run saw.
+type failoverResult struct {
+	writes, failed, ackedBefore int
+	acked                       []string // the session keys acknowledged
+	faultAt, firstAfter         time.Duration
+	slowest                     time.Duration
+}
+
+// failoverRun has four goroutines create sessions through st, each with a
+// failoverDeadline, calls fault a second in, and stops once 200 creates
+// were acknowledged after the fault (or after 25 s). Every request must
+// end within its deadline.
+func failoverRun(ctx context.Context, t *testing.T, st *cache.Store, fault func()) failoverResult {
+	t.Helper()
+	want := mustDict(t, topologySessionJSON)
 	type write struct {
 		key      string
 		acked    bool
 		at, took time.Duration
 	}
 	var (
-		mu         sync.Mutex
-		writes     []write
-		firstAfter time.Duration = -1
-		okAfter    int
-		killedAt   time.Duration
+		mu       sync.Mutex
+		writes   []write
+		okAfter  int
+		faultAt  time.Duration
+		firstAck time.Duration = -1
 	)
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -431,16 +500,16 @@ func TestRedisSentinelLive(t *testing.T) {
 					return
 				}
 				k := sessionKeys(1)[0]
-				rctx, rcancel := context.WithTimeout(ctx, deadline)
+				rctx, rcancel := context.WithTimeout(ctx, failoverDeadline)
 				at := time.Since(start)
 				err := st.Save(rctx, k, want, true)
 				rcancel()
 				w := write{key: k, acked: err == nil, at: at, took: time.Since(start) - at}
 				mu.Lock()
 				writes = append(writes, w)
-				if killedAt > 0 && at > killedAt && w.acked {
-					if firstAfter < 0 {
-						firstAfter = at + w.took - killedAt
+				if faultAt > 0 && at > faultAt && w.acked {
+					if firstAck < 0 {
+						firstAck = at + w.took - faultAt
 					}
 					okAfter++
 				}
@@ -450,43 +519,30 @@ func TestRedisSentinelLive(t *testing.T) {
 		}()
 	}
 	time.Sleep(time.Second)
-	primary.Kill()
+	fault()
 	mu.Lock()
-	killedAt = time.Since(start)
+	faultAt = time.Since(start)
 	mu.Unlock()
 	wg.Wait()
+	if firstAck < 0 {
+		t.Fatalf("no Go write succeeded in the %v after the fault", time.Since(start)-faultAt)
+	}
+	r := failoverResult{writes: len(writes), faultAt: faultAt, firstAfter: firstAck}
 	for _, w := range writes {
-		if w.took > deadline+200*time.Millisecond {
-			t.Errorf("a write took %v, past its %v deadline", w.took, deadline)
+		if w.took > failoverDeadline+200*time.Millisecond {
+			t.Errorf("a write took %v, past its %v deadline", w.took, failoverDeadline)
 		}
-	}
-	if firstAfter < 0 {
-		t.Fatalf("no Go write succeeded in the %v after the primary was killed", time.Since(start)-killedAt)
-	}
-	newPrimary := primaryAddr()
-	if newPrimary != replica.Addr {
-		t.Fatalf("the Sentinels promoted %s, want the replica %s", newPrimary, replica.Addr)
-	}
-	np := redis.NewClient(&redis.Options{Addr: newPrimary})
-	t.Cleanup(func() { np.Close() })
-	ackedBefore, lost, failed, maxTook := 0, 0, 0, time.Duration(0)
-	for _, w := range writes {
-		maxTook = max(maxTook, w.took)
+		r.slowest = max(r.slowest, w.took)
 		if !w.acked {
-			failed++
+			r.failed++
 			continue
 		}
-		if w.at+w.took < killedAt {
-			ackedBefore++
-		}
-		if np.Exists(ctx, gc.(*cache.Redis).Key(st.CacheKey(w.key))).Val() != 1 {
-			lost++
+		r.acked = append(r.acked, w.key)
+		if w.at+w.took < faultAt {
+			r.ackedBefore++
 		}
 	}
-	t.Logf("failover: %d Go writes from 4 goroutines (%d acknowledged before the kill at %v), %d failed with an error within the deadline, "+
-		"first acknowledged write on the new primary %v after the kill, slowest request %v; acknowledged writes lost: %d",
-		len(writes), ackedBefore, killedAt.Round(time.Millisecond), failed, firstAfter.Round(time.Millisecond), maxTook.Round(time.Millisecond), lost)
-	share("after the failover", false)
+	return r
 }
 
 // clusterSlot is Redis Cluster's HASH_SLOT (CRC16/XMODEM mod 16384, the

@@ -53,7 +53,8 @@ type RedisServer struct {
 }
 
 // StartRedis starts redis-server on a free loopback port, in a temporary
-// directory, with no persistence (save "", appendonly no), and the extra
+// directory, with no persistence (save "", appendonly no), replicas synced
+// without delay (repl-diskless-sync-delay 0), and the extra
 // configuration args ("--replicaof", "127.0.0.1 6379", ...). A port taken
 // between choosing and binding is retried on another. The ports chosen
 // leave port+10000 free as well, for a cluster node's bus.
@@ -84,7 +85,8 @@ func start(bin string, conf func(port int, dir string) string, args []string) (*
 			argv = append(argv, path)
 		}
 		argv = append(argv, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
-			"--save", "", "--appendonly", "no", "--logfile", filepath.Join(dir, "log"))
+			"--save", "", "--appendonly", "no", "--logfile", filepath.Join(dir, "log"),
+			"--repl-diskless-sync-delay", "0") // a replica syncs at once, not after 5 s
 		argv = append(argv, args...)
 		cmd := exec.Command(bin, argv...)
 		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlive the test binary
@@ -214,6 +216,16 @@ func StartSentinels(ctx context.Context, bin, service string, primary *RedisServ
 		out = append(out, s)
 	}
 	for _, s := range out {
+		// Redis 7's test timers: ask the primary for its replicas and
+		// greet the other Sentinels every 100 ms instead of 10 s and 2 s,
+		// so the Sentinels find each other and new replicas at once.
+		// (Older servers do not have SENTINEL DEBUG; they find them all
+		// the same, slower.)
+		c := redis.NewSentinelClient(&redis.Options{Addr: s.Addr})
+		c.Process(ctx, redis.NewStatusCmd(ctx, "sentinel", "debug", "info-period", 100, "publish-period", 100))
+		c.Close()
+	}
+	for _, s := range out {
 		c := redis.NewSentinelClient(&redis.Options{Addr: s.Addr})
 		err := waitFor(ctx, func() bool {
 			m, err := c.Master(ctx, service).Result()
@@ -277,6 +289,33 @@ func StartCluster(ctx context.Context, bin, cli string, n int) ([]*RedisServer, 
 		}
 	}
 	return nodes, nil
+}
+
+// WaitSentinelsSeeReplica waits until every Sentinel lists replica among
+// service's replicas, up and linked to its primary: a replica started
+// after the Sentinels, which a failover may then promote.
+func WaitSentinelsSeeReplica(ctx context.Context, sentinels []*RedisServer, service string, replica *RedisServer) error {
+	for _, s := range sentinels {
+		c := redis.NewSentinelClient(&redis.Options{Addr: s.Addr})
+		err := waitFor(ctx, func() bool {
+			rs, err := c.Replicas(ctx, service).Result()
+			if err != nil {
+				return false
+			}
+			for _, r := range rs {
+				if r["name"] == replica.Addr && !strings.Contains(r["flags"], "down") && !strings.Contains(r["flags"], "disconnected") &&
+					r["master-link-status"] == "ok" {
+					return true
+				}
+			}
+			return false
+		})
+		c.Close()
+		if err != nil {
+			return fmt.Errorf("sentinel %s does not see the replica %s: %w", s.Addr, replica.Addr, err)
+		}
+	}
+	return nil
 }
 
 // RedisCLI returns the redis-cli to run: $DJSESSION_REDIS_CLI, else the
