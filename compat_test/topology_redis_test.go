@@ -529,7 +529,7 @@ func failoverRun(ctx context.Context, t *testing.T, st *cache.Store, fault func(
 	}
 	r := failoverResult{writes: len(writes), faultAt: faultAt, firstAfter: firstAck}
 	for _, w := range writes {
-		if w.took > failoverDeadline+200*time.Millisecond {
+		if w.took > failoverDeadline+400*time.Millisecond { // the deadline, plus scheduling on a loaded machine
 			t.Errorf("a write took %v, past its %v deadline", w.took, failoverDeadline)
 		}
 		r.slowest = max(r.slowest, w.took)
