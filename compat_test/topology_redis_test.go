@@ -309,7 +309,10 @@ var sentinelTimes = testnet.SentinelTimes{DownAfter: time.Second, FailoverTimeou
 // reports how many acknowledged writes were lost (Redis replication is
 // asynchronous: a write the primary acknowledged but had not sent to the
 // replica dies with it). Both sides then share sessions on the new
-// primary.
+// primary. A second replica joins, and the new primary is hung (SIGSTOP):
+// the same run, with requests on the hung connections ended by their
+// deadline; Django's pooled connection times out once before it asks
+// the Sentinels again.
 func TestRedisSentinelLive(t *testing.T) {
 	requireLive(t)
 	django(t, "5.2")
