@@ -127,6 +127,7 @@ func peerCfg(site convertSite, kv ...any) map[string]any {
 // mid-run holds Django's data.
 func TestConvertSerializerLive(t *testing.T) {
 	requireLive(t)
+	t.Parallel() // mostly waiting for Django peers to start
 	// The sites run in parallel, each with its own database, schema or
 	// directory and its own peers; each is bounded by its own deadline.
 	for _, site := range convertSites(t) {
@@ -213,6 +214,7 @@ func quietLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
 // writes.
 func TestBridgeSerializerLive(t *testing.T) {
 	requireLive(t)
+	t.Parallel() // mostly waiting for Django peers to start
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	site := convertSites(t)[0] // SQLite

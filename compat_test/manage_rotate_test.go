@@ -19,6 +19,7 @@ import (
 // on OLD any more.
 func TestRotateKeyLive(t *testing.T) {
 	requireLive(t)
+	t.Parallel() // mostly waiting for Django peers to start
 	const oldKey, newKey = "rotate-old-django-secret-0123456789abcdef", "rotate-new-django-secret-0123456789abcdef"
 	// The sites run in parallel, each with its own database, schema or
 	// directory and its own peers; each is bounded by its own deadline.
