@@ -412,7 +412,7 @@ func describeSignature(s *django.Settings, r *ExplainReport, sig Signature, sess
 		}
 	}
 	if sig.Algorithm == "sha1" && s.Version().AtLeast(4, 0) {
-		r.disagree("DJANGO_VERSION", "a sha1 signature, which Django %s no longer accepts", s.Version())
+		r.disagree("SECRET_KEY (and the Django version)", "a sha1 signature, which Django %s no longer accepts: the data was signed by a Django 3.2 site", s.Version())
 	}
 	if sig.Serializer != "" {
 		r.say("serializer: %s", sig.Serializer)
