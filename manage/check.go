@@ -3,6 +3,7 @@ package manage
 import (
 	"container/heap"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -157,6 +158,37 @@ type checker struct {
 	offsets map[time.Duration]int64
 	done    int64
 	total   int64
+	users   *userCache
+}
+
+// userCacheSize bounds the users a check remembers.
+const userCacheSize = 10_000
+
+// userCache remembers the users a check looked up, so that a user logged
+// in on several devices costs one query; it forgets them all when full,
+// so memory stays bounded.
+type userCache struct {
+	users auth.UserStore
+	m     map[string]userResult
+}
+
+type userResult struct {
+	u   *auth.User
+	err error
+}
+
+func (c *userCache) User(ctx context.Context, id string) (*auth.User, error) {
+	if r, ok := c.m[id]; ok {
+		return r.u, r.err
+	}
+	u, err := c.users.User(ctx, id)
+	if err == nil || errors.Is(err, auth.ErrNoUser) {
+		if len(c.m) >= userCacheSize {
+			clear(c.m)
+		}
+		c.m[id] = userResult{u, err}
+	}
+	return u, err
 }
 
 // Check inspects what the configured store holds and reports how it
@@ -449,7 +481,10 @@ func (c *checker) user(ctx context.Context, d *pyjson.Dict) error {
 	}
 	u.LoggedIn++
 	hash, _ := d.GetString(auth.HashSessionKey)
-	h, err := checkUserHash(ctx, c.src.Users, c.s, id, hash)
+	if c.users == nil {
+		c.users = &userCache{users: c.src.Users, m: map[string]userResult{}}
+	}
+	h, err := checkUserHash(ctx, c.users, c.s, id, hash)
 	if err != nil {
 		return err
 	}
