@@ -27,7 +27,7 @@ const convertBenchRows = 100_000
 // pickle), in one transaction, and returns the store and a function that
 // puts the pickle data back (neither is measured). The database runs in
 // WAL mode with synchronous=NORMAL, as production SQLite sites commonly
-// do: each conditional write is its own transaction.
+// do; ConvertSerializer writes each batch in one transaction.
 func convertBenchTable(b *testing.B, n int) (*db.Store, func()) {
 	b.Helper()
 	path := filepath.Join(b.TempDir(), "convert.sqlite3")

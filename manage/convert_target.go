@@ -13,6 +13,7 @@ import (
 	"github.com/djsession/djsession/backends/db"
 	"github.com/djsession/djsession/backends/file"
 	"github.com/djsession/djsession/django"
+	"github.com/djsession/djsession/pickle"
 	"github.com/djsession/djsession/pyjson"
 	"github.com/djsession/djsession/signing"
 )
@@ -236,6 +237,10 @@ func unreadableReason(err error) string {
 		return "not signed by any configured key"
 	case errors.Is(err, signing.ErrLimit):
 		return "beyond a size or depth limit"
+	case errors.Is(err, pickle.ErrRefused):
+		// An object of a class outside the safe subset Go reads: Django
+		// reads it, JSON cannot carry it either.
+		return "pickle of a class outside the safe subset"
 	}
 	return "malformed"
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/djsession/djsession/django"
 	"github.com/djsession/djsession/pickle"
 	"github.com/djsession/djsession/pyjson"
+	"github.com/djsession/djsession/signing"
 )
 
 const convSecret = "convert-test-secret-key-0123456789abcdefghij"
@@ -286,5 +287,27 @@ func TestRedactKeys(t *testing.T) {
 	got := redactKeys(err)
 	if !errors.Is(got, django.ErrBackend) || strings.Contains(got.Error(), "abcdefgh0123456789") || !strings.Contains(got.Error(), "sessionidabcdefgh…") {
 		t.Fatalf("%v", got)
+	}
+}
+
+// TestConvertRefusedPickle: a pickle of a class Go does not read is left
+// and reported as such, not as corrupt.
+func TestConvertRefusedPickle(t *testing.T) {
+	ctx := context.Background()
+	site := convSettings(convSecret)
+	store, _ := db.New(convDB(t), db.SQLite, site)
+	// pickle.dumps({"x": E()}, 4) where E.__reduce__ returns (os.system, ("id",)).
+	evil := "\x80\x04\x95$\x00\x00\x00\x00\x00\x00\x00}\x94\x8c\x01x\x94\x8c\x05posix\x94\x8c\x06system\x94\x93\x94\x8c\x02id\x94\x85\x94R\x94s."
+	signer, err := signing.NewTimestampSigner(site.SignerOptions("django.contrib.sessions.SessionStore"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := signer.SignPayload([]byte(evil), false)
+	if err := store.Insert(ctx, db.Row{Key: "evilkey0123456789abcdefghijklmno", Data: data, ExpireDate: convNow.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := ConvertSerializer(ctx, Target{DB: store}, Options{})
+	if err != nil || r.Unreadable["pickle of a class outside the safe subset"] != 1 || r.ExitCode() != ExitLeft {
+		t.Fatalf("report %+v %v", r, err)
 	}
 }
