@@ -118,7 +118,8 @@ func TestCopySessionsLive(t *testing.T) {
 			if err != nil || !found || secs <= 0 {
 				t.Fatalf("memcached TTL of %s's session: %d, %v, %v", u.name, secs, found, err)
 			}
-			ttl = time.Duration(secs) * time.Second
+			// Whole seconds left: the middle of that second is the best guess.
+			ttl = time.Duration(secs)*time.Second + time.Second/2
 		}
 		expiry[u.name] = time.Now().Add(ttl)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/djsession/djsession/backends/cache"
 	"github.com/djsession/djsession/backends/db"
+	"github.com/djsession/djsession/backends/file"
 	djsession "github.com/djsession/djsession/django"
 	"github.com/djsession/djsession/django/auth"
 	"github.com/djsession/djsession/manage"
@@ -28,10 +29,16 @@ const switchoverSecret = "switchover-django-secret-key-0123456789"
 // database.
 func switchoverPeer(t *testing.T, cfg map[string]any) *peer {
 	t.Helper()
-	django(t, "5.2") // installs Django, fails under CI when it cannot
+	return switchoverPeerOn(t, "5.2", cfg)
+}
+
+// switchoverPeerOn is switchoverPeer under Django v.
+func switchoverPeerOn(t *testing.T, v string, cfg map[string]any) *peer {
+	t.Helper()
+	django(t, v) // installs Django, fails under CI when it cannot
 	cfg["secret_key"] = switchoverSecret
 	b, _ := json.Marshal(cfg)
-	p, err := launchPeer("5.2", "switchoverpeer.py", "SWITCHOVERPEER_CONFIG="+string(b))
+	p, err := launchPeer(v, "switchoverpeer.py", "SWITCHOVERPEER_CONFIG="+string(b))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,4 +229,70 @@ func TestSwitchoverLive(t *testing.T) {
 	if _, ok := d.Get("go_wrote"); !ok {
 		t.Error("frank's session lost what Go wrote during the switch")
 	}
+}
+
+// TestSwitchoverModuleVersions runs python/djsession_switchover.py under
+// every Django version besides 5.2 (db to file, engines every version
+// has): a login made on the old engine is seen and copied forward, a
+// logout removes both copies, a new login lands in the new engine only.
+func TestSwitchoverModuleVersions(t *testing.T) {
+	requireLive(t)
+	for _, v := range []string{"3.2", "4.2", "6.1"} {
+		t.Run(v, func(t *testing.T) {
+			t.Parallel() // three Djangos at once: each mostly waits on its start-up
+			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+			defer cancel()
+			dbPath, dir := filepath.Join(t.TempDir(), "site.sqlite3"), t.TempDir()
+			before := switchoverPeerOn(t, v, map[string]any{"engine": "db", "sqlite_path": dbPath})
+			var cookies, ids []string
+			for _, u := range []string{"ann", "ben"} {
+				r := before.ok(t, map[string]any{"op": "login", "username": u})
+				cookies, ids = append(cookies, r["cookie"].(string)), append(ids, r["user_id"].(string))
+			}
+			during := switchoverPeerOn(t, v, map[string]any{"engine": "switchover", "old_engine": "db", "new_engine": "file",
+				"file_path": dir, "sqlite_path": dbPath})
+			st := switchoverSettings()
+			newStore := sitepeerFileStore(t, st, dir)
+			oldStore, err := db.New(openSQLite(t, dbPath), db.SQLite, st)
+			if err != nil {
+				t.Fatal(err)
+			}
+			has := func(s djsession.Store, key string) bool {
+				ok, err := s.Exists(ctx, key)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return ok
+			}
+			if got := whoIsDjango(t, during, cookies[0]); got != ids[0] {
+				t.Fatalf("Django %s on the switch-over engine sees ann as %q, want %q", v, got, ids[0])
+			}
+			if !has(newStore, cookies[0]) {
+				t.Fatalf("Django %s did not copy ann's session forward", v)
+			}
+			during.ok(t, map[string]any{"op": "logout", "cookie": cookies[0]})
+			if has(newStore, cookies[0]) || has(oldStore, cookies[0]) {
+				t.Fatalf("Django %s: a logout left a copy of the session", v)
+			}
+			r := during.ok(t, map[string]any{"op": "login", "username": "cat"})
+			if c := r["cookie"].(string); has(oldStore, c) || !has(newStore, c) {
+				t.Fatalf("Django %s: a login during the switch is not in the new engine alone", v)
+			}
+			if got := whoIsDjango(t, during, cookies[1]); got != ids[1] {
+				t.Fatalf("Django %s sees ben as %q, want %q", v, got, ids[1])
+			}
+		})
+	}
+}
+
+// sitepeerFileStore is the file engine's store on dir with st.
+func sitepeerFileStore(t *testing.T, st djsession.Settings, dir string) djsession.Store {
+	t.Helper()
+	st.SessionEngine = djsession.EngineFile
+	st.SessionFilePath = dir
+	s, err := file.New(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
