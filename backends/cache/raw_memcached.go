@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bradfitz/gomemcache/memcache"
@@ -29,7 +30,12 @@ import (
 type MemcachedLister struct {
 	m       *Memcached
 	servers memcache.ServerSelector
+	mu      sync.Mutex
+	idle    map[string][]*mcConn // GetEntry's connections, by server
 }
+
+// maxIdlePerServer bounds GetEntry's idle connections to each server.
+const maxIdlePerServer = 2
 
 var _ Lister = (*MemcachedLister)(nil)
 
@@ -57,6 +63,7 @@ type mcConn struct {
 	nc      net.Conn
 	r       *bufio.Reader
 	timeout time.Duration
+	addr    string
 	ctx     context.Context
 	stop    func() bool
 }
@@ -69,14 +76,55 @@ func (l *MemcachedLister) dial(ctx context.Context, addr net.Addr) (*mcConn, err
 	if err != nil {
 		return nil, backendErr("memcached dial "+addr.String(), err)
 	}
-	c := &mcConn{nc: nc, r: bufio.NewReaderSize(nc, 64<<10), timeout: l.timeout(), ctx: ctx}
-	c.stop = context.AfterFunc(ctx, func() { nc.Close() })
+	c := &mcConn{nc: nc, r: bufio.NewReaderSize(nc, 64<<10), timeout: l.timeout(), addr: addr.String()}
+	c.bind(ctx)
 	return c, nil
+}
+
+// bind makes ctx the connection's: its deadline bounds every read and
+// write, and its end closes the connection.
+func (c *mcConn) bind(ctx context.Context) {
+	c.ctx = ctx
+	nc := c.nc
+	c.stop = context.AfterFunc(ctx, func() { nc.Close() })
 }
 
 func (c *mcConn) close() {
 	c.stop()
 	c.nc.Close()
+}
+
+// conn returns an idle connection to addr, or a new one.
+func (l *MemcachedLister) conn(ctx context.Context, addr net.Addr) (*mcConn, error) {
+	l.mu.Lock()
+	if cs := l.idle[addr.String()]; len(cs) > 0 {
+		c := cs[len(cs)-1]
+		l.idle[addr.String()] = cs[:len(cs)-1]
+		l.mu.Unlock()
+		c.bind(ctx)
+		return c, nil
+	}
+	l.mu.Unlock()
+	return l.dial(ctx, addr)
+}
+
+// release keeps c for the next GetEntry when its exchange completed (ok)
+// and its context did not close it; else it closes c.
+func (l *MemcachedLister) release(c *mcConn, ok bool) {
+	if !c.stop() || !ok || c.r.Buffered() > 0 {
+		c.nc.Close()
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.idle == nil {
+		l.idle = map[string][]*mcConn{}
+	}
+	if len(l.idle[c.addr]) >= maxIdlePerServer {
+		c.nc.Close()
+		return
+	}
+	l.idle[c.addr] = append(l.idle[c.addr], c)
 }
 
 // deadline extends the connection's deadline by the timeout, within ctx's.
@@ -364,11 +412,17 @@ func (l *MemcachedLister) GetEntry(ctx context.Context, key string) (Entry, bool
 	if err != nil {
 		return Entry{}, false, backendErr("memcached pick server", err)
 	}
-	c, err := l.dial(ctx, addr)
+	c, err := l.conn(ctx, addr)
 	if err != nil {
 		return Entry{}, false, err
 	}
-	defer c.close()
+	e, found, err := l.metaGet(c, key, k, addr)
+	l.release(c, err == nil)
+	return e, found, err
+}
+
+// metaGet sends mg for the made key k on c and reads the answer.
+func (l *MemcachedLister) metaGet(c *mcConn, key, k string, addr net.Addr) (Entry, bool, error) {
 	if err := c.send("mg " + k + " v f t\r\n"); err != nil {
 		return Entry{}, false, err
 	}
