@@ -156,7 +156,6 @@ func CopySessions(ctx context.Context, from, to *Sessions, opts Options) (*CopyR
 		return rep, fmt.Errorf("%w: copy-sessions: the source cache needs a lister to enumerate its sessions", django.ErrImproperlyConfigured)
 	}
 	batch := opts.Batch()
-	now := to.settings.Now()
 	total := int64(-1)
 	if from.db != nil && opts.Progress != nil {
 		n, err := from.db.Count(ctx)
@@ -170,7 +169,9 @@ func CopySessions(ctx context.Context, from, to *Sessions, opts Options) (*CopyR
 			return rep, fmt.Errorf("copy-sessions: reading the %s store: %w", rep.From, err)
 		}
 		rep.Seen++
-		if err := copyOne(ctx, s, from, to, now, rep, opts.DryRun); err != nil {
+		// The clock is read per session: a long run must not hand the
+		// last sessions a TTL counted from its start.
+		if err := copyOne(ctx, s, from, to, to.settings.Now(), rep, opts.DryRun); err != nil {
 			return rep, fmt.Errorf("copy-sessions: session %s: %w", ShortKey(s.key), err)
 		}
 		if rep.Seen%int64(batch) == 0 {
