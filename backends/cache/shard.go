@@ -130,10 +130,9 @@ func (h *HashRing) ServerName(madeKey string) string {
 // "redis://10.0.0.1:6379/01" are different nodes); clients[i] is the
 // client of locations[i]. A location named twice is one node, as in
 // django-redis, whose dict of connections keeps the last. No location,
-// lengths that differ and a nil client are errors wrapping
-// django.ErrImproperlyConfigured, as are the Compressor and
-// ReadFromPrimary options where NewRedis refuses them (a shard has no
-// replica to read from: ReadFromPrimary is refused).
+// lengths that differ, a nil client, ReadFromPrimary (each key has one
+// server, there is no replica to read instead) and a Compressor NewRedis
+// refuses are errors wrapping django.ErrImproperlyConfigured.
 func NewShardClient(opts Options, locations []string, clients []redis.UniversalClient) (*Redis, error) {
 	if len(locations) == 0 || len(locations) != len(clients) {
 		return nil, fmt.Errorf("%w: cache: NewShardClient needs one client per LOCATION entry (%d locations, %d clients)",
@@ -143,8 +142,8 @@ func NewShardClient(opts Options, locations []string, clients []redis.UniversalC
 		return nil, fmt.Errorf("%w: cache: ReadFromPrimary: a ShardClient reads each key from the one server that holds it", django.ErrImproperlyConfigured)
 	}
 	// django-redis: connection_dict[name] = connect(name), so a name given
-	// twice keeps its last connection; the ring's owner indexes point at
-	// the first occurrence, so store the last client there.
+	// twice keeps its last connection; the ring's points of that name may
+	// name either index, so both get that client.
 	byName := make(map[string]redis.UniversalClient, len(locations))
 	for i, loc := range locations {
 		byName[loc] = clients[i]
