@@ -238,3 +238,44 @@ func TestManageCheckCacheRedisDBs(t *testing.T) {
 		t.Fatalf("nothing found elsewhere: %+v", r)
 	}
 }
+
+// TestManageCheckMemcached: Django 5.2's PyMemcacheCache on two memcached
+// servers (fixtures/cachepeer.py) writes sessions; check lists both
+// servers with lru_crawler metadump and agrees with Django's settings,
+// another KEY_PREFIX finds them elsewhere, and explain finds one where
+// pymemcache put it.
+func TestManageCheckMemcached(t *testing.T) {
+	requireLive(t)
+	django(t, "5.2")
+	env := &cacheEnv{prefix: randomName("chkmc"), memcached: []string{startTestMemcached(t), startTestMemcached(t)}}
+	p := startCachePeer(t, "5.2", env)
+	var keys []string
+	for range 6 {
+		r := p.ok(t, map[string]any{"op": "create", "alias": "pymemcache2", "data_json": `{"cart":[1,2]}`, "expiry": nil})
+		keys = append(keys, r["session_key"].(string))
+	}
+	c, sel := goCache(t, "pymemcache2", env)
+	lister := func(c cache.Cache) cache.Lister {
+		l, err := cache.NewMemcachedLister(c.(*cache.Memcached), sel)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	site := goSettings("cache", &logBuffer{})
+	r := runCheck(t, manage.Sources{Settings: site, Cache: lister(c)})
+	agrees(t, "memcached, Django's settings", r, 6)
+	if r.Sessions != 6 || r.Undecodable != 0 {
+		t.Fatalf("memcached: %+v", r)
+	}
+	other, _ := goCache(t, "pymemcache2", &cacheEnv{prefix: env.prefix + "x", memcached: env.memcached})
+	r = runCheck(t, manage.Sources{Settings: site, Cache: lister(other)})
+	disagrees(t, "memcached, another KEY_PREFIX", r, "KEY_PREFIX")
+	if len(r.Elsewhere) != 1 || r.Elsewhere[0].Count != 6 || r.Elsewhere[0].KeyPrefix != env.prefix {
+		t.Fatalf("memcached elsewhere: %+v", r.Elsewhere)
+	}
+	e := runExplain(t, manage.Sources{Settings: site, Cache: lister(c)}, keys[0])
+	if e.Disagrees || len(e.Places) != 1 || !e.Places[0].Configured || e.Expired {
+		t.Fatalf("memcached explain: %+v", e)
+	}
+}
