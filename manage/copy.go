@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"sync"
 	"time"
 
 	"github.com/djsession/djsession/backends/cache"
@@ -164,6 +165,18 @@ func CopySessions(ctx context.Context, from, to *Sessions, opts Options) (*CopyR
 		}
 		total = n
 	}
+	progress := func() {
+		if rep.Seen%int64(batch) == 0 {
+			t := total
+			if t >= 0 {
+				t = max(t, rep.Seen) // rows added since the count
+			}
+			opts.progress(rep.Seen, t)
+		}
+	}
+	if n := to.writers(); n > 1 {
+		return copyConcurrently(ctx, from, to, opts, rep, n, progress)
+	}
 	for s, err := range from.sessions(ctx, batch) {
 		if err != nil {
 			return rep, fmt.Errorf("copy-sessions: reading the %s store: %w", rep.From, err)
@@ -174,16 +187,105 @@ func CopySessions(ctx context.Context, from, to *Sessions, opts Options) (*CopyR
 		if err := copyOne(ctx, s, from, to, to.settings.Now(), rep, opts.DryRun); err != nil {
 			return rep, fmt.Errorf("copy-sessions: session %s: %w", ShortKey(s.key), err)
 		}
-		if rep.Seen%int64(batch) == 0 {
-			t := total
-			if t >= 0 {
-				t = max(t, rep.Seen) // rows added since the count
-			}
-			opts.progress(rep.Seen, t)
-		}
+		progress()
 	}
 	opts.progress(rep.Seen, rep.Seen)
 	return rep, nil
+}
+
+// writers is how many sessions are written to s at once: one for SQLite,
+// which takes one writer at a time (more would only wait on its lock),
+// several for servers and directories, whose round trips and fsyncs then
+// overlap.
+func (s *Sessions) writers() int {
+	switch {
+	case s.db != nil && s.db.Dialect() == db.SQLite:
+		return 1
+	case s.file != nil:
+		return 4
+	}
+	return 8
+}
+
+// copyConcurrently is CopySessions' loop with n writers: the source is
+// read in order on this goroutine, the sessions are written by n others,
+// each counting into a report of its own, added up at the end. The first
+// error stops the reading and the writers.
+func copyConcurrently(ctx context.Context, from, to *Sessions, opts Options, rep *CopyReport, n int, progress func()) (*CopyReport, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	jobs := make(chan stored, 2*n)
+	parts := make([]CopyReport, n)
+	var (
+		mu       sync.Mutex
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	fail := func(err error) {
+		mu.Lock()
+		if firstErr == nil {
+			firstErr = err
+		}
+		mu.Unlock()
+		cancel()
+	}
+	for i := range n {
+		wg.Add(1)
+		go func(part *CopyReport) {
+			defer wg.Done()
+			for s := range jobs {
+				if ctx.Err() != nil {
+					continue // drain: a writer failed
+				}
+				if err := copyOne(ctx, s, from, to, to.settings.Now(), part, opts.DryRun); err != nil {
+					fail(fmt.Errorf("copy-sessions: session %s: %w", ShortKey(s.key), err))
+				}
+			}
+		}(&parts[i])
+	}
+	for s, err := range from.sessions(ctx, opts.Batch()) {
+		if err != nil {
+			fail(fmt.Errorf("copy-sessions: reading the %s store: %w", rep.From, err)) // a writer's error, if any, stays first
+			break
+		}
+		rep.Seen++
+		select {
+		case jobs <- s:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		progress()
+	}
+	close(jobs)
+	wg.Wait()
+	for i := range parts {
+		rep.add(&parts[i])
+	}
+	if firstErr == nil && ctx.Err() != nil {
+		firstErr = fmt.Errorf("copy-sessions: %w: %w", django.ErrBackend, ctx.Err())
+	}
+	return rep, firstErr
+}
+
+// add counts p's outcomes into r (not Seen: the reader counts that).
+func (r *CopyReport) add(p *CopyReport) {
+	r.Copied += p.Copied
+	r.AlreadyThere += p.AlreadyThere
+	r.Expired += p.Expired
+	r.Empty += p.Empty
+	for reason, n := range p.Skipped {
+		if r.Skipped == nil {
+			r.Skipped, r.Examples = map[string]int64{}, map[string][]string{}
+		}
+		r.Skipped[reason] += n
+		for _, k := range p.Examples[reason] {
+			if len(r.Examples[reason]) < 3 {
+				r.Examples[reason] = append(r.Examples[reason], k)
+			}
+		}
+	}
 }
 
 // sessions yields from's stored sessions. Errors end the iteration.

@@ -161,7 +161,7 @@ func BenchmarkCopySessionsSQLiteToRedis(b *testing.B) {
 		addr = "127.0.0.1:6379"
 	}
 	rc := redis.NewClient(&redis.Options{Addr: addr, DB: 15})
-	defer rc.Close()
+	b.Cleanup(func() { rc.Close() }) // after the key cleanups below, which run first
 	ctx := context.Background()
 	if err := rc.Ping(ctx).Err(); err != nil {
 		b.Skipf("no Redis at %s: %v", addr, err)
@@ -172,7 +172,7 @@ func BenchmarkCopySessionsSQLiteToRedis(b *testing.B) {
 	n := 0
 	benchCopy(b, src, benchRows, func(b *testing.B) *Sessions {
 		n++
-		prefix := fmt.Sprintf("djsbenchcopy%d", n)
+		prefix := fmt.Sprintf("djsbenchcopy%d-%d", os.Getpid(), n)
 		b.Cleanup(func() {
 			iter := rc.Scan(ctx, 0, prefix+"*", 1000).Iterator()
 			var keys []string
