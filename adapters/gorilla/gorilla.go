@@ -4,7 +4,8 @@
 //
 //	store := djgorilla.NewStore(dbStore) // any django.Store
 //	sess, err := store.Get(r, settings.SessionCookieName)
-//	id, _ := sess.Values["_auth_user_id"].(string)
+//	// who is logged in: auth.Whois over the _auth_user_* values, which
+//	// checks the session auth hash (Example_user); never _auth_user_id alone
 //	sess.Values["cart"] = []string{"42"}
 //	err = sess.Save(r, w)
 //

@@ -33,7 +33,6 @@ func Example() {
 
 	sm := djscs.New(store)
 	h := sm.LoadAndSave(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Println("user", sm.GetString(r.Context(), "_auth_user_id"))
 		sm.Put(r.Context(), "cart", []string{"42"})
 	}))
 
@@ -43,6 +42,5 @@ func Example() {
 	data, _ := store.Load(context.Background(), key)
 	fmt.Println(data)
 	// Output:
-	// user 7
 	// {'_auth_user_id': '7', 'cart': ['42']}
 }

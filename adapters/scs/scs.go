@@ -4,7 +4,8 @@
 //
 //	sm := djscs.New(dbStore) // an *scs.SessionManager set up as Django's
 //	mux.Handle("/", sm.LoadAndSave(handler))
-//	id := sm.GetString(r.Context(), "_auth_user_id")
+//	// who is logged in: auth.Whois over the _auth_user_* values, which
+//	// checks the session auth hash (Example_user); never _auth_user_id alone
 //	sm.Put(r.Context(), "cart", []string{"42"})
 //
 // What maps:
