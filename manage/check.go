@@ -203,7 +203,9 @@ func (c *userCache) User(ctx context.Context, id string) (*auth.User, error) {
 //
 // It reads a sample of the most recently written sessions, or every one
 // with All, streaming in batches: memory stays bounded whatever the store
-// holds. It only reads. A store that fails is an error wrapping
+// holds. The search elsewhere (cache and cached_db) always lists every
+// session key of the cache's databases, keys and TTLs only, one SCAN or
+// metadump per database or server. It only reads. A store that fails is an error wrapping
 // django.ErrBackend; settings it cannot use (no SECRET_KEY, an engine whose
 // store src lacks, signed_cookies, which keeps nothing server-side), one
 // wrapping django.ErrImproperlyConfigured.
