@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"regexp"
+	"strings"
 	"sync"
 	"time"
 
@@ -179,19 +181,51 @@ func CopySessions(ctx context.Context, from, to *Sessions, opts Options) (*CopyR
 	}
 	for s, err := range from.sessions(ctx, batch) {
 		if err != nil {
-			return rep, fmt.Errorf("copy-sessions: reading the %s store: %w", rep.From, err)
+			return rep, readError(rep.From, err)
 		}
 		rep.Seen++
 		// The clock is read per session: a long run must not hand the
 		// last sessions a TTL counted from its start.
 		if err := copyOne(ctx, s, from, to, to.settings.Now(), rep, opts.DryRun); err != nil {
-			return rep, fmt.Errorf("copy-sessions: session %s: %w", ShortKey(s.key), err)
+			return rep, keyError(s.key, err)
 		}
 		progress()
 	}
 	opts.progress(rep.Seen, rep.Seen)
 	return rep, nil
 }
+
+// keyError wraps a store's error about one session for the report: the
+// stores' own messages may hold the whole key (a file store's path), which
+// is shown as ShortKey instead; errors.Is still sees the store's error.
+func keyError(key string, err error) error {
+	return keyErr{key: key, msg: "copy-sessions: session " + ShortKey(key) + ": ", err: err}
+}
+
+type keyErr struct {
+	key, msg string
+	err      error
+}
+
+func (e keyErr) Error() string {
+	msg := e.err.Error()
+	if len(e.key) > ShortKeyLength {
+		msg = strings.ReplaceAll(msg, e.key, ShortKey(e.key)+"...")
+	}
+	msg = keyLike.ReplaceAllStringFunc(msg, func(k string) string { return k[:ShortKeyLength] + "..." })
+	return e.msg + msg
+}
+
+func (e keyErr) Unwrap() error { return e.err }
+
+// readError wraps an error of the source's listing. The key it was at is
+// not known here, and a file store's message names its path: anything
+// that looks like a session key (32 or more of [a-z0-9]) is shortened.
+func readError(engine string, err error) error {
+	return keyErr{msg: "copy-sessions: reading the " + engine + " store: ", err: err}
+}
+
+var keyLike = regexp.MustCompile(`[a-z0-9]{32,}`)
 
 // writers is how many sessions are written to s at once: one for SQLite,
 // which takes one writer at a time (more would only wait on its lock),
@@ -238,14 +272,14 @@ func copyConcurrently(ctx context.Context, from, to *Sessions, opts Options, rep
 					continue // drain: a writer failed
 				}
 				if err := copyOne(ctx, s, from, to, to.settings.Now(), part, opts.DryRun); err != nil {
-					fail(fmt.Errorf("copy-sessions: session %s: %w", ShortKey(s.key), err))
+					fail(keyError(s.key, err))
 				}
 			}
 		}(&parts[i])
 	}
 	for s, err := range from.sessions(ctx, opts.Batch()) {
 		if err != nil {
-			fail(fmt.Errorf("copy-sessions: reading the %s store: %w", rep.From, err)) // a writer's error, if any, stays first
+			fail(readError(rep.From, err)) // a writer's error, if any, stays first
 			break
 		}
 		rep.Seen++

@@ -3,8 +3,11 @@ package manage
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -175,5 +178,33 @@ func TestCopyUnreadableRows(t *testing.T) {
 	rep, err := CopySessions(ctx, DBSessions(src), DBSessions(dst), Options{})
 	if err != nil || rep.Copied != 1 {
 		t.Fatalf("db to db: %+v, %v", rep, err)
+	}
+}
+
+// A destination that fails ends the run with its error, wrapping
+// django.ErrBackend, and the writers stop: here a directory removed under
+// the file store, written by several writers at once.
+func TestCopyDestinationFails(t *testing.T) {
+	ctx := context.Background()
+	st := copySettings()
+	src := sqliteStore(t, st)
+	data, _ := src.Codec().Encode(session("a", int64(1)))
+	for i := range 50 {
+		key := fmt.Sprintf("fail%028d", i)
+		if err := src.Insert(ctx, db.Row{Key: key, Data: data, ExpireDate: copyClock.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dst := fileStore(t, st)
+	fs, _ := FileSessions(dst)
+	if err := os.RemoveAll(dst.Dir()); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := CopySessions(ctx, DBSessions(src), fs, Options{BatchSize: 7})
+	if !errors.Is(err, django.ErrBackend) {
+		t.Fatalf("copy to a removed directory: %v, want ErrBackend", err)
+	}
+	if rep == nil || rep.Copied != 0 || strings.Contains(err.Error(), "fail0000000000000000000000000000") {
+		t.Fatalf("report %+v, error %v", rep, err)
 	}
 }
