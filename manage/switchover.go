@@ -101,7 +101,7 @@ func (s *SwitchoverStore) Load(ctx context.Context, key string) (*pyjson.Dict, e
 		// Copied meanwhile by someone else: theirs is the session now.
 		return s.newStore.Load(ctx, key)
 	case errors.Is(err, django.ErrBackend), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return pyjson.NewDict(0), fmt.Errorf("switch-over: copying session %s forward: %w", ShortKey(key), err)
+		return pyjson.NewDict(0), keyErr{key: key, msg: "switch-over: copying session " + ShortKey(key) + " forward: ", err: err}
 	case err != nil:
 		s.Settings().Log().Warn("switch-over: the session could not be copied to the new store; served from the old one",
 			"session", ShortKey(key), "error", err.Error())
@@ -111,11 +111,11 @@ func (s *SwitchoverStore) Load(ctx context.Context, key string) (*pyjson.Dict, e
 	// copy; if so, the copy must not outlive it.
 	still, err := s.oldStore.Exists(ctx, key)
 	if err != nil {
-		return pyjson.NewDict(0), fmt.Errorf("switch-over: session %s: %w", ShortKey(key), err)
+		return pyjson.NewDict(0), keyErr{key: key, msg: "switch-over: session " + ShortKey(key) + ": ", err: err}
 	}
 	if !still {
 		if err := s.newStore.Delete(ctx, key); err != nil {
-			return pyjson.NewDict(0), fmt.Errorf("switch-over: session %s: %w", ShortKey(key), err)
+			return pyjson.NewDict(0), keyErr{key: key, msg: "switch-over: session " + ShortKey(key) + ": ", err: err}
 		}
 		return pyjson.NewDict(0), django.ErrNotFound
 	}
