@@ -17,14 +17,20 @@
 //	whois KEY                          who a session belongs to
 //	check-password ENCODED < password  check_password(stdin, ENCODED)
 //	make-password < password           make_password(stdin)
+//	check                              does the store agree with these settings?
+//	explain VALUE                      everything about one session key or cookie
+//	convert-serializer                 rewrite PickleSerializer sessions as JSON
+//	rotate-key                         re-sign what verifies only under a fallback key
+//	copy-sessions --to-engine E        copy every live session to another engine
 //	help [COMMAND]                     the list of commands, or a command's help
 //
 // Flags go before or after the command word. Settings flags: --secret-key,
 // --fallback-key (repeatable), --engine, --session-cookie-age, --now UNIX,
 // --django-version, --session-serializer, --allow-pickle. Store flags:
-// --database URL, --cache URL, --cache-backend, --cache-key-prefix,
-// --cache-version, --use-tz, --time-zone, --session-file-path,
-// --session-cookie-name.
+// --database URL, --cache URL, --cache-backend, --cache-client,
+// --sentinel (repeatable), --cache-key-prefix, --cache-version, --use-tz,
+// --time-zone, --session-file-path, --session-cookie-name; copy-sessions
+// reads the destination's from the same flags with --to- before them.
 //
 // Secrets and servers also come from the environment, as Django projects
 // read them, so they need not show in ps: DJANGO_SECRET_KEY,
