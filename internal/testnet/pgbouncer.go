@@ -21,18 +21,7 @@ var ErrNoPgBouncer = errors.New("pgbouncer is not installed (apt-get install -y 
 // PgBouncerBinary returns the pgbouncer to start: $DJSESSION_PGBOUNCER,
 // else Debian's /usr/sbin/pgbouncer, else the first on $PATH.
 func PgBouncerBinary() (string, error) {
-	for _, p := range []string{os.Getenv("DJSESSION_PGBOUNCER"), "/usr/sbin/pgbouncer"} {
-		if p == "" {
-			continue
-		}
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-	}
-	if p, err := exec.LookPath("pgbouncer"); err == nil {
-		return p, nil
-	}
-	return "", ErrNoPgBouncer
+	return findBinary("DJSESSION_PGBOUNCER", "pgbouncer", ErrNoPgBouncer, "/usr/sbin/pgbouncer")
 }
 
 // PgBouncer is a PgBouncer of the caller's own, in transaction pool mode

@@ -24,7 +24,14 @@ var ErrNoRedis = errors.New("redis-server is not installed (apt-get install -y r
 // else the first on the usual paths or $PATH. The same binary runs
 // Sentinel (--sentinel) and cluster nodes.
 func RedisBinary() (string, error) {
-	for _, p := range []string{os.Getenv("DJSESSION_REDIS_SERVER"), "/usr/bin/redis-server", "/usr/local/bin/redis-server"} {
+	return findBinary("DJSESSION_REDIS_SERVER", "redis-server", ErrNoRedis, "/usr/bin/redis-server", "/usr/local/bin/redis-server")
+}
+
+// findBinary returns the program to run: the path in $env when it exists,
+// else the first of paths that exists, else name on $PATH, else notFound.
+// $env comes first so that a developer's own build wins over the system's.
+func findBinary(env, name string, notFound error, paths ...string) (string, error) {
+	for _, p := range append([]string{os.Getenv(env)}, paths...) {
 		if p == "" {
 			continue
 		}
@@ -32,10 +39,10 @@ func RedisBinary() (string, error) {
 			return p, nil
 		}
 	}
-	if p, err := exec.LookPath("redis-server"); err == nil {
+	if p, err := exec.LookPath(name); err == nil {
 		return p, nil
 	}
-	return "", ErrNoRedis
+	return "", notFound
 }
 
 // RedisServer is a redis-server process of the caller's own: a server, a
@@ -321,18 +328,8 @@ func WaitSentinelsSeeReplica(ctx context.Context, sentinels []*RedisServer, serv
 // RedisCLI returns the redis-cli to run: $DJSESSION_REDIS_CLI, else the
 // first on the usual paths or $PATH.
 func RedisCLI() (string, error) {
-	for _, p := range []string{os.Getenv("DJSESSION_REDIS_CLI"), "/usr/bin/redis-cli", "/usr/local/bin/redis-cli"} {
-		if p == "" {
-			continue
-		}
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-	}
-	if p, err := exec.LookPath("redis-cli"); err == nil {
-		return p, nil
-	}
-	return "", errors.New("redis-cli is not installed (apt-get install -y redis-tools)")
+	return findBinary("DJSESSION_REDIS_CLI", "redis-cli", errors.New("redis-cli is not installed (apt-get install -y redis-tools)"),
+		"/usr/bin/redis-cli", "/usr/local/bin/redis-cli")
 }
 
 // waitFor polls ok every 50 ms until it holds, ctx ends, or 20 s pass.
