@@ -113,18 +113,6 @@ func (r *rawValue) decodeWith(d *decoder) any {
 	return *r.v.Load()
 }
 
-// sharedSlab returns the slab p holds, making it if there is none yet.
-func sharedSlab(p *atomic.Pointer[slab]) *slab {
-	if p == nil {
-		return nil
-	}
-	if s := p.Load(); s != nil {
-		return s
-	}
-	p.CompareAndSwap(nil, new(slab))
-	return p.Load()
-}
-
 // decoded returns the value if it has been decoded.
 func (r *rawValue) decoded() (any, bool) {
 	if p := r.v.Load(); p != nil {
