@@ -118,13 +118,7 @@ func (s *Store) Replace(ctx context.Context, key, old, data string) (bool, error
 	if !storable(key) {
 		return false, nil
 	}
-	d := s.dialect
-	cond := fmt.Sprintf("%s = %s", d.QuoteName("session_data"), d.Placeholder(3))
-	if d == MySQL {
-		cond = fmt.Sprintf("CAST(%s AS BINARY) = CAST(%s AS BINARY)", d.QuoteName("session_data"), d.Placeholder(3))
-	}
-	q := fmt.Sprintf("UPDATE %s SET %s = %s WHERE %s = %s AND %s", d.QuoteName(s.table),
-		d.QuoteName("session_data"), d.Placeholder(1), d.QuoteName("session_key"), d.Placeholder(2), cond)
+	q, _ := s.replaceSQL()
 	res, err := s.exec(ctx, q, data, key, old)
 	if err != nil {
 		return false, backendErr("replace", err)
@@ -136,7 +130,7 @@ func (s *Store) Replace(ctx context.Context, key, old, data string) (bool, error
 	if n > 0 {
 		return true, nil
 	}
-	if d == MySQL && data == old {
+	if s.dialect == MySQL && data == old {
 		// MySQL counts changed rows unless the DSN sets
 		// clientFoundRows=true: writing the same value changes nothing.
 		return s.holds(ctx, key, data)
@@ -144,11 +138,26 @@ func (s *Store) Replace(ctx context.Context, key, old, data string) (bool, error
 	return false, nil
 }
 
+// replaceSQL returns Replace's conditional UPDATE (data, key, old) and,
+// for MySQL, the SELECT that tells a row already holding data (key, data)
+// from a row that changed. The comparisons are binary on MySQL, whose
+// session_data collation is case-insensitive.
+func (s *Store) replaceSQL() (update, hold string) {
+	d := s.dialect
+	table, key, data := d.QuoteName(s.table), d.QuoteName("session_key"), d.QuoteName("session_data")
+	cond := fmt.Sprintf("%s = %s", data, d.Placeholder(3))
+	if d == MySQL {
+		cond = fmt.Sprintf("CAST(%s AS BINARY) = CAST(%s AS BINARY)", data, d.Placeholder(3))
+	}
+	update = fmt.Sprintf("UPDATE %s SET %s = %s WHERE %s = %s AND %s", table, data, d.Placeholder(1), key, d.Placeholder(2), cond)
+	hold = fmt.Sprintf("SELECT 1 FROM %s WHERE %s = %s AND CAST(%s AS BINARY) = CAST(%s AS BINARY)", table,
+		key, d.Placeholder(1), data, d.Placeholder(2))
+	return update, hold
+}
+
 // holds reports whether the row of key holds data.
 func (s *Store) holds(ctx context.Context, key, data string) (bool, error) {
-	d := s.dialect
-	q := fmt.Sprintf("SELECT 1 FROM %s WHERE %s = %s AND CAST(%s AS BINARY) = CAST(%s AS BINARY)", d.QuoteName(s.table),
-		d.QuoteName("session_key"), d.Placeholder(1), d.QuoteName("session_data"), d.Placeholder(2))
+	_, q := s.replaceSQL()
 	_, err := scanOne[int](ctx, s.db, q, key, data)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
@@ -205,15 +214,7 @@ func (s *Store) ReplaceMany(ctx context.Context, rs []Replacement) ([]bool, erro
 	if len(rs) == 0 {
 		return done, nil
 	}
-	d := s.dialect
-	cond := fmt.Sprintf("%s = %s", d.QuoteName("session_data"), d.Placeholder(3))
-	if d == MySQL {
-		cond = fmt.Sprintf("CAST(%s AS BINARY) = CAST(%s AS BINARY)", d.QuoteName("session_data"), d.Placeholder(3))
-	}
-	q := fmt.Sprintf("UPDATE %s SET %s = %s WHERE %s = %s AND %s", d.QuoteName(s.table),
-		d.QuoteName("session_data"), d.Placeholder(1), d.QuoteName("session_key"), d.Placeholder(2), cond)
-	hold := fmt.Sprintf("SELECT 1 FROM %s WHERE %s = %s AND CAST(%s AS BINARY) = CAST(%s AS BINARY)", d.QuoteName(s.table),
-		d.QuoteName("session_key"), d.Placeholder(1), d.QuoteName("session_data"), d.Placeholder(2))
+	q, hold := s.replaceSQL()
 	_, err := bounded(ctx, func() (struct{}, error) {
 		tx, err := s.db.BeginTx(ctx, nil)
 		if err != nil {
@@ -238,7 +239,7 @@ func (s *Store) ReplaceMany(ctx context.Context, rs []Replacement) ([]bool, erro
 				return struct{}{}, err
 			}
 			done[i] = n > 0
-			if n == 0 && d == MySQL && r.Data == r.Old {
+			if n == 0 && s.dialect == MySQL && r.Data == r.Old {
 				// MySQL counts changed rows (see Replace).
 				var one int
 				err := tx.QueryRowContext(ctx, hold, r.Key, r.Data).Scan(&one)
