@@ -428,11 +428,7 @@ func (c *checker) files(ctx context.Context) error {
 		}
 		d, _ := c.signed(e.Data)
 		if d != nil {
-			exp := e.ModTime.Add(time.Duration(c.s.SessionCookieAge) * time.Second)
-			if t, err := c.s.ExpiryDate(d, e.ModTime); err == nil {
-				exp = t
-			}
-			if !exp.After(c.now) {
+			if !fileExpires(c.s, d, e.ModTime).After(c.now) {
 				c.r.Expired++
 			}
 			if err := c.user(ctx, d); err != nil {

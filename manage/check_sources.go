@@ -18,6 +18,7 @@ import (
 	"github.com/djsession/djsession/backends/file"
 	"github.com/djsession/djsession/django"
 	"github.com/djsession/djsession/django/auth"
+	"github.com/djsession/djsession/pyjson"
 )
 
 // Sources are what check and explain read: the service's settings as
@@ -132,6 +133,19 @@ func readSessionFile(st *file.Store, key string) (string, time.Time, bool, error
 		return "", time.Time{}, false, fmt.Errorf("%w: %w", django.ErrBackend, err)
 	}
 	return string(b), fi.ModTime(), true, nil
+}
+
+// fileExpires is when a session file expires as FileStore._expiry_date
+// says: _session_expiry, else the file's modification time plus
+// SESSION_COOKIE_AGE (also when the data did not decode, d nil, or
+// _session_expiry does not read as a date).
+func fileExpires(s *django.Settings, d *pyjson.Dict, mtime time.Time) time.Time {
+	if d != nil {
+		if t, err := s.ExpiryDate(d, mtime); err == nil {
+			return t
+		}
+	}
+	return mtime.Add(time.Duration(s.SessionCookieAge) * time.Second)
 }
 
 // userHash is what a session's auth hash says: whether the user exists

@@ -255,13 +255,8 @@ func explainKey(ctx context.Context, src Sources, key string, r *ExplainReport) 
 				f.dict = d
 			}
 			if f.place.Engine == "file" {
-				mtime := f.place.Expires
-				f.place.Expires = mtime.Add(time.Duration(s.SessionCookieAge) * time.Second)
-				if f.dict != nil {
-					if t, err := s.ExpiryDate(f.dict, mtime); err == nil {
-						f.place.Expires = t
-					}
-				}
+				// f.place.Expires holds the file's modification time.
+				f.place.Expires = fileExpires(s, f.dict, f.place.Expires)
 			}
 			if primary == nil {
 				primary = f
