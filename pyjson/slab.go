@@ -1,6 +1,7 @@
 package pyjson
 
 import (
+	"math"
 	"sync/atomic"
 	"unsafe"
 )
@@ -146,7 +147,7 @@ func (s *slab) int64(n int64) any {
 }
 
 func (s *slab) float64(f float64) any {
-	return s.word(float64Type, *(*uint64)(unsafe.Pointer(&f)))
+	return s.word(float64Type, math.Float64bits(f))
 }
 
 // list copies items into a new list and boxes it.
