@@ -658,10 +658,7 @@ func (c *checker) judge() {
 		}
 	}
 	// Serializers.
-	want := SerializerJSON
-	if s.SessionSerializer == django.PickleSerializer {
-		want = SerializerPickle
-	}
+	want := configuredSerializer(s)
 	var names []string
 	for name := range r.Serializers {
 		names = append(names, name)

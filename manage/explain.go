@@ -411,10 +411,7 @@ func describeSignature(s *django.Settings, r *ExplainReport, sig Signature, sess
 	}
 	if sig.Serializer != "" {
 		r.say("serializer: %s", sig.Serializer)
-		want := SerializerJSON
-		if s.SessionSerializer == django.PickleSerializer {
-			want = SerializerPickle
-		}
+		want := configuredSerializer(s)
 		if sessionData && sig.Serializer != want {
 			r.disagree("SESSION_SERIALIZER", "written by the %s serializer, but SESSION_SERIALIZER is %s's: use Django's SESSION_SERIALIZER",
 				sig.Serializer, want)

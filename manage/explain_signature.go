@@ -41,6 +41,15 @@ const (
 	SerializerPickle = "pickle"
 )
 
+// configuredSerializer is what SESSION_SERIALIZER writes, as a Signature
+// names it: SerializerPickle for PickleSerializer, else SerializerJSON.
+func configuredSerializer(s *django.Settings) string {
+	if s.SessionSerializer == django.PickleSerializer {
+		return SerializerPickle
+	}
+	return SerializerJSON
+}
+
 // A Signature is what a signed value says of how it was made, as far as
 // the configured keys can tell. It never holds a key: keys are named by
 // the setting and index that hold them.
