@@ -48,14 +48,10 @@ func (s *Store) Rows(ctx context.Context, batch int) iter.Seq2[Row, error] {
 	key, data, exp := d.QuoteName("session_key"), d.QuoteName("session_data"), d.QuoteName("expire_date")
 	first := fmt.Sprintf("SELECT %s, %s, %s FROM %s ORDER BY %s LIMIT %d", key, data, exp, d.QuoteName(s.table), key, batch)
 	next := fmt.Sprintf("SELECT %s, %s, %s FROM %s WHERE %s > %s ORDER BY %s LIMIT %d", key, data, exp, d.QuoteName(s.table), key, d.Placeholder(1), key, batch)
-	type raw struct {
-		key, data string
-		exp       any
-	}
 	return func(yield func(Row, error) bool) {
 		var last string
 		started := false
-		buf := make([]raw, 0, batch)
+		buf := make([]rawRow, 0, batch)
 		for {
 			q, args := first, []any(nil)
 			if started {
@@ -64,22 +60,7 @@ func (s *Store) Rows(ctx context.Context, batch int) iter.Seq2[Row, error] {
 			// The whole batch is read and the rows closed before the
 			// first is yielded: the caller's writes never wait on this
 			// query's connection.
-			got, err := bounded(ctx, func() ([]raw, error) {
-				out := buf[:0]
-				rs, err := s.db.QueryContext(ctx, q, args...)
-				if err != nil {
-					return nil, err
-				}
-				defer rs.Close()
-				for rs.Next() {
-					var r raw
-					if err := rs.Scan(&r.key, &r.data, &r.exp); err != nil {
-						return nil, err
-					}
-					out = append(out, r)
-				}
-				return out, rs.Err()
-			})
+			got, err := s.queryRows(ctx, buf, q, args...)
 			if err != nil {
 				yield(Row{}, backendErr("rows", err))
 				return

@@ -46,26 +46,7 @@ func (s *Store) RecentRows(ctx context.Context, n int) ([]Row, error) {
 	d := s.dialect
 	q := fmt.Sprintf("SELECT %s, %s, %s FROM %s ORDER BY %s DESC LIMIT %d", d.QuoteName("session_key"), d.QuoteName("session_data"),
 		d.QuoteName("expire_date"), d.QuoteName(s.table), d.QuoteName("expire_date"), n)
-	type raw struct {
-		key, data string
-		exp       any
-	}
-	got, err := bounded(ctx, func() ([]raw, error) {
-		rs, err := s.db.QueryContext(ctx, q)
-		if err != nil {
-			return nil, err
-		}
-		defer rs.Close()
-		var out []raw
-		for rs.Next() {
-			var r raw
-			if err := rs.Scan(&r.key, &r.data, &r.exp); err != nil {
-				return nil, err
-			}
-			out = append(out, r)
-		}
-		return out, rs.Err()
-	})
+	got, err := s.queryRows(ctx, nil, q)
 	if err != nil {
 		return nil, backendErr("recent rows", err)
 	}
@@ -78,4 +59,34 @@ func (s *Store) RecentRows(ctx context.Context, n int) ([]Row, error) {
 		out = append(out, Row{Key: r.key, Data: r.data, ExpireDate: t})
 	}
 	return out, nil
+}
+
+// rawRow is one row as the driver returns it (session_key, session_data,
+// expire_date), before readTime makes expire_date a time.Time.
+type rawRow struct {
+	key, data string
+	exp       any
+}
+
+// queryRows runs q, a SELECT of session_key, session_data and
+// expire_date, and appends its rows to buf[:0] (Rows reuses one batch's
+// memory for the next). Every row is read and the result closed before it
+// returns, within ctx's deadline.
+func (s *Store) queryRows(ctx context.Context, buf []rawRow, q string, args ...any) ([]rawRow, error) {
+	return bounded(ctx, func() ([]rawRow, error) {
+		out := buf[:0]
+		rs, err := s.db.QueryContext(ctx, q, args...)
+		if err != nil {
+			return nil, err
+		}
+		defer rs.Close()
+		for rs.Next() {
+			var r rawRow
+			if err := rs.Scan(&r.key, &r.data, &r.exp); err != nil {
+				return nil, err
+			}
+			out = append(out, r)
+		}
+		return out, rs.Err()
+	})
 }
