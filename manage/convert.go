@@ -2,9 +2,7 @@ package manage
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"time"
 
 	"github.com/djsession/djsession/django"
 )
@@ -63,15 +61,6 @@ func (r *ConvertReport) ExitCode() int {
 	return ExitOK
 }
 
-func (r *ConvertReport) example(kind, key string) {
-	if r.Examples == nil {
-		r.Examples = map[string][]string{}
-	}
-	if len(r.Examples[kind]) < 3 {
-		r.Examples[kind] = append(r.Examples[kind], ShortKey(key))
-	}
-}
-
 // ConvertSerializer rewrites, in place, every stored session_data that
 // PickleSerializer wrote as JSONSerializer data signed with the current
 // SECRET_KEY, which Django 5.0 and later (JSONSerializer only) read. The
@@ -95,8 +84,12 @@ func (r *ConvertReport) example(kind, key string) {
 // of the store (django.ErrBackend) or the configuration
 // (django.ErrImproperlyConfigured); the report so far comes with it.
 func ConvertSerializer(ctx context.Context, t Target, opts Options) (*ConvertReport, error) {
-	start := time.Now()
 	r := &ConvertReport{Engine: t.engine(), To: "json", DryRun: opts.DryRun}
+	rw := newRewrite("convert-serializer", t, opts, rewriteFields{
+		Seen: &r.Seen, Empty: &r.Empty, ChangedMeanwhile: &r.ChangedMeanwhile,
+		CacheCopiesDropped: &r.CacheCopiesDropped, Unreadable: &r.Unreadable,
+		Examples: &r.Examples, Seconds: &r.Seconds,
+	})
 	settings, err := t.settings("convert-serializer")
 	if err != nil {
 		return r, err
@@ -124,12 +117,8 @@ func ConvertSerializer(ctx context.Context, t Target, opts Options) (*ConvertRep
 	if err != nil {
 		return r, err
 	}
-	var unreadable tally
-	w := t.writer(opts)
 	err = t.each(ctx, opts, func(s rawSession) error {
-		r.Seen++
-		if s.data == "" && t.File != nil {
-			r.Empty++
+		if rw.skip(s) {
 			return nil
 		}
 		if d, err := jsonCodec.Decode(s.data); err == nil {
@@ -149,7 +138,7 @@ func ConvertSerializer(ctx context.Context, t Target, opts Options) (*ConvertRep
 			return nil
 		}
 		if err != nil {
-			unreadable.add(unreadableReason(err), s.key)
+			rw.unreadable.add(unreadableReason(err), s.key)
 			return nil
 		}
 		if types := django.PickleOnlyTypes(d); len(types) > 0 {
@@ -159,7 +148,7 @@ func ConvertSerializer(ctx context.Context, t Target, opts Options) (*ConvertRep
 			}
 			for _, ty := range types {
 				r.ByType[ty]++
-				r.example("unconvertible: "+ty, s.key)
+				rw.example("unconvertible: "+ty, s.key)
 			}
 			return nil
 		}
@@ -167,38 +156,14 @@ func ConvertSerializer(ctx context.Context, t Target, opts Options) (*ConvertRep
 		if err != nil {
 			// Decoded from a pickle within the limits, yet not writable as
 			// JSON within them: leave it, and say why.
-			unreadable.add("not writable as JSON within the limits", s.key)
+			rw.unreadable.add("not writable as JSON within the limits", s.key)
 			return nil
 		}
 		if opts.DryRun {
 			r.Converted++
 			return nil
 		}
-		key := s.key
-		return w.write(ctx, key, s.data, data, func(ok bool) {
-			if !ok {
-				r.ChangedMeanwhile++
-				r.example("changed meanwhile", key)
-				return
-			}
-			r.Converted++
-			if t.Cache != nil {
-				r.CacheCopiesDropped++
-			}
-		})
+		return rw.write(ctx, s, data, func() { r.Converted++ }, nil)
 	})
-	if err == nil {
-		err = w.flush(ctx)
-	}
-	r.Unreadable = unreadable.Counts
-	for k, v := range unreadable.Examples {
-		for _, e := range v {
-			r.example(k, e)
-		}
-	}
-	r.Seconds = time.Since(start).Seconds()
-	if err != nil && !errors.Is(err, django.ErrBackend) {
-		err = fmt.Errorf("%w: convert-serializer: %w", django.ErrBackend, err)
-	}
-	return r, redactKeys(err)
+	return r, rw.finish(ctx, err)
 }

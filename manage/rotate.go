@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/djsession/djsession/django"
 	"github.com/djsession/djsession/django/auth"
@@ -85,15 +84,6 @@ func (r *RotateReport) ExitCode() int {
 	return ExitOK
 }
 
-func (r *RotateReport) example(kind, key string) {
-	if r.Examples == nil {
-		r.Examples = map[string][]string{}
-	}
-	if len(r.Examples[kind]) < 3 {
-		r.Examples[kind] = append(r.Examples[kind], ShortKey(key))
-	}
-}
-
 // RotateKey finishes a SECRET_KEY rotation for the sessions the target
 // stores, as Django 4.1.8 and later would on each user's next request: the
 // target's settings hold the new key as SecretKey and the old ones as
@@ -116,8 +106,12 @@ func (r *RotateReport) example(kind, key string) {
 // user table (django.ErrBackend) or of the configuration; the report so
 // far comes with it.
 func RotateKey(ctx context.Context, t Target, users auth.UserStore, opts Options) (*RotateReport, error) {
-	start := time.Now()
 	r := &RotateReport{Engine: t.engine(), DryRun: opts.DryRun, AuthChecked: users != nil}
+	rw := newRewrite("rotate-key", t, opts, rewriteFields{
+		Seen: &r.Seen, Empty: &r.Empty, ChangedMeanwhile: &r.ChangedMeanwhile,
+		CacheCopiesDropped: &r.CacheCopiesDropped, Unreadable: &r.Unreadable,
+		Examples: &r.Examples, Seconds: &r.Seconds,
+	})
 	settings, err := t.settings("rotate-key")
 	if err != nil {
 		return r, err
@@ -177,12 +171,8 @@ func RotateKey(ctx context.Context, t Target, users auth.UserStore, opts Options
 		return nil, 0, 0, first
 	}
 	hashes := newHasher(&settings, users, opts.Batch())
-	var unreadable tally
-	w := t.writer(opts)
 	err = t.each(ctx, opts, func(s rawSession) error {
-		r.Seen++
-		if s.data == "" && t.File != nil {
-			r.Empty++
+		if rw.skip(s) {
 			return nil
 		}
 		d, signedBy, ser, derr := decode(s.data)
@@ -191,7 +181,7 @@ func RotateKey(ctx context.Context, t Target, users auth.UserStore, opts Options
 			return nil
 		}
 		if derr != nil {
-			unreadable.add(unreadableReason(derr), s.key)
+			rw.unreadable.add(unreadableReason(derr), s.key)
 			return nil
 		}
 		hashBy, newHash, err := hashes.check(ctx, d)
@@ -221,7 +211,7 @@ func RotateKey(ctx context.Context, t Target, users auth.UserStore, opts Options
 		}
 		data, err := codecs[0][ser].Encode(d)
 		if err != nil {
-			unreadable.add("not writable within the limits", s.key)
+			rw.unreadable.add("not writable within the limits", s.key)
 			left()
 			return nil
 		}
@@ -230,34 +220,9 @@ func RotateKey(ctx context.Context, t Target, users auth.UserStore, opts Options
 			left()
 			return nil
 		}
-		key := s.key
-		return w.write(ctx, key, s.data, data, func(ok bool) {
-			if !ok {
-				r.ChangedMeanwhile++
-				r.example("changed meanwhile", key)
-				left()
-				return
-			}
-			r.count(signedBy, hashBy)
-			if t.Cache != nil {
-				r.CacheCopiesDropped++
-			}
-		})
+		return rw.write(ctx, s, data, func() { r.count(signedBy, hashBy) }, left)
 	})
-	if err == nil {
-		err = w.flush(ctx)
-	}
-	r.Unreadable = unreadable.Counts
-	for k, v := range unreadable.Examples {
-		for _, e := range v {
-			r.example(k, e)
-		}
-	}
-	r.Seconds = time.Since(start).Seconds()
-	if err != nil && !errors.Is(err, django.ErrBackend) {
-		err = fmt.Errorf("%w: rotate-key: %w", django.ErrBackend, err)
-	}
-	return r, redactKeys(err)
+	return r, rw.finish(ctx, err)
 }
 
 func (r *RotateReport) count(signedBy, hashBy int) {
