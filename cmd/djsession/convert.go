@@ -153,13 +153,24 @@ func (c *cli) convertSerializer() error {
 		return err
 	}
 	defer closeFn()
-	o, end, err := c.rewriteOptions("convert-serializer")
+	return runRewrite(c, "convert-serializer", func(ctx context.Context, o manage.Options) (*manage.ConvertReport, error) {
+		return manage.ConvertSerializer(ctx, t, o)
+	}, c.printConvert, "convert-serializer: sessions were left as they are (see the report); exit 1")
+}
+
+// runRewrite runs convert-serializer's or rotate-key's run with the
+// options of the command line (what is the command's name) under
+// manageRunTimeout, then prints its report: one JSON object with --json,
+// show's text otherwise. When the report says sessions were left, the
+// error is leftOver's, with left as its line on stderr.
+func runRewrite[R interface{ ExitCode() int }](c *cli, what string, run func(context.Context, manage.Options) (R, error), show func(R), left string) error {
+	o, end, err := c.rewriteOptions(what)
 	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), manageRunTimeout)
 	defer cancel()
-	r, err := manage.ConvertSerializer(ctx, t, o)
+	r, err := run(ctx, o)
 	end()
 	if err != nil {
 		return err
@@ -169,9 +180,9 @@ func (c *cli) convertSerializer() error {
 			return err
 		}
 	} else {
-		c.printConvert(r)
+		show(r)
 	}
-	return leftOver(r.ExitCode(), "convert-serializer: sessions were left as they are (see the report); exit 1")
+	return leftOver(r.ExitCode(), left)
 }
 
 func (c *cli) printConvert(r *manage.ConvertReport) {
@@ -187,16 +198,28 @@ func (c *cli) printConvert(r *manage.ConvertReport) {
 		fmt.Fprintf(w, "left as pickle, holding a value JSON cannot carry: %d sessions (%s); store these values as JSON types (a datetime as isoformat(), a set or tuple as a list) and run again\n",
 			r.Unconvertible, counts(r.ByType))
 	}
-	if r.ChangedMeanwhile > 0 {
-		fmt.Fprintf(w, "changed by Django meanwhile, left as Django wrote them: %d (run again)\n", r.ChangedMeanwhile)
-	}
+	printChangedMeanwhile(w, r.ChangedMeanwhile)
 	if len(r.Unreadable) > 0 {
 		fmt.Fprintf(w, "unreadable with these settings, left as they are: %s (check SECRET_KEY, SECRET_KEY_FALLBACKS)\n", counts(r.Unreadable))
 	}
-	if r.CacheCopiesDropped > 0 {
-		fmt.Fprintf(w, "cached_db cache copies dropped: %d\n", r.CacheCopiesDropped)
+	printRewriteEnd(w, r.CacheCopiesDropped, r.Examples)
+}
+
+// printChangedMeanwhile prints a rewrite report's count of sessions
+// Django wrote between the command's read and its write, when there are.
+func printChangedMeanwhile(w io.Writer, n int64) {
+	if n > 0 {
+		fmt.Fprintf(w, "changed by Django meanwhile, left as Django wrote them: %d (run again)\n", n)
 	}
-	printExamples(w, r.Examples)
+}
+
+// printRewriteEnd prints the last lines of a rewrite report: the
+// cached_db cache copies dropped, when there are, and the examples.
+func printRewriteEnd(w io.Writer, dropped int64, examples map[string][]string) {
+	if dropped > 0 {
+		fmt.Fprintf(w, "cached_db cache copies dropped: %d\n", dropped)
+	}
+	printExamples(w, examples)
 }
 
 // counts prints a map of counts as "a 2, b 1", largest first.

@@ -43,25 +43,9 @@ func (c *cli) rotateKey() error {
 		}
 		users = auth.NewSQLUsers(sqlDB, dialect, table)
 	}
-	o, end, err := c.rewriteOptions("rotate-key")
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), manageRunTimeout)
-	defer cancel()
-	r, err := manage.RotateKey(ctx, t, users, o)
-	end()
-	if err != nil {
-		return err
-	}
-	if c.flags.boolean("json") {
-		if err := c.writeReport(r); err != nil {
-			return err
-		}
-	} else {
-		c.printRotate(r)
-	}
-	return leftOver(r.ExitCode(), "rotate-key: sessions still depend on a fallback key, or changed meanwhile (see the report); exit 1")
+	return runRewrite(c, "rotate-key", func(ctx context.Context, o manage.Options) (*manage.RotateReport, error) {
+		return manage.RotateKey(ctx, t, users, o)
+	}, c.printRotate, "rotate-key: sessions still depend on a fallback key, or changed meanwhile (see the report); exit 1")
 }
 
 func (c *cli) printRotate(r *manage.RotateReport) {
@@ -79,9 +63,7 @@ func (c *cli) printRotate(r *manage.RotateReport) {
 	if r.StaleAuthHash > 0 || r.UserMissing > 0 {
 		fmt.Fprintf(w, "logged out whatever the keys: %d auth hashes match no key (password changed), %d users missing\n", r.StaleAuthHash, r.UserMissing)
 	}
-	if r.ChangedMeanwhile > 0 {
-		fmt.Fprintf(w, "changed by Django meanwhile, left as Django wrote them: %d (run again)\n", r.ChangedMeanwhile)
-	}
+	printChangedMeanwhile(w, r.ChangedMeanwhile)
 	if len(r.Unreadable) > 0 {
 		fmt.Fprintf(w, "signed by none of the keys given: %s\n", counts(r.Unreadable))
 	}
@@ -92,8 +74,5 @@ func (c *cli) printRotate(r *manage.RotateReport) {
 			fmt.Fprintf(w, "SECRET_KEY_FALLBACKS[%d]: %d live sessions still depend on it; removing it logs them out\n", i, n)
 		}
 	}
-	if r.CacheCopiesDropped > 0 {
-		fmt.Fprintf(w, "cached_db cache copies dropped: %d\n", r.CacheCopiesDropped)
-	}
-	printExamples(w, r.Examples)
+	printRewriteEnd(w, r.CacheCopiesDropped, r.Examples)
 }
