@@ -26,7 +26,9 @@ import (
 // allocation each: strings are slices of one copy of the input, and lists,
 // dicts and boxed numbers share a few chunks. A value kept after the rest
 // is dropped therefore keeps those chunks alive, as a substring keeps its
-// string; Clone a small part of a large session to keep it alone.
+// string. Clone does not detach it (it copies lists and dicts but shares
+// strings and numbers, which point into the chunks); Marshal the part and
+// Unmarshal the result to keep it alone.
 func Unmarshal(data []byte) (any, error) {
 	return unmarshal(data, false)
 }
