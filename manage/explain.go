@@ -168,10 +168,8 @@ func explainKey(ctx context.Context, src Sources, key string, r *ExplainReport) 
 				continue
 			}
 			seen[e.CacheKey] = true
-			f := found{place: Place{Engine: engineOfPrefix(sp), Where: cachePlace(e, own, isRedis), Configured: engine == engineOfPrefix(sp)}, entry: true}
-			if e.TTL != cache.NoTTL {
-				f.place.Expires = s.Now().Add(e.TTL)
-			}
+			f := found{place: Place{Engine: engineOfPrefix(sp), Where: cachePlace(e, own, isRedis), Configured: engine == engineOfPrefix(sp),
+				Expires: ttlEnd(s, e)}, entry: true}
 			v, err := src.Cache.DecodeEntry(ctx, e)
 			if d, ok := v.(*pyjson.Dict); err == nil && ok {
 				f.dict = d
@@ -182,20 +180,18 @@ func explainKey(ctx context.Context, src Sources, key string, r *ExplainReport) 
 			}
 			all = append(all, f)
 		}
-		listers := []struct {
+		type dbLister struct {
 			l  cache.Lister
 			db int
-		}{{src.Cache, own}}
+		}
+		listers := []dbLister{{src.Cache, own}}
 		for _, n := range others {
 			rc, closeFn, err := src.Cache.(*cache.Redis).InDB(n)
 			if err != nil {
 				return err
 			}
 			defer closeFn()
-			listers = append(listers, struct {
-				l  cache.Lister
-				db int
-			}{rc, n})
+			listers = append(listers, dbLister{rc, n})
 		}
 		for _, l := range listers {
 			for e, err := range l.l.Entries(ctx, cache.Scan{AnyKeyPrefix: true, Key: key, KeysOnly: true}) {
@@ -208,11 +204,8 @@ func explainKey(ctx context.Context, src Sources, key string, r *ExplainReport) 
 				if l.db == own && seen[e.CacheKey] {
 					continue
 				}
-				f := found{place: Place{Engine: engineOfPrefix(e.SessionPrefix), Where: cachePlace(e, l.db, isRedis)}, entry: true}
-				if e.TTL != cache.NoTTL {
-					f.place.Expires = s.Now().Add(e.TTL)
-				}
-				all = append(all, f)
+				all = append(all, found{place: Place{Engine: engineOfPrefix(e.SessionPrefix), Where: cachePlace(e, l.db, isRedis),
+					Expires: ttlEnd(s, e)}, entry: true})
 			}
 		}
 	}
@@ -338,6 +331,15 @@ func explainKey(ctx context.Context, src Sources, key string, r *ExplainReport) 
 		}
 	}
 	return explainUser(ctx, src, primary.dict, r)
+}
+
+// ttlEnd is when a cache entry's TTL runs out, or zero for an entry
+// without one.
+func ttlEnd(s *django.Settings, e cache.Entry) time.Time {
+	if e.TTL == cache.NoTTL {
+		return time.Time{}
+	}
+	return s.Now().Add(e.TTL)
 }
 
 // storeSetting names the settings that place an engine's sessions.
