@@ -59,11 +59,15 @@ func (ls *lazyShared) getSlab() *slab {
 }
 
 // value returns the decoded value, decoding it on first use.
-func (r *rawValue) value() any {
+func (r *rawValue) value() any { return r.load(false) }
+
+// load is value; all tells that the caller reads every value (see
+// lazyShared.decoder).
+func (r *rawValue) load(all bool) any {
 	if p := r.v.Load(); p != nil {
 		return *p
 	}
-	d := r.shared.decoder(false)
+	d := r.shared.decoder(all)
 	defer d.done()
 	return r.decodeWith(d)
 }
@@ -133,12 +137,7 @@ func (e *entry) value() any {
 // lazyShared.decoder).
 func (e *entry) valueAll() any {
 	if r, ok := e.val.(*rawValue); ok {
-		if p := r.v.Load(); p != nil {
-			return *p
-		}
-		d := r.shared.decoder(true)
-		defer d.done()
-		return r.decodeWith(d)
+		return r.load(true)
 	}
 	return e.val
 }
