@@ -22,10 +22,6 @@ func (r *Redis) listClients() []redis.UniversalClient {
 	return r.clients[:1]
 }
 
-// rawClient is the client that holds the made key k: the primary, or
-// k's shard.
-func (r *Redis) rawClient(k string) redis.UniversalClient { return r.writer(k) }
-
 // Entries lists the session entries with SCAN ... MATCH (the made-key
 // pattern of the cache's KEY_PREFIX and VERSION, or any key holding a
 // session prefix with scan.AnyKeyPrefix) on the primary (the replicas
@@ -179,7 +175,7 @@ func redisTTL(cmd *redis.DurationCmd) (time.Duration, bool) {
 // primary (or the key's shard): never a replica, which may lag.
 func (r *Redis) GetEntry(ctx context.Context, key string) (Entry, bool, error) {
 	k := r.Key(key)
-	c := r.rawClient(k)
+	c := r.writer(k)
 	e := Entry{CacheKey: k, KeyPrefix: r.opts.KeyPrefix, Version: max(r.opts.Version, 1)}
 	for _, sp := range sessionPrefixes {
 		if rest, ok := strings.CutPrefix(key, sp); ok {
@@ -212,7 +208,7 @@ func (r *Redis) AddEntry(ctx context.Context, e Entry) (bool, error) {
 		args = append(args, "px", strconv.FormatInt(ms, 10))
 	}
 	args = append(args, "nx")
-	c := r.rawClient(args[1].(string))
+	c := r.writer(args[1].(string))
 	return bounded(ctx, "redis SET NX", func() (bool, error) {
 		err := c.Do(ctx, args...).Err()
 		if errors.Is(err, redis.Nil) {
