@@ -158,7 +158,7 @@ type checker struct {
 	offsets map[time.Duration]int64
 	done    int64
 	total   int64
-	users   *userCache
+	users   *userCache // with Sources.Users, else nil
 }
 
 // userCacheSize bounds the users a check remembers.
@@ -220,6 +220,7 @@ func Check(ctx context.Context, src Sources, opts CheckOptions) (*CheckReport, e
 			Keys: KeyCounts{Fallbacks: make([]int64, len(s.SecretKeyFallbacks))}}}
 	if src.Users != nil {
 		c.r.Users = &UserCounts{Fallbacks: make([]int64, len(s.SecretKeyFallbacks))}
+		c.users = &userCache{users: src.Users, m: map[string]userResult{}}
 	}
 	need := func(ok bool, what string) error {
 		if !ok {
@@ -479,9 +480,6 @@ func (c *checker) user(ctx context.Context, d *pyjson.Dict) error {
 	}
 	u.LoggedIn++
 	hash, _ := d.GetString(auth.HashSessionKey)
-	if c.users == nil {
-		c.users = &userCache{users: c.src.Users, m: map[string]userResult{}}
-	}
 	h, err := checkUserHash(ctx, c.users, c.s, id, hash)
 	if err != nil {
 		return err
