@@ -178,7 +178,8 @@ func checkUserHash(ctx context.Context, users auth.UserStore, s *django.Settings
 			if legacy {
 				want = auth.LegacySessionAuthHash(u.Password, k)
 			}
-			if hash != "" && len(hash) == len(want) && constantEqual(hash, want) {
+			// A hash of another length (or none) compares unequal.
+			if subtle.ConstantTimeCompare([]byte(hash), []byte(want)) == 1 {
 				h.valid, h.key, h.legacy = true, keyName(i), legacy
 				if i > 0 {
 					h.fallback = i - 1
@@ -189,8 +190,6 @@ func checkUserHash(ctx context.Context, users auth.UserStore, s *django.Settings
 	}
 	return h, nil
 }
-
-func constantEqual(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
 
 // ago writes a duration as a report shows it: "3h5m0s", or "16d2h" past
 // two days.
