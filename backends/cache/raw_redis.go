@@ -25,11 +25,12 @@ func (r *Redis) listClients() []redis.UniversalClient {
 // Entries lists the session entries with SCAN ... MATCH (the made-key
 // pattern of the cache's KEY_PREFIX and VERSION, or any key holding a
 // session prefix with scan.AnyKeyPrefix) on the primary (the replicas
-// hold the same keys) or on every shard (NewShardClient), then GET and PTTL for each batch in one pipeline. SCAN's guarantees
-// hold: a key present for the whole scan is yielded (once per SCAN,
-// which may return it twice: Entries yields it once per batch it is in,
-// and a caller that must not see a key twice keeps the keys it saw);
-// keys added or removed meanwhile may or may not be. A key whose value is
+// hold the same keys) or on every shard (NewShardClient), then GET and
+// PTTL for each batch in one pipeline. SCAN's guarantees hold: a key
+// present for the whole scan is yielded (once per SCAN, which may return
+// it twice: Entries yields it once per batch it is in, and a caller that
+// must not see a key twice keeps the keys it saw); keys added or removed
+// meanwhile may or may not be. A key whose value is
 // not a string (another program's list or hash) is skipped. A Redis
 // Cluster client is ErrNotListable: list its nodes' clients one by one.
 func (r *Redis) Entries(ctx context.Context, scan Scan) iter.Seq2[Entry, error] {
@@ -191,8 +192,7 @@ func (r *Redis) GetEntry(ctx context.Context, key string) (Entry, bool, error) {
 }
 
 // AddEntry is SET key value NX [PX ms] on the primary (or the key's
-// shard), the value as it
-// is: the cache's own format must be the entry's
+// shard), the value as it is: the cache's own format must be the entry's
 // (a django-redis compressed value read by Django's RedisCache is a bad
 // value there). NoTTL stores without expiry.
 func (r *Redis) AddEntry(ctx context.Context, e Entry) (bool, error) {
