@@ -205,10 +205,10 @@ func (c *userCache) User(ctx context.Context, id string) (*auth.User, error) {
 // with All, streaming in batches: memory stays bounded whatever the store
 // holds. The search elsewhere (cache and cached_db) always lists every
 // session key of the cache's databases, keys and TTLs only, one SCAN or
-// metadump per database or server. It only reads. A store that fails is an error wrapping
-// django.ErrBackend; settings it cannot use (no SECRET_KEY, an engine whose
-// store src lacks, signed_cookies, which keeps nothing server-side), one
-// wrapping django.ErrImproperlyConfigured.
+// metadump per database or server. It only reads. A store that fails is
+// an error wrapping django.ErrBackend; settings it cannot use (no
+// SECRET_KEY, an engine whose store src lacks, signed_cookies, which keeps
+// nothing server-side), one wrapping django.ErrImproperlyConfigured.
 func Check(ctx context.Context, src Sources, opts CheckOptions) (*CheckReport, error) {
 	s := &src.Settings
 	ver, err := NewVerifier(s)

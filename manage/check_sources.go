@@ -135,10 +135,12 @@ func readSessionFile(st *file.Store, key string) (string, time.Time, bool, error
 	return string(b), fi.ModTime(), true, nil
 }
 
-// fileExpires is when a session file expires as FileStore._expiry_date
-// says: _session_expiry, else the file's modification time plus
-// SESSION_COOKIE_AGE (also when the data did not decode, d nil, or
-// _session_expiry does not read as a date).
+// fileExpires is when a session file expires, for a report: by
+// _session_expiry, else (also when the data did not decode, d nil, or
+// _session_expiry does not read as a date) the file's modification time
+// plus SESSION_COOKIE_AGE. It is FileStore._expiry_date's rule without
+// the store's rounding of the time to microseconds, which no report shows;
+// file.Store, not this, decides what Load treats as expired.
 func fileExpires(s *django.Settings, d *pyjson.Dict, mtime time.Time) time.Time {
 	if d != nil {
 		if t, err := s.ExpiryDate(d, mtime); err == nil {
