@@ -165,7 +165,12 @@ func (c *mcConn) err(err error) error {
 // Entries lists each server's keys with lru_crawler metadump, keeps
 // the session keys scan selects (and those not expired), and fetches the
 // values of each batch with one get on a second connection to the same
-// server. The TTL is metadump's expiry time less now, to the second. A
+// server. The TTL is metadump's expiry time less the server's own time
+// (stats), less the time since the server told it, counted when the
+// entry is handed out, to the second: a long dump or a slow consumer
+// does not make it stale, and a server whose clock is off from this
+// machine's (memcached counts on a monotonic clock from its start) does
+// not shift it. A
 // server busy with another crawl is asked again until ctx ends; one that
 // refuses (lru_crawler disabled) is ErrNotListable.
 func (l *MemcachedLister) Entries(ctx context.Context, scan Scan) iter.Seq2[Entry, error] {
@@ -197,6 +202,15 @@ func (l *MemcachedLister) listServer(ctx context.Context, addr net.Addr, pats []
 		return false
 	}
 	defer dump.close()
+	serverNow, asked, err := serverTime(dump)
+	if err != nil {
+		yield(Entry{}, err)
+		return false
+	}
+	// ttl is the TTL now of an entry metadump says expires at exp.
+	ttl := func(exp int64) time.Duration {
+		return (time.Duration(exp-serverNow)*time.Second - time.Since(asked)).Truncate(time.Second)
+	}
 	if err := l.startDump(ctx, dump); err != nil {
 		yield(Entry{}, err)
 		return false
@@ -208,6 +222,11 @@ func (l *MemcachedLister) listServer(ctx context.Context, addr net.Addr, pats []
 		}
 	}()
 	batch := make([]Entry, 0, scan.batch())
+	// The expiry times (Unix seconds) of the batch's entries that have
+	// one, by cache key: the TTL is counted when an entry is handed out,
+	// not when the dump listed it, which on a large or busy server can be
+	// seconds or minutes earlier.
+	expires := make(map[string]int64, scan.batch())
 	flush := func() bool {
 		if len(batch) == 0 {
 			return true
@@ -225,14 +244,19 @@ func (l *MemcachedLister) listServer(ctx context.Context, addr net.Addr, pats []
 			}
 		}
 		for _, e := range batch {
+			if exp, ok := expires[e.CacheKey]; ok {
+				if e.TTL = ttl(exp); e.TTL <= 0 {
+					continue // expired since the dump listed it
+				}
+			}
 			if !yield(e, nil) {
 				return false
 			}
 		}
 		batch = batch[:0]
+		clear(expires)
 		return true
 	}
-	now := time.Now()
 	for {
 		line, err := dump.line()
 		if err != nil {
@@ -253,15 +277,45 @@ func (l *MemcachedLister) listServer(ctx context.Context, addr net.Addr, pats []
 		e.Server = addr.String()
 		e.TTL = NoTTL
 		if exp >= 0 {
-			if e.TTL = time.Unix(exp, 0).Sub(now).Truncate(time.Second); e.TTL <= 0 {
+			if ttl(exp) <= 0 {
 				continue // expired, not yet reclaimed
 			}
+			expires[e.CacheKey] = exp
 		}
 		batch = append(batch, e)
 		if len(batch) == cap(batch) && !flush() {
 			return false
 		}
 	}
+}
+
+// serverTime asks the server its time ("STAT time": the Unix seconds
+// metadump's exp is counted in) and returns it with the local time it was
+// asked at.
+func serverTime(c *mcConn) (int64, time.Time, error) {
+	asked := time.Now()
+	if err := c.send("stats\r\n"); err != nil {
+		return 0, asked, err
+	}
+	now := int64(-1)
+	for {
+		line, err := c.line()
+		if err != nil {
+			return 0, asked, err
+		}
+		if line == "END" {
+			break
+		}
+		if v, ok := strings.CutPrefix(line, "STAT time "); ok {
+			if now, err = strconv.ParseInt(v, 10, 64); err != nil {
+				return 0, asked, c.protocolErr(line)
+			}
+		}
+	}
+	if now < 0 {
+		return 0, asked, c.protocolErr("stats without time")
+	}
+	return now, asked, nil
 }
 
 // startDump starts a metadump: of the hash table (lru_crawler metadump
