@@ -65,9 +65,13 @@ type OffsetCount struct {
 // PlaceCount is how many sessions were found in one place that is not the
 // configured one.
 type PlaceCount struct {
+	// Engine is the engine whose key layout the entries have: "cache" or
+	// "cached_db" (a cached_db cache copy).
 	Engine string `json:"engine"`
-	Where  string `json:"where"`
-	Count  int64  `json:"count"`
+	// Where is the place as reports show it: KEY_PREFIX, VERSION and the
+	// Redis database; Count how many sessions are there.
+	Where string `json:"where"`
+	Count int64  `json:"count"`
 	// KeyPrefix and Version are the place's KEY_PREFIX and VERSION;
 	// RedisDB its Redis database (-1 on memcached).
 	KeyPrefix string `json:"key_prefix"`
@@ -177,6 +181,10 @@ type userResult struct {
 	err error
 }
 
+// User is auth.UserStore's User, answered from memory for an id asked
+// before. Only answers are remembered (a user, or ErrNoUser): a failure
+// is asked again for the next session, so one timeout does not mark every
+// later session of that user.
 func (c *userCache) User(ctx context.Context, id string) (*auth.User, error) {
 	if r, ok := c.m[id]; ok {
 		return r.u, r.err
