@@ -314,23 +314,13 @@ func (s *Store) Save(ctx context.Context, key string, session *pyjson.Dict, crea
 // mkstemp would be, p + "_out_" + random: '_' is not a key character, so
 // Django's clear_expired skips leftovers), syncs it and renames it over p.
 func writeAtomic(p, data string) error {
-	tmp, err := os.CreateTemp(filepath.Dir(p), filepath.Base(p)+"_out_")
+	tmp, err := writeTemp(p, data, time.Time{})
 	if err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, p); err != nil {
+		os.Remove(tmp)
 		return fmt.Errorf("%w: %w", django.ErrBackend, err)
-	}
-	_, werr := tmp.WriteString(data)
-	if werr == nil {
-		werr = tmp.Sync()
-	}
-	if cerr := tmp.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Rename(tmp.Name(), p)
-	}
-	if werr != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("%w: %w", django.ErrBackend, werr)
 	}
 	return nil
 }

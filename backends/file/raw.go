@@ -144,9 +144,10 @@ func holds(p, data string) (bool, time.Time, error) {
 	return string(raw) == data, mtime, nil
 }
 
-// writeTemp writes data to a temporary file beside p, as writeAtomic
-// names it, syncs it, sets its modification time to mtime (unless zero)
-// and returns its path.
+// writeTemp writes data to a temporary file beside p (p + "_out_" +
+// random, as Python's mkstemp names it: see writeAtomic), syncs it, sets
+// its modification time to mtime (unless zero) and returns its path. On an
+// error no temporary file is left.
 func writeTemp(p, data string, mtime time.Time) (string, error) {
 	tmp, err := os.CreateTemp(filepath.Dir(p), filepath.Base(p)+"_out_")
 	if err != nil {
