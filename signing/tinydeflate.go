@@ -253,6 +253,11 @@ type tinyState struct {
 
 var tinyPool = sync.Pool{New: func() any { return new(tinyState) }}
 
+// tinyHash is the match table's slot for the 4 bytes at data[i:].
+func tinyHash(data []byte, i int) uint32 {
+	return (binary.LittleEndian.Uint32(data[i:]) * 0x9E3779B1) >> (32 - tinyHashBits)
+}
+
 // tinyDeflate appends to dst the zlib stream of data (at most tinyMax bytes)
 // and reports true, if that stream is shorter than data by more than
 // tinyMargin bytes; else it appends nothing and reports false.
@@ -277,7 +282,7 @@ func tinyDeflate(dst *bytes.Buffer, data []byte) bool {
 	nt := 0
 	for i := 0; i < n; {
 		if i+tinyMinMatch <= n {
-			h := (binary.LittleEndian.Uint32(data[i:]) * 0x9E3779B1) >> (32 - tinyHashBits)
+			h := tinyHash(data, i)
 			cand := int(table[h]) - 1
 			table[h] = uint16(i + 1)
 			if cand >= 0 && binary.LittleEndian.Uint32(data[cand:]) == binary.LittleEndian.Uint32(data[i:]) {
@@ -294,7 +299,7 @@ func tinyDeflate(dst *bytes.Buffer, data []byte) bool {
 				litSet.add(ls)
 				distSet.add(ds)
 				for j := i + 1; j < i+l && j+tinyMinMatch <= n; j++ {
-					table[(binary.LittleEndian.Uint32(data[j:])*0x9E3779B1)>>(32-tinyHashBits)] = uint16(j + 1)
+					table[tinyHash(data, j)] = uint16(j + 1)
 				}
 				i += l
 				continue
