@@ -8,7 +8,6 @@ import (
 	"io"
 	"strconv"
 
-	"github.com/djsession/djsession/backends"
 	"github.com/djsession/djsession/backends/cache"
 	"github.com/djsession/djsession/backends/db"
 	"github.com/djsession/djsession/backends/file"
@@ -187,36 +186,16 @@ func (c *cli) sources(ctx context.Context, s django.Settings, every bool) (manag
 	return src, closeAll, nil
 }
 
-// openLister opens the configured cache with its raw access: Redis is its
-// own lister; memcached's lister needs the servers, placed as the URL's
-// library places them.
+// openLister opens the configured cache with its raw access (cacheLister).
 func (c *cli) openLister() (cache.Lister, func(), error) {
 	cc, closeCache, err := c.openCache()
 	if err != nil {
 		return nil, nil, err
 	}
-	switch x := cc.(type) {
-	case *cache.Redis:
-		return x, closeCache, nil
-	case *cache.Memcached:
-		raw, source, _ := c.setting("cache", envCacheURL, envRedisURL)
-		conf, err := backends.ParseCacheURL(raw)
-		if err != nil {
-			closeCache()
-			return nil, nil, usagef("%s: %v", source, err)
-		}
-		sel, err := x.Library().Selector(conf.Location...)
-		if err != nil {
-			closeCache()
-			return nil, nil, usagef("%s: %v", source, err)
-		}
-		l, err := cache.NewMemcachedLister(x, sel)
-		if err != nil {
-			closeCache()
-			return nil, nil, err
-		}
-		return l, closeCache, nil
+	l, err := c.cacheLister(cc)
+	if err != nil {
+		closeCache()
+		return nil, nil, err
 	}
-	closeCache()
-	return nil, nil, usagef("check and explain read Redis and memcached caches, not a %T", cc)
+	return l, closeCache, nil
 }

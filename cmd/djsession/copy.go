@@ -217,9 +217,10 @@ func (c *cli) openSessions(source bool) (*manage.Sessions, func(), error) {
 	return nil, nil, usagef("engine %q: copy-sessions copies between db, cache, cached_db and file", s.SessionEngine)
 }
 
-// cacheLister is the raw access that lists cl's entries: a Redis cache is
-// its own; memcached's lists every server of --cache (their order plays no
-// part in a listing).
+// cacheLister is the raw access to cl's entries, for check, explain and
+// copy-sessions: a Redis cache is its own; memcached's needs the servers
+// of --cache, placed as the URL's library places them, so that one key's
+// entry (check, explain) is looked for on the server that holds it.
 func (c *cli) cacheLister(cl cache.Cache) (cache.Lister, error) {
 	switch x := cl.(type) {
 	case cache.Lister:
@@ -230,7 +231,7 @@ func (c *cli) cacheLister(cl cache.Cache) (cache.Lister, error) {
 		if err != nil {
 			return nil, usagef("%s: %v", source, err)
 		}
-		sel, err := cache.PyMemcacheCache.Selector(cc.Location...)
+		sel, err := x.Library().Selector(cc.Location...)
 		if err != nil {
 			return nil, usagef("%s: %v", source, err)
 		}
