@@ -199,26 +199,15 @@ func (r *Redis) AddEntry(ctx context.Context, e Entry) (bool, error) {
 	if err := checkEntry(e); err != nil {
 		return false, err
 	}
-	args := []any{"set", r.Key(e.SessionPrefix + e.Key), e.Value}
+	unit, ms := "", int64(0)
 	if e.TTL != NoTTL {
 		if e.TTL <= 0 {
 			return false, ErrExpiredEntry
 		}
-		ms := int64((e.TTL + time.Millisecond - 1) / time.Millisecond)
-		args = append(args, "px", strconv.FormatInt(ms, 10))
+		// Rounded up, so that a copy never expires before its original.
+		unit, ms = "px", int64((e.TTL+time.Millisecond-1)/time.Millisecond)
 	}
-	args = append(args, "nx")
-	c := r.writer(args[1].(string))
-	return bounded(ctx, "redis SET NX", func() (bool, error) {
-		err := c.Do(ctx, args...).Err()
-		if errors.Is(err, redis.Nil) {
-			return false, nil
-		}
-		if err != nil {
-			return false, backendErr("redis SET NX", err)
-		}
-		return true, nil
-	})
+	return r.set(ctx, e.SessionPrefix+e.Key, e.Value, unit, ms, "nx")
 }
 
 // DecodeEntry decodes e.Value as Get does.

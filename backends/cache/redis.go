@@ -224,8 +224,8 @@ func (r *Redis) exists(ctx context.Context, c redis.UniversalClient, k string) (
 	})
 }
 
-// set sends SET key value [EX s | PX ms] [NX | XX] to the primary and
-// reports whether it stored; cond is "", "nx" or "xx".
+// set sends SET key value [EX s | PX ms] [NX | XX] to the primary (or the
+// key's shard) and reports whether it stored; cond is "", "nx" or "xx".
 func (r *Redis) set(ctx context.Context, key string, data []byte, unit string, ttl int64, cond string) (bool, error) {
 	k := r.Key(key)
 	args := make([]any, 0, 6)
