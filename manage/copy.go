@@ -365,23 +365,11 @@ func (s *Sessions) sessions(ctx context.Context, batch int) iter.Seq2[stored, er
 					return
 				}
 				st := stored{key: e.Key}
-				if _, ok := s.lister.(*cache.MemcachedLister); ok {
-					// metadump's expiry times are read against the time the
-					// dump started, which may be long ago on a large
-					// server: ask the entry's TTL now (mg), and take the
-					// middle of its whole second.
-					fresh, found, gerr := s.lister.GetEntry(ctx, cache.KeyPrefix+e.Key)
-					if gerr != nil {
-						yield(stored{}, gerr)
-						return
-					}
-					if !found {
-						continue // gone since the listing: expired or deleted
-					}
-					e.TTL = fresh.TTL
-					if e.TTL != cache.NoTTL {
-						e.TTL += time.Second / 2
-					}
+				if _, ok := s.lister.(*cache.MemcachedLister); ok && e.TTL != cache.NoTTL {
+					// The lister counts memcached's TTL when it hands the
+					// entry out, in whole seconds cut down: take the
+					// middle of its second.
+					e.TTL += time.Second / 2
 				}
 				switch {
 				case e.TTL == cache.NoTTL:
