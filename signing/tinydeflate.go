@@ -36,9 +36,10 @@ const (
 	tinyMinMatch = 4
 	tinyMaxMatch = 258
 	// tinyMargin is how much shorter than Django's threshold a stream must
-	// be for tinyDeflate to answer: more than this encoder's stream was ever
-	// found shorter than CPython's (cpythonShorterBy in the tests), so that
-	// when it answers, Django's own stream would have been kept too.
+	// be for tinyDeflate to answer: as much as this encoder's stream may be
+	// shorter than CPython's (cpythonShorterBy, the bound the tests hold it
+	// to), so that when it answers, Django's own stream would have been
+	// kept too.
 	tinyMargin = 4
 )
 
