@@ -9,8 +9,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -104,33 +102,6 @@ func convVmHWM() int64 {
 	return 0
 }
 
-// convPeakHeap samples runtime.MemStats.HeapInuse every 20ms until stop is
-// called, and returns the largest sample.
-func convPeakHeap() (stop func() uint64) {
-	var peak atomic.Uint64
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		var ms runtime.MemStats
-		t := time.NewTicker(20 * time.Millisecond)
-		defer t.Stop()
-		for {
-			runtime.ReadMemStats(&ms)
-			if ms.HeapInuse > peak.Load() {
-				peak.Store(ms.HeapInuse)
-			}
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return func() uint64 { close(done); wg.Wait(); return peak.Load() }
-}
-
 // BenchmarkConvertSerializer converts 100,000 SQLite rows of
 // PickleSerializer data (90% convertible, 10% holding a datetime) with
 // the default batch size, and reports sessions per second, the peak Go
@@ -148,7 +119,7 @@ func BenchmarkConvertSerializer(b *testing.B) {
 				b.StopTimer()
 				fill()
 				runtime.GC()
-				stop := convPeakHeap()
+				stop := peakHeap()
 				b.StartTimer()
 				start := time.Now()
 				r, err := ConvertSerializer(ctx, Target{DB: store}, Options{DryRun: dry})
