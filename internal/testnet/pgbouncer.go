@@ -160,25 +160,15 @@ func (b *PgBouncer) Restart(ctx context.Context) (time.Duration, error) {
 }
 
 // Log returns the end of PgBouncer's log.
-func (b *PgBouncer) Log() string {
-	data, _ := os.ReadFile(filepath.Join(b.dir, "pgbouncer.log"))
-	if len(data) > 2000 {
-		data = data[len(data)-2000:]
-	}
-	return string(data)
-}
+func (b *PgBouncer) Log() string { return logTail(filepath.Join(b.dir, "pgbouncer.log")) }
 
+// kill stops PgBouncer: SIGTERM (every connection closed at once), then
+// SIGKILL after 5 seconds.
 func (b *PgBouncer) kill() {
 	if b.cmd == nil {
 		return
 	}
-	b.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-b.exited:
-	case <-time.After(5 * time.Second):
-		b.cmd.Process.Kill()
-		<-b.exited
-	}
+	signalAndWait(b.cmd, b.exited, syscall.SIGTERM)
 	b.cmd = nil
 }
 

@@ -243,8 +243,13 @@ func (r *PostgresReplica) ready(ctx context.Context, binDir string, port int) bo
 	return false
 }
 
-func (r *PostgresReplica) log() string {
-	b, _ := os.ReadFile(filepath.Join(r.Dir, "replica.log"))
+func (r *PostgresReplica) log() string { return logTail(filepath.Join(r.Dir, "replica.log")) }
+
+// logTail returns the last 2000 bytes of the log file at path (what an
+// error about a server that did not start shows), or "" when it cannot be
+// read.
+func logTail(path string) string {
+	b, _ := os.ReadFile(path)
 	if len(b) > 2000 {
 		b = b[len(b)-2000:]
 	}
@@ -257,14 +262,21 @@ func (r *PostgresReplica) kill() {
 	if r.cmd == nil {
 		return
 	}
-	r.cmd.Process.Signal(syscall.SIGQUIT)
-	select {
-	case <-r.exited:
-	case <-time.After(5 * time.Second):
-		r.cmd.Process.Kill()
-		<-r.exited
-	}
+	signalAndWait(r.cmd, r.exited, syscall.SIGQUIT)
 	r.cmd = nil
+}
+
+// signalAndWait sends sig to cmd's process and waits until it exited
+// (closes exited); a process still running after 5 seconds is killed, so
+// that a test's cleanup never hangs on a server that ignores sig.
+func signalAndWait(cmd *exec.Cmd, exited <-chan struct{}, sig os.Signal) {
+	cmd.Process.Signal(sig)
+	select {
+	case <-exited:
+	case <-time.After(5 * time.Second):
+		cmd.Process.Kill()
+		<-exited
+	}
 }
 
 // Stop ends the replica and removes its directory.
