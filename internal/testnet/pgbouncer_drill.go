@@ -45,6 +45,9 @@ type DrillReport struct {
 	FirstError     error
 }
 
+// String is the report as the one line a live test logs and README's
+// figures are read from; FirstError is left out, for the caller to show
+// or check as it needs.
 func (r DrillReport) String() string {
 	return fmt.Sprintf("down %v; writes acknowledged: %d before, %d during the restart, %d after "+
 		"(the first %v after the server was back); %d failed, the slowest failure took %v",
