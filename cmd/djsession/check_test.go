@@ -11,6 +11,21 @@ import (
 	"github.com/djsession/djsession/backends/db"
 )
 
+// sessionTable makes the SQLite database path with an empty
+// django_session table, and returns it open (closed when the test ends).
+func sessionTable(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	sqlDB, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sqlDB.Close() })
+	if err := db.CreateTable(context.Background(), sqlDB, db.SQLite); err != nil {
+		t.Fatal(err)
+	}
+	return sqlDB
+}
+
 // TestCLICheckExplain: check and explain on a SQLite table the command
 // itself filled: exit 0 with the site's key, 1 naming SECRET_KEY with
 // another, 2 for usage; --json is one object; no output shows a whole key
@@ -18,14 +33,7 @@ import (
 func TestCLICheckExplain(t *testing.T) {
 	dbPath := filepath.Join(t.TempDir(), "db.sqlite3")
 	dbURL := "sqlite:///" + dbPath
-	sqlDB, err := sql.Open("sqlite", dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.CreateTable(context.Background(), sqlDB, db.SQLite); err != nil {
-		t.Fatal(err)
-	}
-	sqlDB.Close()
+	sessionTable(t, dbPath)
 	const site = "cli-check-site-secret-0123456789abcdefghijk"
 	const key = "abcdefgh0123456789abcdefgh012345"
 	if code, _, stderr := djs(t, `{"cart":[1]}`, nil, "set", key, "--secret-key", site, "--database", dbURL, "--now", "1700000000"); code != 0 {

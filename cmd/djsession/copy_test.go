@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -21,14 +20,7 @@ import (
 func TestCLICopySessions(t *testing.T) {
 	ctx := context.Background()
 	dbPath := filepath.Join(t.TempDir(), "db.sqlite3")
-	sqlDB, err := sql.Open("sqlite", dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sqlDB.Close()
-	if err := db.CreateTable(ctx, sqlDB, db.SQLite); err != nil {
-		t.Fatal(err)
-	}
+	sqlDB := sessionTable(t, dbPath)
 	site := django.DefaultSettings(vectorKey)
 	site.Logger = quietLogger()
 	store, _ := db.New(sqlDB, db.SQLite, site)
@@ -89,11 +81,7 @@ func TestCLICopySessions(t *testing.T) {
 
 	// And back into a fresh table, from the files.
 	back := filepath.Join(t.TempDir(), "back.sqlite3")
-	bdb, _ := sql.Open("sqlite", back)
-	defer bdb.Close()
-	if err := db.CreateTable(ctx, bdb, db.SQLite); err != nil {
-		t.Fatal(err)
-	}
+	sessionTable(t, back)
 	code, out, e = djs(t, "", nil, "copy-sessions", "--secret-key", vectorKey, "--engine", "file", "--session-file-path", dir,
 		"--to-engine", "db", "--to-database", "sqlite:///"+back)
 	if code != 0 || !strings.Contains(out, "copied 3") {
