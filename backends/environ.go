@@ -111,6 +111,7 @@ func SettingsFromEnv(lookup LookupEnv) (django.Settings, error) {
 // cc. A shard or sentinel client names django-redis' BACKEND unless
 // DJANGO_CACHE_BACKEND said otherwise (CacheConfig.Open then refuses it).
 func redisTopologyFromEnv(lookup LookupEnv, cc *CacheConfig) error {
+	named := "" // the client this environment names, not the URL
 	if v, ok := lookup("DJANGO_CACHE_CLIENT"); ok && v != "" {
 		name, isClass := clientClasses[v]
 		if !isClass {
@@ -119,10 +120,7 @@ func redisTopologyFromEnv(lookup LookupEnv, cc *CacheConfig) error {
 		if !validRedisClient(name) {
 			return fmt.Errorf("%w: DJANGO_CACHE_CLIENT %q: give default, shard, sentinel, cluster or a django_redis.client class", django.ErrImproperlyConfigured, v)
 		}
-		cc.Client = name
-		if b, ok := lookup("DJANGO_CACHE_BACKEND"); (!ok || b == "") && (name == RedisClientShard || name == RedisClientSentinel) && cc.Backend == RedisCache {
-			cc.Backend = DjangoRedis
-		}
+		cc.Client, named = name, name
 	}
 	if v, ok := lookup("DJANGO_CACHE_SENTINELS"); ok && v != "" {
 		for _, s := range strings.Split(v, ",") {
@@ -131,11 +129,11 @@ func redisTopologyFromEnv(lookup LookupEnv, cc *CacheConfig) error {
 			}
 		}
 		if cc.Client == "" {
-			cc.Client = RedisClientSentinel
-			if b, ok := lookup("DJANGO_CACHE_BACKEND"); (!ok || b == "") && cc.Backend == RedisCache {
-				cc.Backend = DjangoRedis
-			}
+			cc.Client, named = RedisClientSentinel, RedisClientSentinel
 		}
+	}
+	if b, ok := lookup("DJANGO_CACHE_BACKEND"); (!ok || b == "") && (named == RedisClientShard || named == RedisClientSentinel) && cc.Backend == RedisCache {
+		cc.Backend = DjangoRedis
 	}
 	return nil
 }
