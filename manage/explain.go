@@ -180,32 +180,34 @@ func explainKey(ctx context.Context, src Sources, key string, r *ExplainReport) 
 			}
 			all = append(all, f)
 		}
-		type dbLister struct {
-			l  cache.Lister
-			db int
+		// search adds the entries of key in one Redis database (or the
+		// memcached servers) that the look-ups above did not find.
+		search := func(l cache.Lister, dbN int) error {
+			for e, err := range l.Entries(ctx, cache.Scan{AnyKeyPrefix: true, Key: key, KeysOnly: true}) {
+				if err != nil {
+					return err
+				}
+				if dbN == own && seen[e.CacheKey] {
+					continue
+				}
+				all = append(all, found{place: Place{Engine: engineOfPrefix(e.SessionPrefix), Where: cachePlace(e, dbN, isRedis),
+					Expires: ttlEnd(s, e)}, entry: true})
+			}
+			return nil
 		}
-		listers := []dbLister{{src.Cache, own}}
+		if err := search(src.Cache, own); err != nil && !noSuchDB(err) {
+			return err
+		}
 		for _, n := range others {
+			// One database's client at a time, closed before the next.
 			rc, closeFn, err := src.Cache.(*cache.Redis).InDB(n)
 			if err != nil {
 				return err
 			}
-			defer closeFn()
-			listers = append(listers, dbLister{rc, n})
-		}
-		for _, l := range listers {
-			for e, err := range l.l.Entries(ctx, cache.Scan{AnyKeyPrefix: true, Key: key, KeysOnly: true}) {
-				if noSuchDB(err) {
-					break
-				}
-				if err != nil {
-					return err
-				}
-				if l.db == own && seen[e.CacheKey] {
-					continue
-				}
-				all = append(all, found{place: Place{Engine: engineOfPrefix(e.SessionPrefix), Where: cachePlace(e, l.db, isRedis),
-					Expires: ttlEnd(s, e)}, entry: true})
+			err = search(rc, n)
+			closeFn()
+			if err != nil && !noSuchDB(err) {
+				return err
 			}
 		}
 	}
