@@ -221,6 +221,20 @@ func matchKey(o *Options, pats []keyPattern, scan Scan, cacheKey string) (Entry,
 	return Entry{}, false
 }
 
+// keyEntry is the Entry of key (a session prefix and the session key, as
+// Cache.Get takes it) under the cache's own layout, made key k, before its
+// value and TTL are read: what GetEntry fills on every server kind.
+func keyEntry(o *Options, key, k string) Entry {
+	e := Entry{CacheKey: k, KeyPrefix: o.KeyPrefix, Version: max(o.Version, 1)}
+	for _, sp := range sessionPrefixes {
+		if rest, ok := strings.CutPrefix(key, sp); ok {
+			e.Key, e.SessionPrefix = rest, sp
+			break
+		}
+	}
+	return e
+}
+
 // globEscape escapes Redis' glob characters in s, for SCAN's MATCH.
 func globEscape(s string) string {
 	var b strings.Builder

@@ -177,14 +177,7 @@ func redisTTL(cmd *redis.DurationCmd) (time.Duration, bool) {
 func (r *Redis) GetEntry(ctx context.Context, key string) (Entry, bool, error) {
 	k := r.Key(key)
 	c := r.writer(k)
-	e := Entry{CacheKey: k, KeyPrefix: r.opts.KeyPrefix, Version: max(r.opts.Version, 1)}
-	for _, sp := range sessionPrefixes {
-		if rest, ok := strings.CutPrefix(key, sp); ok {
-			e.Key, e.SessionPrefix = rest, sp
-			break
-		}
-	}
-	got, err := r.fetch(ctx, c, []Entry{e}, false)
+	got, err := r.fetch(ctx, c, []Entry{keyEntry(&r.opts, key, k)}, false)
 	if err != nil || len(got) == 0 {
 		return Entry{}, false, err
 	}
