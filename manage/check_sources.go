@@ -5,10 +5,6 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -106,33 +102,18 @@ func engineOfPrefix(sp string) string {
 
 // readSessionFile reads the session file of key in st's directory, as the
 // file engine names it (SESSION_COOKIE_NAME + key): its content and
-// modification time, and false when there is none. A file that is not
-// regular or larger than file.MaxFileSize is an error.
-func readSessionFile(st *file.Store, key string) (string, time.Time, bool, error) {
-	if !django.ValidFileSessionKey(key) {
-		return "", time.Time{}, false, nil
-	}
-	p := filepath.Join(st.Dir(), st.Settings().SessionCookieName+key)
-	fi, err := os.Lstat(p)
-	if errors.Is(err, fs.ErrNotExist) {
+// modification time, and false when there is none. It reads through
+// file.Store.Entry, so a link, a pipe or a file larger than
+// file.MaxFileSize is refused before a byte is read, as the store refuses it.
+func readSessionFile(ctx context.Context, st *file.Store, key string) (string, time.Time, bool, error) {
+	e, err := st.Entry(ctx, key)
+	if errors.Is(err, django.ErrNotFound) {
 		return "", time.Time{}, false, nil
 	}
 	if err != nil {
-		return "", time.Time{}, false, fmt.Errorf("%w: %w", django.ErrBackend, err)
+		return "", time.Time{}, false, fmt.Errorf("session file %s: %w", ShortKey(key), err)
 	}
-	if !fi.Mode().IsRegular() || fi.Size() > file.MaxFileSize {
-		return "", time.Time{}, false, fmt.Errorf("%w: session file %s is not a regular file of at most %d bytes", django.ErrBackend, ShortKey(key), file.MaxFileSize)
-	}
-	f, err := os.Open(p)
-	if err != nil {
-		return "", time.Time{}, false, fmt.Errorf("%w: %w", django.ErrBackend, err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, file.MaxFileSize))
-	if err != nil {
-		return "", time.Time{}, false, fmt.Errorf("%w: %w", django.ErrBackend, err)
-	}
-	return string(b), fi.ModTime(), true, nil
+	return e.Data, e.ModTime, true, nil
 }
 
 // fileExpires is when a session file expires, for a report: by

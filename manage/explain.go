@@ -212,7 +212,7 @@ func explainKey(ctx context.Context, src Sources, key string, r *ExplainReport) 
 		}
 	}
 	if src.File != nil {
-		data, mtime, ok, err := readSessionFile(src.File, key)
+		data, mtime, ok, err := readSessionFile(ctx, src.File, key)
 		if err != nil {
 			return err
 		}

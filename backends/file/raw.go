@@ -209,3 +209,26 @@ func (s *Store) Insert(ctx context.Context, e Entry) error {
 	}
 	return nil
 }
+
+// Entry reads key's session file as it is stored, undecoded, with the
+// same refusals as Load (a link, a pipe or a file larger than MaxFileSize
+// is ErrNotRegular or ErrTooLarge, refused before a byte is read). A
+// missing file, or a key the file engine would not use, is
+// django.ErrNotFound.
+func (s *Store) Entry(ctx context.Context, key string) (Entry, error) {
+	if err := ctx.Err(); err != nil {
+		return Entry{}, fmt.Errorf("%w: %w", django.ErrBackend, err)
+	}
+	p, err := s.path(key)
+	if err != nil {
+		return Entry{}, fmt.Errorf("%w: %w", django.ErrNotFound, err)
+	}
+	raw, mtime, err := readSession(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Entry{}, django.ErrNotFound
+	}
+	if err != nil {
+		return Entry{}, err
+	}
+	return Entry{Key: key, Data: string(raw), ModTime: mtime}, nil
+}

@@ -75,3 +75,31 @@ func TestEntriesReplaceInsert(t *testing.T) {
 		t.Fatal("the link's target was written")
 	}
 }
+
+func TestEntry(t *testing.T) {
+	now := time.Unix(1700000000, 0)
+	st := newStore(t, &now)
+	ctx := context.Background()
+	mtime := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	const k = "entryoneabcdefghijklmnopqrstuvwx"
+	if err := st.Insert(ctx, Entry{Key: k, Data: "data", ModTime: mtime}); err != nil {
+		t.Fatal(err)
+	}
+	e, err := st.Entry(ctx, k)
+	if err != nil || e.Key != k || e.Data != "data" || !e.ModTime.Equal(mtime) {
+		t.Fatalf("Entry = %+v, %v", e, err)
+	}
+	for _, missing := range []string{"nosuchsessionabcdefghijklmnopqrs", "../escape", ""} {
+		if _, err := st.Entry(ctx, missing); !errors.Is(err, django.ErrNotFound) {
+			t.Errorf("Entry(%q) = %v, want ErrNotFound", missing, err)
+		}
+	}
+	// A link planted under a session's name is refused, not followed.
+	const link = "entrylinkabcdefghijklmnopqrstuvw"
+	if err := os.Symlink(filepath.Join(st.Dir(), "sessionid"+k), filepath.Join(st.Dir(), "sessionid"+link)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Entry(ctx, link); !errors.Is(err, ErrNotRegular) {
+		t.Errorf("Entry(link) = %v, want ErrNotRegular", err)
+	}
+}
