@@ -277,11 +277,14 @@ func startServers(t *testing.T, cfg config, logPath string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.DjangoAddr = freeAddr(t)
+	// The Go service's listener first, held while Django's port is drawn:
+	// drawn the other way round, the kernel may hand the port just freed for
+	// Django to this listener, and the proxy then forwards /django/ to itself.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg.DjangoAddr = freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, cfg, ln, logs) }()
