@@ -498,13 +498,8 @@ func (l *MemcachedLister) metaGet(c *mcConn, key, k string, addr net.Addr) (Entr
 	if err != nil || n < 0 {
 		return Entry{}, false, c.protocolErr(line)
 	}
-	e := Entry{CacheKey: k, KeyPrefix: l.m.opts.KeyPrefix, Version: max(l.m.opts.Version, 1), Server: addr.String(), TTL: NoTTL}
-	for _, sp := range sessionPrefixes {
-		if rest, ok := strings.CutPrefix(key, sp); ok {
-			e.Key, e.SessionPrefix = rest, sp
-			break
-		}
-	}
+	e := keyEntry(&l.m.opts, key, k)
+	e.Server, e.TTL = addr.String(), NoTTL
 	for _, flag := range f[2:] {
 		switch {
 		case strings.HasPrefix(flag, "f"):
