@@ -2,7 +2,6 @@ package manage
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"strconv"
@@ -142,8 +141,8 @@ type userHash struct {
 	legacy   bool   // the sha1 form
 }
 
-// checkUserHash looks the user up and compares the session's hash with
-// the user's under every configured key, current first.
+// checkUserHash looks the user up and asks auth.HashKey, get_user's own
+// rule for the configured version, which key made the session's hash.
 func checkUserHash(ctx context.Context, users auth.UserStore, s *django.Settings, id, hash string) (userHash, error) {
 	h := userHash{fallback: -1}
 	u, err := users.User(ctx, id)
@@ -154,23 +153,12 @@ func checkUserHash(ctx context.Context, users auth.UserStore, s *django.Settings
 		return h, err
 	}
 	h.found = true
-	keys := append([]string{s.SecretKey}, s.SecretKeyFallbacks...)
-	for _, legacy := range []bool{false, true} {
-		for i, k := range keys {
-			want := auth.SessionAuthHash(u.Password, k)
-			if legacy {
-				want = auth.LegacySessionAuthHash(u.Password, k)
-			}
-			// A hash of another length (or none) compares unequal.
-			if subtle.ConstantTimeCompare([]byte(hash), []byte(want)) == 1 {
-				h.valid, h.key, h.legacy = true, keyName(i), legacy
-				if i > 0 {
-					h.fallback = i - 1
-				}
-				return h, nil
-			}
-		}
+	key, legacy := auth.HashKey(s, u.Password, hash)
+	if key < 0 {
+		return h, nil
 	}
+	h.valid, h.key, h.legacy = true, keyName(key), legacy
+	h.fallback = key - 1
 	return h, nil
 }
 

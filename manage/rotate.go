@@ -293,14 +293,11 @@ func (h *hasher) check(ctx context.Context, d *pyjson.Dict) (int, string, error)
 	if u == nil {
 		return hashNoUser, "", nil
 	}
-	cur := h.current(u.Password)
-	if stored == cur || (h.settings.Version() == django.Django32 && stored == auth.LegacySessionAuthHash(u.Password, h.settings.SecretKey)) {
+	switch key, _ := auth.HashKey(h.settings, u.Password, stored); {
+	case key == 0:
 		return hashCurrent, "", nil
-	}
-	for i, k := range h.settings.SecretKeyFallbacks {
-		if stored == auth.SessionAuthHash(u.Password, k) {
-			return i, cur, nil
-		}
+	case key > 0:
+		return key - 1, h.current(u.Password), nil
 	}
 	return hashStale, "", nil
 }

@@ -105,23 +105,42 @@ func (a *Auth) backends() []string {
 }
 
 // hashOf is user.get_session_auth_hash() for the configured version.
-func hashOf(s *django.Settings, u *User) string {
+func hashOf(s *django.Settings, password string) string {
 	if s.Version() == django.Django32 && s.DefaultHashingAlgorithm == "sha1" {
-		return LegacySessionAuthHash(u.Password, s.SecretKey)
+		return LegacySessionAuthHash(password, s.SecretKey)
 	}
-	return SessionAuthHash(u.Password, s.SecretKey)
+	return SessionAuthHash(password, s.SecretKey)
 }
 
-// fallbackHashes is get_session_auth_fallback_hash() (Django 4.1+).
-func fallbackHashes(s *django.Settings, u *User) []string {
-	if !s.Version().AtLeast(4, 1) {
-		return nil
+// HashKey is get_user's acceptance of a stored _auth_user_hash, for a
+// user whose password field is password, under s (its version, SECRET_KEY
+// and SECRET_KEY_FALLBACKS): key 0 when SECRET_KEY made it (on Django 3.2
+// also its legacy sha1 form, with legacy true), i+1 when
+// SECRET_KEY_FALLBACKS[i] did (Django 4.1+, which get_user then re-stamps),
+// and -1 when get_user would flush the session. Comparisons take constant
+// time. It is the one place the rule is written: get_user here, and the
+// manage commands' check, explain and rotate-key, ask it.
+func HashKey(s *django.Settings, password, stored string) (key int, legacy bool) {
+	if stored == "" {
+		return -1, false
 	}
-	out := make([]string, 0, len(s.SecretKeyFallbacks))
-	for _, k := range s.SecretKeyFallbacks {
-		out = append(out, SessionAuthHash(u.Password, k))
+	if equal(stored, hashOf(s, password)) {
+		return 0, false
 	}
-	return out
+	if s.Version() == django.Django32 {
+		if equal(stored, LegacySessionAuthHash(password, s.SecretKey)) {
+			return 0, true
+		}
+		return -1, false
+	}
+	if s.Version().AtLeast(4, 1) {
+		for i, k := range s.SecretKeyFallbacks {
+			if equal(stored, SessionAuthHash(password, k)) {
+				return i + 1, false
+			}
+		}
+	}
+	return -1, false
 }
 
 // samePK is `pk.to_python(session id) == user.pk`: integer keys compare
@@ -145,7 +164,7 @@ func (a *Auth) Login(ctx context.Context, sess *django.Session, user *User, back
 	if user == nil {
 		return errors.New("auth: Login needs a user")
 	}
-	h := hashOf(sess.Settings(), user)
+	h := hashOf(sess.Settings(), user.Password)
 	if stored, ok := sess.GetString(SessionKey); ok || sess.Has(SessionKey) {
 		cur, _ := sess.GetString(HashSessionKey)
 		if !samePK(stored, user.ID) || (h != "" && !equal(cur, h)) {
@@ -219,25 +238,12 @@ func (a *Auth) GetUser(ctx context.Context, sess *django.Session) (*User, error)
 }
 
 // hashMatch is get_user's comparison of a stored session hash with the
-// user's: current (the hash of the configured key matches), or stale but
-// accepted (Django 3.2's legacy sha1 hash; 4.1+: the hash under a
+// user's: current (the hash of the configured key matches, or Django 3.2's
+// legacy sha1 hash), or stale but accepted (4.1+: the hash under a
 // SECRET_KEY_FALLBACKS key, which get_user re-stamps).
 func hashMatch(s *django.Settings, user *User, stored string) (current, fallback bool) {
-	if stored == "" {
-		return false, false
-	}
-	if equal(stored, hashOf(s, user)) {
-		return true, false
-	}
-	if s.Version() == django.Django32 {
-		return equal(stored, LegacySessionAuthHash(user.Password, s.SecretKey)), false
-	}
-	for _, fb := range fallbackHashes(s, user) {
-		if equal(stored, fb) {
-			return false, true
-		}
-	}
-	return false, false
+	key, _ := HashKey(s, user.Password, stored)
+	return key == 0, key > 0
 }
 
 // verify is get_user's hash check, with its side effects on the session.
@@ -251,7 +257,7 @@ func (a *Auth) verify(ctx context.Context, sess *django.Session, user *User) (bo
 		if err := sess.CycleKey(ctx); err != nil {
 			return false, err
 		}
-		sess.Set(HashSessionKey, hashOf(sess.Settings(), user))
+		sess.Set(HashSessionKey, hashOf(sess.Settings(), user.Password))
 		return true, nil
 	}
 	if sess.Settings().DiscardUnreadable {
