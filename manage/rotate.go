@@ -255,14 +255,6 @@ func newHasher(s *django.Settings, users auth.UserStore, batch int) *hasher {
 	return &hasher{settings: s, users: users, batch: batch, known: map[string]*auth.User{}}
 }
 
-// current is get_session_auth_hash() under the current key.
-func (h *hasher) current(password string) string {
-	if h.settings.Version() == django.Django32 && h.settings.DefaultHashingAlgorithm == "sha1" {
-		return auth.LegacySessionAuthHash(password, h.settings.SecretKey)
-	}
-	return auth.SessionAuthHash(password, h.settings.SecretKey)
-}
-
 // check returns which key made the session's auth hash (a fallback index,
 // or hashCurrent, hashStale, hashNoUser) and, for a fallback, the hash
 // under the current key.
@@ -297,7 +289,7 @@ func (h *hasher) check(ctx context.Context, d *pyjson.Dict) (int, string, error)
 	case key == 0:
 		return hashCurrent, "", nil
 	case key > 0:
-		return key - 1, h.current(u.Password), nil
+		return key - 1, auth.SessionAuthHashFor(h.settings, u.Password), nil
 	}
 	return hashStale, "", nil
 }

@@ -104,8 +104,11 @@ func (a *Auth) backends() []string {
 	return a.Backends
 }
 
-// hashOf is user.get_session_auth_hash() for the configured version.
-func hashOf(s *django.Settings, password string) string {
+// SessionAuthHashFor is user.get_session_auth_hash() under s: the hash
+// login() stores for a user whose password field is password (Django 3.2
+// with DEFAULT_HASHING_ALGORITHM = "sha1": its legacy form; else sha256
+// under SECRET_KEY).
+func SessionAuthHashFor(s *django.Settings, password string) string {
 	if s.Version() == django.Django32 && s.DefaultHashingAlgorithm == "sha1" {
 		return LegacySessionAuthHash(password, s.SecretKey)
 	}
@@ -124,7 +127,7 @@ func HashKey(s *django.Settings, password, stored string) (key int, legacy bool)
 	if stored == "" {
 		return -1, false
 	}
-	if equal(stored, hashOf(s, password)) {
+	if equal(stored, SessionAuthHashFor(s, password)) {
 		return 0, false
 	}
 	if s.Version() == django.Django32 {
@@ -164,7 +167,7 @@ func (a *Auth) Login(ctx context.Context, sess *django.Session, user *User, back
 	if user == nil {
 		return errors.New("auth: Login needs a user")
 	}
-	h := hashOf(sess.Settings(), user.Password)
+	h := SessionAuthHashFor(sess.Settings(), user.Password)
 	if stored, ok := sess.GetString(SessionKey); ok || sess.Has(SessionKey) {
 		cur, _ := sess.GetString(HashSessionKey)
 		if !samePK(stored, user.ID) || (h != "" && !equal(cur, h)) {
@@ -257,7 +260,7 @@ func (a *Auth) verify(ctx context.Context, sess *django.Session, user *User) (bo
 		if err := sess.CycleKey(ctx); err != nil {
 			return false, err
 		}
-		sess.Set(HashSessionKey, hashOf(sess.Settings(), user.Password))
+		sess.Set(HashSessionKey, SessionAuthHashFor(sess.Settings(), user.Password))
 		return true, nil
 	}
 	if sess.Settings().DiscardUnreadable {

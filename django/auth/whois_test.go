@@ -42,7 +42,7 @@ func TestWhoisAgreesWithGetUser(t *testing.T) {
 			sess.Set(BackendSessionKey, c.backend)
 			hash := ""
 			if c.user != nil {
-				hash = hashOf(s, c.user.Password)
+				hash = SessionAuthHashFor(s, c.user.Password)
 			}
 			sess.Set(HashSessionKey, hash)
 			if err := sess.Save(ctx); err != nil {
