@@ -40,44 +40,19 @@ func (s *Store) Sample(ctx context.Context, n int) ([]SampledSession, error) {
 	if n <= 0 {
 		n = DefaultCheckSample
 	}
-	q := fmt.Sprintf("SELECT %s, %s, %s FROM %s ORDER BY %s DESC LIMIT %d",
-		s.dialect.QuoteName("session_key"), s.dialect.QuoteName("session_data"), s.dialect.QuoteName("expire_date"),
-		s.dialect.QuoteName(s.table), s.dialect.QuoteName("expire_date"), n)
-	type row struct {
-		key, data string
-		raw       any
-	}
-	rows, err := bounded(ctx, func() ([]row, error) {
-		rs, err := s.db.QueryContext(ctx, q)
-		if err != nil {
-			return nil, err
-		}
-		defer rs.Close()
-		var out []row
-		for rs.Next() {
-			var r row
-			if err := rs.Scan(&r.key, &r.data, &r.raw); err != nil {
-				return nil, err
-			}
-			out = append(out, r)
-		}
-		return out, rs.Err()
-	})
+	rows, err := s.RecentRows(ctx, n)
 	if err != nil {
-		return nil, backendErr("sample", err)
+		return nil, err
 	}
 	out := make([]SampledSession, 0, len(rows))
 	for _, r := range rows {
-		ss := SampledSession{Key: r.key}
-		if ss.ExpireDate, err = s.readTime(r.raw); err != nil {
-			return nil, backendErr("sample", err)
-		}
-		if ss.Data, ss.Err = s.codec.Decode(r.data); ss.Err != nil {
+		ss := SampledSession{Key: r.Key, ExpireDate: r.ExpireDate}
+		if ss.Data, ss.Err = s.codec.Decode(r.Data); ss.Err != nil {
 			ss.Data = nil
 			out = append(out, ss)
 			continue
 		}
-		if t, err := s.codec.SignedAt(r.data); err == nil {
+		if t, err := s.codec.SignedAt(r.Data); err == nil {
 			ss.SignedAt = t
 			ss.Expected, _ = s.settings.ExpiryDate(ss.Data, t)
 		}
