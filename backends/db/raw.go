@@ -186,10 +186,13 @@ type Replacement struct {
 // ReplaceMany runs Replace for each of rs in one transaction, so that a
 // batch costs one commit instead of one per row, and returns for each
 // whether it was written (false: the row changed since Old was read, or
-// is gone; Django's newer write stands). A conditional write waits for a
-// row another transaction holds and then compares with what that
-// transaction committed, so nothing Django commits meanwhile is written
-// over. On an error nothing was written.
+// is gone; Django's newer write stands). Each UPDATE compares in its WHERE
+// clause, so the database decides under its own row locking (PostgreSQL
+// and InnoDB re-check the condition against a row another transaction
+// committed meanwhile; SQLite serialises writers). The tests prove the
+// comparison with a row changed before the write (TestReplaceMany, and
+// Django rewriting a row in TestConvertSerializerLive); no test holds a
+// competing transaction open. On an error nothing was written.
 func (s *Store) ReplaceMany(ctx context.Context, rs []Replacement) ([]bool, error) {
 	done := make([]bool, len(rs))
 	if len(rs) == 0 {
