@@ -210,6 +210,7 @@ func quietLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
 // TestBridgeSerializerLive: Django 4.2 with python/djsession_bridge.py
 // reads pickle and JSON sessions and writes JSON (which Django 5.2 on
 // JSONSerializer reads), and pickle only for a session JSON cannot carry;
+// on 3.2, 5.2 and 6.1 the bridge reads both and writes JSON too;
 // Go with manage.Bridge reads both and Django 4.2 on the bridge reads Go's
 // writes.
 func TestBridgeSerializerLive(t *testing.T) {
@@ -237,6 +238,22 @@ func TestBridgeSerializerLive(t *testing.T) {
 	writtenOdd := bridge42.ok(t, map[string]any{"op": "create", "kind": "tuple"})
 	if got := pickle42.ok(t, map[string]any{"op": "load", "key": writtenOdd["key"]}); got["canon"] != writtenOdd["canon"] {
 		t.Errorf("the bridge's write of a tuple is not PickleSerializer's: %v", got["canon"])
+	}
+
+	// The module's docstring says Django 3.2 to 6.1: every other version of
+	// the matrix on the bridge reads 4.2's pickle and 5.2's JSON, and writes
+	// what 5.2 on JSONSerializer reads.
+	for _, v := range []string{"3.2", "5.2", "6.1"} {
+		other := convertPeer(t, v, peerCfg(site, "serializer", "bridge", "secret_key", convertSecret))
+		for _, r := range []map[string]any{fromPickle, oddPickle, fromJSON} {
+			if got := other.ok(t, map[string]any{"op": "load", "key": r["key"]}); got["canon"] != r["canon"] {
+				t.Errorf("the bridge on Django %s reads %v, want %v", v, got["canon"], r["canon"])
+			}
+		}
+		w := other.ok(t, map[string]any{"op": "create", "kind": "plain"})
+		if got := json52.ok(t, map[string]any{"op": "load", "key": w["key"]}); got["canon"] != w["canon"] {
+			t.Errorf("Django 5.2 reads the write of the bridge on Django %s as %v", v, got["canon"])
+		}
 	}
 
 	st := djsession.DefaultSettings(convertSecret)
