@@ -19,14 +19,14 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
+
 	"os"
 	"slices"
 	"strconv"
@@ -95,14 +95,12 @@ func main() {
 		cookies: cookies,
 		expect:  []byte(*expect),
 		timeout: *timeout,
-		client: &http.Client{Transport: &http.Transport{
-			// One connection per worker, kept alive where the server
-			// allows it (gunicorn's sync workers close every connection).
-			MaxIdleConns:        4096,
-			MaxIdleConnsPerHost: 4096,
-			DisableCompression:  true,
-			DialContext:         (&net.Dialer{Timeout: *timeout}).DialContext,
-		}},
+	}
+	// One connection per worker, kept alive where the server allows it
+	// (gunicorn's sync workers close every connection).
+	if r.client, err = newClient(*url, *timeout); err != nil {
+		fmt.Fprintln(os.Stderr, "loadgen:", err)
+		os.Exit(2)
 	}
 	res := result{Label: *label, Mode: *mode}
 	start := time.Now()
@@ -190,7 +188,7 @@ type runner struct {
 	cookies     []string
 	expect      []byte
 	timeout     time.Duration
-	client      *http.Client
+	client      *client
 	measureFrom time.Time
 	measureTo   time.Time
 
@@ -274,31 +272,17 @@ func (r *runner) open(ctx context.Context, rate float64, max int) int {
 // body without the expected text is counted as an error (only inside the
 // measured window).
 func (r *runner) do(ctx context.Context, cookie string, buf []byte) ([]byte, bool) {
-	ctx, cancel := context.WithTimeout(ctx, r.timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.url, nil)
-	if err != nil {
-		r.fail(err)
-		return buf, false
-	}
-	req.Header.Set("Cookie", cookie)
-	resp, err := r.client.Do(req)
-	if err != nil {
+	status, buf, err := r.client.get(ctx, cookie, buf)
+	switch {
+	case err != nil:
 		if ctx.Err() == nil || time.Now().Before(r.measureTo) {
 			r.fail(err)
 		}
 		return buf, false
-	}
-	buf, err = readAll(resp.Body, buf[:0])
-	resp.Body.Close()
-	switch {
-	case err != nil:
-		r.fail(err)
+	case status != 200:
+		r.fail(fmt.Errorf("status %d", status))
 		return buf, false
-	case resp.StatusCode != http.StatusOK:
-		r.fail(fmt.Errorf("status %d", resp.StatusCode))
-		return buf, false
-	case len(r.expect) > 0 && !strings.Contains(string(buf), string(r.expect)):
+	case len(r.expect) > 0 && !bytes.Contains(buf, r.expect):
 		r.fail(errors.New("the body lacks the expected text"))
 		return buf, false
 	}

@@ -18,10 +18,15 @@ func testRunner(t *testing.T, h http.Handler, w, d time.Duration) *runner {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
+	cl, err := newClient(srv.URL+"/bench/", 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.closeIdle)
 	now := time.Now()
 	return &runner{
 		url: srv.URL, cookies: []string{"sessionid=a", "sessionid=b"}, expect: []byte(`"hits"`),
-		timeout: 2 * time.Second, client: srv.Client(),
+		timeout: 2 * time.Second, client: cl,
 		measureFrom: now.Add(w), measureTo: now.Add(w + d),
 	}
 }
