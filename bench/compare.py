@@ -608,12 +608,13 @@ def http_section(args, rows):
              "whose user comes from `auth_user` on PostgreSQL for both engines), read and set one key (`hits`), "
              "save, answer `{\"user\": \"1\", \"hits\": N}`. Contenders:\n")
     L.append("- **djsession**: `bench/http` (net/http, `django.Middleware`, `auth.Auth` with `auth.NewSQLUsers`), "
-             "%s; the db engine on lib/pq (`binary_parameters=yes`), the cache engine as Django's RedisCache on "
-             "go-redis. It serves the very sessions Django serves (Django's format, the same `django_session` rows "
+             "%s; PostgreSQL through pgx v5's `database/sql` driver (its default: each statement prepared once per "
+             "connection, as psycopg2's side never does; `bench/http -pg-driver pq` runs lib/pq instead), the cache "
+             "engine as Django's RedisCache on go-redis. It serves the very sessions Django serves (Django's format, the same `django_session` rows "
              "and Redis keys), and each contender checks before its runs that the key the previous one wrote is "
              "read back." % workers.get("djsession", ""))
     L.append("- **scs**: the same program with scs v2.8.0 (`LoadAndSave`, gob) on its postgresstore and redisstore "
-             "(redigo), holding what Django's login puts in a session; per request the same `auth_user` query "
+             "(redigo; PostgreSQL through the same pgx pool), holding what Django's login puts in a session; per request the same `auth_user` query "
              "and the same session auth hash compared, one key set, the session committed.")
     L.append("- **django-sync**, **django-gthread**: Django 5.2's view (`bench/http/django`, only the session and "
              "auth middlewares) under Debian's gunicorn, %s / %s; psycopg2 with persistent connections "
@@ -624,7 +625,8 @@ def http_section(args, rows):
     L.append("Placement on the 2 cores, the same for every contender: the server (the Go process, or gunicorn's "
              "master and every worker) pinned to CPU 1 with `taskset -c 1`; PostgreSQL's and Redis' processes "
              "(every thread) moved to CPU 0 for the run (their affinity given back after), and the load generator "
-             "(`bench/loadgen`, a module of its own) on CPU 0. Server CPU per request: utime + stime from "
+             "(`bench/loadgen`, a module of its own, with a minimal HTTP/1.1 client on each worker's goroutine so that it "
+             "takes little of that core) on CPU 0. Server CPU per request: utime + stime from "
              "`/proc/PID/stat` of the server's whole process tree, read at the edges of the measured window, "
              "divided by the requests answered in it (USER_HZ ticks: 10 ms resolution, over seconds of run); "
              "the kernel's part (stime) beside it. The other core's work per request is read the same way: "

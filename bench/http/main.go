@@ -11,7 +11,7 @@
 //
 // -impl djsession: net/http with django.Middleware and auth.Auth, on
 // Django's own session format: the db engine (django_session on
-// PostgreSQL, lib/pq) or the cache engine (Django's RedisCache layout on
+// PostgreSQL, pgx or lib/pq) or the cache engine (Django's RedisCache layout on
 // Redis, go-redis); the very sessions the Django view serves.
 //
 // -impl scs: github.com/alexedwards/scs/v2 with its postgresstore or
@@ -37,6 +37,7 @@ import (
 	"syscall"
 	"time"
 
+	_ "github.com/jackc/pgx/v5/stdlib"
 	_ "github.com/lib/pq"
 	"github.com/redis/go-redis/v9"
 )
@@ -49,6 +50,7 @@ const benchSecret = "django-insecure-djsession-http-bench-key-0123456789"
 type config struct {
 	impl, engine string
 	pgDSN        string
+	pgDriver     string
 	redisAddr    string
 	redisDB      int
 	keyPrefix    string
@@ -59,7 +61,8 @@ func main() {
 	var c config
 	flag.StringVar(&c.impl, "impl", "djsession", "djsession or scs")
 	flag.StringVar(&c.engine, "engine", "postgres", "postgres or redis (the session store; users are always in PostgreSQL)")
-	flag.StringVar(&c.pgDSN, "pg", "host=127.0.0.1 port=5432 user=postgres dbname=djsbenchhttp sslmode=disable binary_parameters=yes", "lib/pq DSN")
+	flag.StringVar(&c.pgDSN, "pg", "host=127.0.0.1 port=5432 user=postgres dbname=djsbenchhttp sslmode=disable", "PostgreSQL DSN (key=value)")
+	flag.StringVar(&c.pgDriver, "pg-driver", "pgx", "pgx (pgx v5's database/sql driver, its default statement cache) or pq (lib/pq, binary_parameters=yes)")
 	flag.StringVar(&c.redisAddr, "redis", "127.0.0.1:6379", "Redis address")
 	flag.IntVar(&c.redisDB, "redis-db", 15, "Redis database")
 	flag.StringVar(&c.keyPrefix, "key-prefix", "djsbenchhttp", "the cache's KEY_PREFIX (scs: its key prefix starts with it)")
@@ -130,7 +133,7 @@ func main() {
 // handler returns the endpoint of c.impl on c.engine and what closes its
 // clients.
 func handler(c config) (http.Handler, func(), error) {
-	pg, err := openPG(c.pgDSN)
+	pg, err := openPG(c)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -160,11 +163,24 @@ func handler(c config) (http.Handler, func(), error) {
 	return h, closeAll, nil
 }
 
-// openPG opens the PostgreSQL pool with room for every worker of the
-// load: database/sql keeps 2 idle connections by default, which at
-// concurrency 16 would close and reopen connections all the time.
-func openPG(dsn string) (*sql.DB, error) {
-	pg, err := sql.Open("postgres", dsn)
+// openPG opens the PostgreSQL pool of c.pgDriver with room for every
+// worker of the load: database/sql keeps 2 idle connections by default,
+// which at concurrency 16 would close and reopen connections all the time.
+// pgx (the default) keeps each statement prepared on its connection, so
+// PostgreSQL parses and plans each query once per connection; lib/pq with
+// binary_parameters=yes sends it unnamed, parsed and planned on every call
+// (one round trip either way).
+func openPG(c config) (*sql.DB, error) {
+	var pg *sql.DB
+	var err error
+	switch c.pgDriver {
+	case "pgx", "":
+		pg, err = sql.Open("pgx", c.pgDSN)
+	case "pq":
+		pg, err = sql.Open("postgres", c.pgDSN+" binary_parameters=yes")
+	default:
+		err = fmt.Errorf("-pg-driver %q: want pgx or pq", c.pgDriver)
+	}
 	if err != nil {
 		return nil, err
 	}

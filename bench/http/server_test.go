@@ -29,7 +29,7 @@ func TestEndpointLive(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 	defer cancel()
 	c := config{
-		pgDSN:     "host=127.0.0.1 port=5432 user=postgres dbname=djsbenchhttp sslmode=disable binary_parameters=yes",
+		pgDSN:     "host=127.0.0.1 port=5432 user=postgres dbname=djsbenchhttp sslmode=disable",
 		redisAddr: "127.0.0.1:6379", redisDB: 15, keyPrefix: "djsbenchhttp", secret: benchSecret,
 	}
 	if err := setupDB(ctx, c); err != nil {

@@ -55,7 +55,7 @@ func setupSessions(ctx context.Context, c config, n int, path string) error {
 	if path == "" {
 		return fmt.Errorf("-setup sessions needs -cookies FILE")
 	}
-	pg, err := openPG(c.pgDSN)
+	pg, err := openPG(c)
 	if err != nil {
 		return err
 	}
