@@ -475,7 +475,9 @@ def report(args, versions, go, dj, mem, stores, trips, loads_seen, started, wher
     ref = "5.2" if "5.2" in dj else versions[0]
     # Like for like: Django decodes every value, so ours are timed with
     # every value read.
-    for ops, goals in ((("loads_read_all", "decode_read_all"), (3.5, 2, 1.5)), (("dumps", "encode"), (3.5, 2, 1.8))):
+    # Issue 13: with every value read, 2.5x on cart1K and 2x on nest8K (was
+    # 2x and 1.5x); dumps and encode of the small session 3.5x.
+    for ops, goals in ((("loads_read_all", "decode_read_all"), (3.5, 2.5, 2.0)), (("dumps", "encode"), (3.5, 2, 1.8))):
         for op in ops:
             for p, goal in zip(PAYLOADS, goals):
                 r = med(dj[ref][(DJ_OP.get(op, op), p)]) / gm("Codec", op, p)
