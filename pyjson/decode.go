@@ -109,10 +109,16 @@ type decoder struct {
 	// keys of the dicts being checked, and the deepest nesting met.
 	spans    []lazySpan
 	keySpans [][2]int32
+	sizes    []uint32 // the lists' and dicts' sizes (lazyShared.sizes)
 	keySet   map[uint64]struct{}
 	seed     maphash.Seed
 	depth    int32
 	counts   [numKinds]uint32
+
+	// plan, when not nil, is the sizes of the lists and dicts being
+	// decoded, from the validator, and planAt the next one's.
+	plan   []uint32
+	planAt int
 }
 
 var decoderPool = sync.Pool{New: func() any { return new(decoder) }}
@@ -122,7 +128,7 @@ var decoderPool = sync.Pool{New: func() any { return new(decoder) }}
 const maxPooledItems = 1 << 14
 
 func (d *decoder) release(failed bool) {
-	d.data, d.slab = nil, nil
+	d.data, d.slab, d.plan = nil, nil, nil
 	if failed {
 		// A failed decode leaves values on the stacks; drop them.
 		clear(d.items[:cap(d.items)])
@@ -131,7 +137,8 @@ func (d *decoder) release(failed bool) {
 	d.resetStacks()
 	d.buf = d.buf[:0]
 	if cap(d.items) > maxPooledItems || cap(d.pairs) > maxPooledItems || cap(d.buf) > maxPooledItems*16 ||
-		cap(d.spans) > maxPooledItems || cap(d.keySpans) > maxPooledItems || len(d.keySet) > maxPooledItems {
+		cap(d.spans) > maxPooledItems || cap(d.keySpans) > maxPooledItems || len(d.keySet) > maxPooledItems ||
+		cap(d.sizes) > maxPooledItems {
 		return
 	}
 	decoderPool.Put(d)
@@ -141,7 +148,7 @@ func (d *decoder) release(failed bool) {
 func (d *decoder) resetStacks() {
 	clear(d.pairs)
 	d.items, d.pairs = d.items[:0], d.pairs[:0]
-	d.spans, d.keySpans = d.spans[:0], d.keySpans[:0]
+	d.spans, d.keySpans, d.sizes = d.spans[:0], d.keySpans[:0], d.sizes[:0]
 }
 
 func (d *decoder) syntaxError(msg string, pos int) error {
@@ -221,6 +228,9 @@ func (d *decoder) array(depth int) (any, error) {
 	if depth > MaxDepth {
 		return nil, d.tooDeep("array")
 	}
+	if d.plan != nil {
+		return d.plannedArray(depth)
+	}
 	data := d.data
 	i := skipSpace(data, d.pos+1)
 	if i < len(data) && data[i] == ']' {
@@ -256,6 +266,9 @@ func (d *decoder) array(depth int) (any, error) {
 func (d *decoder) object(depth int) (any, error) {
 	if depth > MaxDepth {
 		return nil, d.tooDeep("object")
+	}
+	if d.plan != nil {
+		return d.plannedObject(depth)
 	}
 	data := d.data
 	i := skipSpace(data, d.pos+1)
@@ -394,6 +407,9 @@ func (d *decoder) number(start int) (any, error) {
 	}
 	d.pos = end
 	if isFloat {
+		if f, ok := shortDecimal(data[start:end]); ok {
+			return d.slab.float64(f), nil
+		}
 		f, err := strconv.ParseFloat(string(data[start:end]), 64)
 		if err != nil && !isRangeError(err) {
 			// Unreachable: the grammar above only lets valid floats through.
@@ -402,6 +418,46 @@ func (d *decoder) number(start int) (any, error) {
 		return d.slab.float64(f), nil // out of range: ±Inf or ±0, as Python's float()
 	}
 	return d.integer(start, intEnd, data[start] == '-')
+}
+
+// pow10 holds the powers of ten that a float64 represents exactly.
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// shortDecimal converts a float written [-]ddd.ddd with at most 15 digits
+// and no exponent, as prices and scores are, without strconv: the digits
+// and the power of ten are both exact in a float64, so their quotient,
+// rounded once by the division, is the correctly rounded value that
+// strconv.ParseFloat (and Python's float()) gives. ok is false for any
+// other form.
+func shortDecimal(b []byte) (f float64, ok bool) {
+	neg := b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) > 16 {
+		return 0, false
+	}
+	var mant uint64
+	frac := -1
+	for k, c := range b {
+		switch {
+		case isDigit(c):
+			mant = mant*10 + uint64(c-'0')
+		case c == '.':
+			frac = len(b) - k - 1
+		default:
+			return 0, false // an exponent
+		}
+	}
+	if frac < 0 {
+		return 0, false
+	}
+	f = float64(mant) / pow10[frac]
+	if neg {
+		f = -f
+	}
+	return f, true
 }
 
 func isRangeError(err error) bool {

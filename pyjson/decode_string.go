@@ -121,6 +121,23 @@ func (d *decoder) strSlow(start, i int) ([]byte, error) {
 		case 't':
 			buf = append(buf, '\t')
 		case 'u':
+			// The common escape, one character of the BMP that is not a
+			// surrogate, is decoded here; unicodeEscape takes the rest
+			// (pairs, lone halves, errors).
+			if j+6 < len(data) {
+				if r, ok := hex4(data[j+2 : j+6]); ok && (r < 0xD800 || r > 0xDFFF) {
+					switch {
+					case r < 0x80:
+						buf = append(buf, byte(r))
+					case r < 0x800:
+						buf = append(buf, byte(0xC0|r>>6), byte(0x80|r&0x3F))
+					default:
+						buf = append(buf, byte(0xE0|r>>12), byte(0x80|(r>>6)&0x3F), byte(0x80|r&0x3F))
+					}
+					i = j + 6
+					continue
+				}
+			}
 			r, next, err := d.unicodeEscape(j + 1)
 			if err != nil {
 				return nil, err
@@ -162,29 +179,40 @@ func (d *decoder) unicodeEscape(u int) (rune, int, error) {
 	return r, end, nil
 }
 
-func hex4(b []byte) (rune, bool) {
-	var r rune
-	for _, c := range b {
-		switch {
-		case '0' <= c && c <= '9':
-			c -= '0'
-		case 'a' <= c && c <= 'f':
-			c -= 'a' - 10
-		case 'A' <= c && c <= 'F':
-			c -= 'A' - 10
-		default:
-			return 0, false
-		}
-		r = r<<4 | rune(c)
+// hexVal is each byte's value as a hex digit, 0xFF when it is not one.
+var hexVal = func() (t [256]byte) {
+	for c := range t {
+		t[c] = 0xFF
 	}
-	return r, true
+	for c := '0'; c <= '9'; c++ {
+		t[c] = byte(c - '0')
+	}
+	for c := 'a'; c <= 'f'; c++ {
+		t[c], t[c-'a'+'A'] = byte(c-'a'+10), byte(c-'a'+10)
+	}
+	return t
+}()
+
+func hex4(b []byte) (rune, bool) {
+	_ = b[3]
+	a, c, e, f := hexVal[b[0]], hexVal[b[1]], hexVal[b[2]], hexVal[b[3]]
+	if (a|c|e|f)&0xF0 != 0 {
+		return 0, false
+	}
+	return rune(a)<<12 | rune(c)<<8 | rune(e)<<4 | rune(f), true
 }
 
 // appendWTF8 appends r as UTF-8, or a surrogate as its 3-byte WTF-8 form,
-// which utf8.AppendRune would replace with U+FFFD.
+// which utf8.AppendRune would replace with U+FFFD (the 3-byte form below is
+// the same rule applied to every code point below U+10000).
 func appendWTF8(buf []byte, r rune) []byte {
-	if 0xD800 <= r && r <= 0xDFFF {
-		return append(buf, 0xED, byte(0x80|(r>>6)&0x3F), byte(0x80|r&0x3F))
+	switch {
+	case r < 0x80:
+		return append(buf, byte(r))
+	case r < 0x800:
+		return append(buf, byte(0xC0|r>>6), byte(0x80|r&0x3F))
+	case r < 0x10000:
+		return append(buf, byte(0xE0|r>>12), byte(0x80|(r>>6)&0x3F), byte(0x80|r&0x3F))
 	}
 	return utf8.AppendRune(buf, r)
 }

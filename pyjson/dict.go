@@ -212,7 +212,7 @@ func cloneDict(d *Dict, depth int) *Dict {
 		if r, ok := e.val.(*rawValue); ok {
 			if _, done := r.decoded(); !done {
 				// Undecoded text is immutable: the copy may share it.
-				c.entries[i] = entry{e.key, &rawValue{src: r.src, shared: r.shared, canon: r.canon, depth: r.depth}}
+				c.entries[i] = entry{e.key, &rawValue{src: r.src, shared: r.shared, canon: r.canon, depth: r.depth, plan: r.plan}}
 				continue
 			}
 		}

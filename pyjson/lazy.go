@@ -32,8 +32,11 @@ type rawValue struct {
 	shared *lazyShared
 	// canon reports that src is exactly what Marshal writes for the value,
 	// and depth how deeply it nests (for Marshal's depth limit).
+	// plan is where the sizes of src's lists and dicts start in
+	// shared.sizes.
+	plan  int32
+	depth int16 // at most MaxDepth
 	canon bool
-	depth int32
 	v     atomic.Pointer[any]
 }
 
@@ -41,9 +44,15 @@ type rawValue struct {
 // decoded into, made at the first decode, and how much of each kind of
 // chunk the whole text needs, counted by the validator, so that a read of
 // every value allocates each kind once.
+//
+// sizes holds, in the order the decoder meets them, how many items each
+// list and how many entries each dict of the values has (a dict's at most:
+// a repeated key folds), so that the decoder writes them straight into
+// the slab instead of collecting them first.
 type lazyShared struct {
-	slab atomic.Pointer[slab]
-	need [numKinds]uint32
+	slab  atomic.Pointer[slab]
+	need  [numKinds]uint32
+	sizes []uint32
 }
 
 // getSlab returns the shared slab, making it if there is none yet.
@@ -108,7 +117,9 @@ func (r *rawValue) decodeWith(d *decoder) any {
 		return *p
 	}
 	d.data, d.pos = r.src, 0
+	d.plan, d.planAt = r.shared.sizes, int(r.plan)
 	v, err := d.value(1)
+	d.plan = nil
 	if err != nil {
 		// The validator accepted src, and it accepts less than the decoder.
 		panic(fmt.Sprintf("pyjson: internal error: a validated value does not decode: %v", err))
@@ -150,6 +161,7 @@ type lazySpan struct {
 	start, end       int
 	canon            bool
 	depth            int32
+	plan             int32 // the value's first size in d.sizes
 }
 
 // lazyDict reads the top-level dict at d.pos as object does, leaving the
@@ -195,6 +207,7 @@ func (d *decoder) lazyDict() (dict *Dict, ok bool) {
 			return nil, false
 		}
 		span.start = skipSpace(data, i+1)
+		span.plan = int32(len(d.sizes))
 		d.pos, d.depth = span.start, 1
 		canon, ok := d.skip(1)
 		if !ok {
@@ -217,7 +230,11 @@ func (d *decoder) lazyDict() (dict *Dict, ok bool) {
 
 	// One copy of the text, one slice of rawValues, one entry slice, and
 	// the Dict with the slab its values will share.
-	text := make([]byte, d.pos-open)
+	// The sizes share the text's allocation, ahead of it (where they are
+	// aligned).
+	nText, nSizes := d.pos-open, len(d.sizes)
+	words := make([]uint32, nSizes+(nText+3)/4)
+	text := unsafe.Slice((*byte)(unsafe.Pointer(&words[nSizes])), nText)
 	copy(text, data[open:d.pos])
 	raws := make([]rawValue, len(d.spans))
 	ds := &struct {
@@ -226,14 +243,20 @@ func (d *decoder) lazyDict() (dict *Dict, ok bool) {
 	}{dict: Dict{entries: make([]entry, len(d.spans))}}
 	dict = &ds.dict
 	ds.shared.need = d.counts
+	ds.shared.sizes = words[:nSizes:nSizes]
+	copy(ds.shared.sizes, d.sizes)
 	ds.shared.need[kItems] += uint32(len(d.spans)) // the cells that publish the values
 	for j, s := range d.spans {
 		key := d.pairs[j].key
 		if s.keyStart >= 0 && s.keyEnd > s.keyStart {
 			key = unsafe.String(&text[s.keyStart-open], s.keyEnd-s.keyStart)
 		}
-		raws[j] = rawValue{src: text[s.start-open : s.end-open : s.end-open], shared: &ds.shared, canon: s.canon, depth: s.depth}
-		dict.entries[j] = entry{key, &raws[j]}
+		// Field by field: raws is fresh (zero), and a whole-struct store
+		// would be a typed copy with a bulk write barrier.
+		r := &raws[j]
+		r.src = text[s.start-open : s.end-open : s.end-open]
+		r.shared, r.canon, r.depth, r.plan = &ds.shared, s.canon, int16(s.depth), s.plan
+		dict.entries[j] = entry{key, r}
 	}
 	// A repeated key (rare) is left to the decoder's rules. The Dict gets
 	// no index: reads scan its keys until a write builds one, and most
@@ -251,6 +274,29 @@ func (d *decoder) distinctStrings(entries []entry) bool {
 		for a := 1; a < len(entries); a++ {
 			for b := range a {
 				if entries[a].key == entries[b].key {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	if len(entries) <= 64 {
+		// A session's top level holds a few dozen keys: an open-addressed
+		// table on the stack, hashed with FNV-1a, is cheaper than a map.
+		var slots [128]uint8 // an entry's position + 1; 0 is free
+		for a := range entries {
+			k := entries[a].key
+			h := uint32(2166136261)
+			for i := 0; i < len(k); i++ {
+				h = (h ^ uint32(k[i])) * 16777619
+			}
+			for s := h & 127; ; s = (s + 1) & 127 {
+				b := slots[s]
+				if b == 0 {
+					slots[s] = uint8(a + 1)
+					break
+				}
+				if entries[b-1].key == k {
 					return false
 				}
 			}
@@ -288,8 +334,18 @@ func (d *decoder) skip(depth int) (canon, ok bool) {
 	}
 	switch data[i] {
 	case '"':
-		d.counts[kStrs]++
-		return d.skipString(i + 1)
+		j := i + 1
+		for j < len(data) && skipClass[data[j]] == skipCanon {
+			j++
+		}
+		if j > i+1 || j < len(data) && data[j] != '"' {
+			d.counts[kStrs]++ // the empty string needs no header
+		}
+		if j < len(data) && data[j] == '"' {
+			d.pos = j + 1
+			return true, true
+		}
+		return d.skipStringFrom(i+1, j)
 	case '{':
 		d.counts[kDicts]++
 		return d.skipObject(depth + 1)
@@ -302,7 +358,6 @@ func (d *decoder) skip(depth int) (canon, ok bool) {
 			return true, true // Marshal writes each name as it reads
 		}
 	}
-	d.counts[kWords]++
 	return d.skipNumber(i)
 }
 
@@ -321,6 +376,11 @@ func (d *decoder) skipNumber(start int) (canon, ok bool) {
 	}
 	if !isFloat && digits > maxIntDigits {
 		return false, false // the decoder's ErrIntTooLong
+	}
+	// A word of the slab boxes the number, but for the ints the runtime
+	// boxes itself (slab.int64) and the *big.Int ones.
+	if isFloat || digits > 3 || data[start] == '-' || (digits == 3 && string(data[start:end]) > "255") {
+		d.counts[kWords]++
 	}
 	d.pos = end
 	return !isFloat && string(data[start:end]) != "-0", true
@@ -352,10 +412,22 @@ var skipClass = func() (t [256]byte) {
 // forms for '"', '\\', \b \f \n \r \t, and \u with lower-case hex for every
 // other character outside printable ASCII (each half of a surrogate pair is
 // written as its own \u escape, so each can be judged alone).
+//
+// It also counts in d.counts[kBytes] what the decoder's text of the string
+// takes of the slab, at most: nothing for a string of plain bytes (a slice
+// of the input), else its length with each escape's saving taken off and
+// one more byte for each raw latin-1 byte (two in UTF-8).
 func (d *decoder) skipString(start int) (canon, ok bool) {
+	return d.skipStringFrom(start, start)
+}
+
+// skipStringFrom is skipString for a caller that has scanned the plain
+// bytes data[start:i] already.
+func (d *decoder) skipStringFrom(start, i int) (canon, ok bool) {
 	data := d.data
 	canon = true
-	for i := start; i < len(data); {
+	sliced, size := true, 0 // size: the text's length minus the escapes' savings
+	for i < len(data) {
 		for i < len(data) && skipClass[data[i]] == skipCanon {
 			i++
 		}
@@ -366,10 +438,16 @@ func (d *decoder) skipString(start int) (canon, ok bool) {
 		switch skipClass[c] {
 		case skipNonCanon:
 			canon = false
+			if c >= 0x80 {
+				sliced, size = false, size+1
+			}
 			i++
 			continue
 		case skipQuote:
 			d.pos = i + 1
+			if !sliced {
+				d.counts[kBytes] += uint32(i - start + size)
+			}
 			return canon, true
 		case skipControl:
 			return false, false
@@ -377,11 +455,14 @@ func (d *decoder) skipString(start int) (canon, ok bool) {
 		if i+1 >= len(data) {
 			return false, false
 		}
+		sliced = false
 		switch data[i+1] {
 		case '"', '\\', 'b', 'f', 'n', 'r', 't':
+			size--
 			i += 2
 		case '/':
 			canon = false
+			size--
 			i += 2
 		case 'u':
 			if i+6 >= len(data) {
@@ -400,6 +481,7 @@ func (d *decoder) skipString(start int) (canon, ok bool) {
 			case 0x20 <= r && r < 0x7F, r == '\b', r == '\f', r == '\n', r == '\r', r == '\t':
 				canon = false
 			}
+			size -= 3 // six bytes of text, three of UTF-8 at most
 			i += 6
 		default:
 			return false, false
@@ -426,11 +508,14 @@ func (d *decoder) skipArray(depth int) (canon, ok bool) {
 	data := d.data
 	i := skipSpace(data, d.pos+1)
 	canon = i == d.pos+1
+	plan := len(d.sizes)
+	d.sizes = append(d.sizes, 0)
 	if i < len(data) && data[i] == ']' {
 		d.pos = i + 1
 		return canon, true
 	}
 	for {
+		d.sizes[plan]++
 		d.pos = i
 		d.counts[kItems]++
 		c, ok := d.skip(depth)
@@ -467,6 +552,8 @@ func (d *decoder) skipObject(depth int) (canon, ok bool) {
 	data := d.data
 	i := skipSpace(data, d.pos+1)
 	canon = i == d.pos+1
+	plan := len(d.sizes)
+	d.sizes = append(d.sizes, 0)
 	if i < len(data) && data[i] == '}' {
 		d.pos = i + 1
 		return canon, true
@@ -479,8 +566,16 @@ func (d *decoder) skipObject(depth int) (canon, ok bool) {
 		if i >= len(data) || data[i] != '"' {
 			return false, false
 		}
-		c, ok := d.skipString(i + 1)
-		if !ok {
+		// Keys are short and plain: the common case is scanned here,
+		// without a call.
+		j := i + 1
+		for j < len(data) && skipClass[data[j]] == skipCanon {
+			j++
+		}
+		c := true
+		if j < len(data) && data[j] == '"' {
+			d.pos = j + 1
+		} else if c, ok = d.skipStringFrom(i+1, j); !ok {
 			return false, false
 		}
 		keyEnd := d.pos
@@ -493,9 +588,10 @@ func (d *decoder) skipObject(depth int) (canon, ok bool) {
 			d.keySpans = append(d.keySpans, k)
 		}
 		n++
+		d.sizes[plan]++
 		d.counts[kPairs]++
 		canon = canon && c
-		j := skipSpace(data, keyEnd)
+		j = skipSpace(data, keyEnd)
 		if j >= len(data) || data[j] != ':' {
 			return false, false
 		}

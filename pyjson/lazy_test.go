@@ -2,6 +2,7 @@ package pyjson
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -61,9 +62,33 @@ func TestLazyAgreesWithDecoder(t *testing.T) {
 		`{"a":` + strings.Repeat("[", MaxDepth) + strings.Repeat("]", MaxDepth) + `}`,
 		`{"a":` + strings.Repeat("9", 4300) + `}`, `{"a":` + strings.Repeat("9", 4301) + `}`,
 		`[1,2]`, `"x"`, `1`,
+		// The validator's sizes (the decoder's plan): nested and empty
+		// containers, whitespace, repeated keys in nested dicts.
+		`{"a":[ [ ] , { } , [1 , {"b" : [ ]} ] ], "b" : [ ]}`,
+		`{"a":{"x":[1,{"y":{}}],"x":[2]},"b":[{"c":1,"c":{"d":[]}},{}]}`,
+		`{"a":"\u00e9\u017e\u0041\u20ac\ud83d\ude00\n\u00E9x","b":"` + "\xe9\xff" + `\u00e9"}`,
+		manyKeys(30, false), manyKeys(30, true), manyKeys(70, false), manyKeys(70, true),
 	} {
 		checkLazy(t, []byte(in))
 	}
+}
+
+// manyKeys is a dict of n keys (the last one a repeat of the first when
+// dup), past the sizes where the duplicate checks change method.
+func manyKeys(n int, dup bool) string {
+	var b strings.Builder
+	b.WriteByte('{')
+	for k := range n {
+		if k > 0 {
+			b.WriteByte(',')
+		}
+		if dup && k == n-1 {
+			k = 0
+		}
+		fmt.Fprintf(&b, `"key%d":[%d,{"k":"v"}]`, k, k)
+	}
+	b.WriteByte('}')
+	return b.String()
 }
 
 // TestLazyCanonical: a value Django wrote (canonical text) is copied, not

@@ -157,13 +157,24 @@ func (s *slab) list(items []any) any {
 	if n == 0 {
 		l = []any{}
 	} else {
-		if cap(s.items)-len(s.items) < n {
-			s.items = make([]any, 0, s.chunk(kItems, n))
-		}
-		start := len(s.items)
-		s.items = append(s.items, items...)
-		l = s.items[start : start+n : start+n]
+		l = s.reserveItems(n)
+		copy(l, items)
 	}
+	return s.boxList(l)
+}
+
+// reserveItems hands out n items (n > 0) for a list's caller to fill.
+func (s *slab) reserveItems(n int) []any {
+	if cap(s.items)-len(s.items) < n {
+		s.items = make([]any, 0, s.chunk(kItems, n))
+	}
+	start := len(s.items)
+	s.items = s.items[:start+n]
+	return s.items[start : start+n : start+n]
+}
+
+// boxList boxes the list l.
+func (s *slab) boxList(l []any) any {
 	if len(s.lists) == cap(s.lists) {
 		s.lists = make([][]any, 0, s.chunk(kLists, 1))
 	}
@@ -173,20 +184,31 @@ func (s *slab) list(items []any) any {
 
 // dict copies pairs into a new Dict.
 func (s *slab) dict(pairs []entry, index map[string]int) *Dict {
+	var entries []entry
+	if n := len(pairs); n > 0 {
+		entries = s.reservePairs(n)
+		copy(entries, pairs)
+	}
+	return s.newDict(entries, index)
+}
+
+// reservePairs hands out n entries (n > 0) for a dict's caller to fill.
+func (s *slab) reservePairs(n int) []entry {
+	if cap(s.pairs)-len(s.pairs) < n {
+		s.pairs = make([]entry, 0, s.chunk(kPairs, n))
+	}
+	start := len(s.pairs)
+	s.pairs = s.pairs[:start+n]
+	return s.pairs[start : start+n : start+n]
+}
+
+// newDict makes a Dict of entries, which the slab handed out.
+func (s *slab) newDict(entries []entry, index map[string]int) *Dict {
 	if len(s.dicts) == cap(s.dicts) {
 		s.dicts = make([]Dict, 0, s.chunk(kDicts, 1))
 	}
-	s.dicts = append(s.dicts, Dict{index: index})
-	d := &s.dicts[len(s.dicts)-1]
-	if n := len(pairs); n > 0 {
-		if cap(s.pairs)-len(s.pairs) < n {
-			s.pairs = make([]entry, 0, s.chunk(kPairs, n))
-		}
-		start := len(s.pairs)
-		s.pairs = append(s.pairs, pairs...)
-		d.entries = s.pairs[start : start+n : start+n]
-	}
-	return d
+	s.dicts = append(s.dicts, Dict{entries: entries, index: index})
+	return &s.dicts[len(s.dicts)-1]
 }
 
 // cell places v where a pointer can publish it (rawValue.v).
