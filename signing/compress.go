@@ -2,10 +2,7 @@ package signing
 
 import (
 	"bytes"
-	"errors"
-	"io"
 	"math"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -58,12 +55,7 @@ func zlibCompress(dst *bytes.Buffer, data []byte) {
 	pool.Put(w)
 }
 
-type zlibReader interface {
-	io.ReadCloser
-	zlib.Resetter
-}
-
-var zlibReaders sync.Pool
+var inflaters = sync.Pool{New: func() any { return new(inflater) }}
 
 // Decompress is CPython's zlib.decompress(data) with a bound: it inflates a
 // zlib stream (RFC 1950: raw deflate and gzip are refused, as CPython
@@ -74,12 +66,25 @@ var zlibReaders sync.Pool
 // about max bytes. Data that is not a complete zlib stream is ErrMalformed.
 // The result is the caller's.
 func Decompress(data []byte, max int64) ([]byte, error) {
-	var sc scratch
-	out, err := sc.inflate(data, decompressLimit(max))
-	if sc.zr != nil {
-		zlibReaders.Put(sc.zr)
+	out, err := AppendDecompress(nil, data, max)
+	if err != nil {
+		return nil, err
 	}
-	return out, err
+	return out, nil
+}
+
+// AppendDecompress is Decompress appending the inflated data to dst, so that
+// a caller reusing its buffer allocates nothing once it is large enough;
+// max bounds the bytes appended. On error it returns dst unchanged (its
+// spare capacity may have been written to).
+func AppendDecompress(dst, data []byte, max int64) ([]byte, error) {
+	f := inflaters.Get().(*inflater)
+	out, err := f.inflateAppend(dst, data, decompressLimit(max))
+	inflaters.Put(f)
+	if err != nil {
+		return dst, err
+	}
+	return out, nil
 }
 
 // decompressLimit is the bound a max of Options.MaxDecompressedSize or of
@@ -92,14 +97,13 @@ func decompressLimit(max int64) int64 {
 }
 
 // scratch holds what one unsign_object needs besides its result: the
-// base64-decoded payload, the inflated data, and a zlib reader with its
-// source. Reused through scratchPool when the serializer copies what it
+// base64-decoded payload, the inflated data, and the inflater with its
+// tables. Reused through scratchPool when the serializer copies what it
 // keeps (pyjson does), so a load allocates little beyond the value itself.
 type scratch struct {
 	b64 []byte
 	out []byte
-	src bytes.Reader
-	zr  zlibReader
+	inf *inflater
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -109,12 +113,8 @@ const maxPooledScratch = 256 << 10
 
 func (sc *scratch) release() {
 	if cap(sc.b64) > maxPooledScratch || cap(sc.out) > maxPooledScratch {
-		if sc.zr != nil {
-			zlibReaders.Put(sc.zr)
-		}
 		return
 	}
-	sc.src.Reset(nil)
 	scratchPool.Put(sc)
 }
 
@@ -134,61 +134,13 @@ func (sc *scratch) decode(payload string, max int64) ([]byte, error) {
 
 // inflate is Decompress into sc.out, with max already resolved.
 func (sc *scratch) inflate(data []byte, max int64) ([]byte, error) {
-	sc.src.Reset(data)
-	if sc.zr == nil {
-		if r, ok := zlibReaders.Get().(zlibReader); ok {
-			sc.zr = r
-		}
+	if sc.inf == nil {
+		sc.inf = new(inflater)
 	}
-	if sc.zr != nil {
-		if err := sc.zr.Reset(&sc.src, nil); err != nil {
-			return nil, wrapErr(ErrMalformed, "zlib", err)
-		}
-	} else {
-		r, err := zlib.NewReader(&sc.src)
-		if err != nil {
-			return nil, wrapErr(ErrMalformed, "zlib", err)
-		}
-		sc.zr = r.(zlibReader)
+	out, err := sc.inf.inflateAppend(sc.out[:0], data, max)
+	sc.out = out
+	if err != nil {
+		return nil, err
 	}
-	guess := int64(len(data)) * 4
-	if guess < 512 {
-		guess = 512
-	}
-	if guess > max+1 {
-		guess = max + 1
-	}
-	out := sc.out[:0]
-	if int64(cap(out)) < guess {
-		out = make([]byte, 0, guess)
-	}
-	for {
-		if len(out) == cap(out) {
-			if int64(len(out)) > max {
-				return nil, errorf(ErrTooLarge, "inflates past "+strconv.FormatInt(max, 10)+" bytes")
-			}
-			next := int64(cap(out)) * 2
-			if next > max+1 {
-				next = max + 1
-			}
-			grown := make([]byte, len(out), next)
-			copy(grown, out)
-			out = grown
-		}
-		n, err := sc.zr.Read(out[len(out):cap(out)])
-		out = out[:len(out)+n]
-		sc.out = out
-		if int64(len(out)) > max {
-			return nil, errorf(ErrTooLarge, "inflates past "+strconv.FormatInt(max, 10)+" bytes")
-		}
-		if err == io.EOF {
-			return out, nil
-		}
-		if err != nil {
-			if errors.Is(err, io.ErrUnexpectedEOF) {
-				return nil, errorf(ErrMalformed, "zlib: incomplete or truncated stream")
-			}
-			return nil, wrapErr(ErrMalformed, "zlib", err)
-		}
-	}
+	return out, nil
 }
