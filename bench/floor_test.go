@@ -21,10 +21,11 @@ import (
 // The floor: what a dumps or a loads cannot avoid doing, written straight
 // on the primitives with every reusable state kept (a pre-keyed HMAC whose
 // derived key K = sha256(salt+"signer"+SECRET_KEY) is computed once, one
-// zlib writer and reader reset per call, scratch buffers reused), in the
-// same implementations the library uses (crypto/hmac+sha256, klauspost zlib
-// at the default level, level 1 below 512 bytes, base64url without padding,
-// pyjson). The library's
+// zlib writer reset per call, scratch buffers reused), in the same
+// implementations the library uses (crypto/hmac+sha256, klauspost zlib at
+// the default level, level 1 below 512 bytes, signing's own whole-buffer
+// inflater through signing.AppendDecompress into a reused buffer, as
+// signing.loads inflates, base64url without padding, pyjson). The library's
 // operation divided by its floor is its overhead.
 
 var b64 = base64.RawURLEncoding
@@ -35,18 +36,10 @@ type floor struct {
 	sig      [43]byte
 	zw       *zlib.Writer // default level
 	zwFast   *zlib.Writer // level 1, for inputs under 512 bytes as signing does
-	zr       zlibReadResetter
 	zbuf     bytes.Buffer
 	raw      []byte
-	inflated bytes.Buffer
-	rd       bytes.Reader
+	inflated []byte
 	json     []byte
-}
-
-type zlibReadResetter interface {
-	Read([]byte) (int, error)
-	Close() error
-	zlib.Resetter
 }
 
 func newFloor(salt string) *floor {
@@ -94,20 +87,12 @@ func (f *floor) deflate(data []byte) []byte {
 	return f.zbuf.Bytes()
 }
 
+// inflate is what signing.loads does with a "." payload: signing's inflater
+// (the one scratch.inflate runs) appending into a buffer kept between calls.
 func (f *floor) inflate(z []byte) ([]byte, error) {
-	f.rd.Reset(z)
-	if f.zr == nil {
-		r, err := zlib.NewReader(&f.rd)
-		if err != nil {
-			return nil, err
-		}
-		f.zr = r.(zlibReadResetter)
-	} else if err := f.zr.Reset(&f.rd, nil); err != nil {
-		return nil, err
-	}
-	f.inflated.Reset()
-	_, err := f.inflated.ReadFrom(f.zr)
-	return f.inflated.Bytes(), err
+	var err error
+	f.inflated, err = signing.AppendDecompress(f.inflated[:0], z, 0)
+	return f.inflated, err
 }
 
 // dumps is signing.dumps(v, compress=True) on the primitives: JSON, deflate
