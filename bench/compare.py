@@ -329,8 +329,10 @@ def report(args, versions, go, dj, mem, stores, trips, loads_seen, started, wher
 
     L.append("## Codec against Django and the floor\n")
     L.append("The floor (`BenchmarkFloor`, bench/floor_test.go) is the same work written directly on the "
-             "primitives with all state reused: pyjson Marshal/Unmarshal, klauspost zlib (writer and reader "
-             "reset, default level, level 1 below 512 bytes as the library does), base64url, a pre-keyed "
+             "primitives with all state reused: pyjson Marshal/Unmarshal, klauspost zlib's writer (reset, default "
+             "level, level 1 below 512 bytes; not the small-input encoder the library tries first below 512 bytes, "
+             "so dumps of the small session may come in under its floor), signing's own whole-buffer inflater "
+             "into a reused buffer (as loads inflates), base64url, a pre-keyed "
              "HMAC-SHA256 on the derived key. dumps and encode are measured against the dumps floor, the "
              "loads against the loads floor. The floor calls pyjson itself, so a ratio near 1 says the "
              "signing, zlib and base64 around the JSON cost no more than the primitives; it cannot see a pyjson "

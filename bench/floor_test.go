@@ -23,7 +23,9 @@ import (
 // derived key K = sha256(salt+"signer"+SECRET_KEY) is computed once, one
 // zlib writer reset per call, scratch buffers reused), in the same
 // implementations the library uses (crypto/hmac+sha256, klauspost zlib at
-// the default level, level 1 below 512 bytes, signing's own whole-buffer
+// the default level, level 1 below 512 bytes; not the small-input encoder
+// signing tries first below 512 bytes (tinydeflate.go), so a dumps of a
+// small session can come in under its floor; signing's own whole-buffer
 // inflater through signing.AppendDecompress into a reused buffer, as
 // signing.loads inflates, base64url without padding, pyjson). The library's
 // operation divided by its floor is its overhead.

@@ -45,8 +45,8 @@ func tinyInputs() [][]byte {
 }
 
 // Every stream tinyDeflate writes inflates back to its input, with Go's
-// compress/zlib and with klauspost's (what Decompress uses), and is kept
-// only when Django's rule keeps it.
+// compress/zlib, with klauspost's and with Decompress (signing's own
+// inflater), and is kept only when Django's rule keeps it.
 func TestTinyDeflateRoundTrip(t *testing.T) {
 	answered := 0
 	for _, in := range tinyInputs() {
@@ -75,6 +75,9 @@ func TestTinyDeflateRoundTrip(t *testing.T) {
 		}
 		if got, err = io.ReadAll(kr); err != nil || !bytes.Equal(got, in) {
 			t.Fatalf("%q: klauspost read %q, %v", in, got, err)
+		}
+		if got, err = Decompress(z.Bytes(), 0); err != nil || !bytes.Equal(got, in) {
+			t.Fatalf("%q: Decompress read %q, %v", in, got, err)
 		}
 	}
 	if answered < 100 {
