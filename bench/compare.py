@@ -319,7 +319,7 @@ def report(args, versions, go, dj, mem, stores, trips, loads_seen, started, wher
     gm = lambda group, op, p: med(go[(group, op, p)])  # noqa: E731
     L.append("# djsession against Django: results\n")
     L.append("Written by `make bench` (`bench/compare.py --rounds %d`), %s, on %d cores; load average "
-             "(1 min) %.2f at the start, %.2f–%.2f over the rounds (other jobs shared the machine). "
+             "(1 min) %.2f at the start, %.2f–%.2f over the rounds (the benchmark's own servers and clients count in it). "
              "Medians over %d rounds, (min–max) beside them; Go and Django alternate round by round. "
              "Go: `go test -bench -benchtime %s` per round; Django: best of 5 `timeit` repeats per round. "
              "Times in µs per operation; a ratio is Django's median / Go's median (higher: Go faster).\n"
@@ -600,8 +600,8 @@ def http_section(args, rows):
     L.append("## HTTP: one request end to end, against Django 5.2 under gunicorn\n")
     rounds = len({r.get("round", 0) for r in rows})
     L.append("Run %s (`bench/http/run.py`, called by compare.py), load average (1 min) %.2f at its start, "
-             "%.1f–%.1f over its runs: the machine was shared with other jobs, which were not pinned and ran on "
-             "both cores; read the ratios, not the absolute figures. %d rounds, each contender once per round "
+             "%.1f–%.1f over its runs (PostgreSQL's backends, gunicorn's workers and threads and the "
+             "load generator count in it: at concurrency 64 alone they make more than 2); read the ratios first. %d rounds, each contender once per round "
              "(each round in another order); per run %g s of warm-up then %g s measured. Figures are medians over "
              "the rounds, (min–max) beside req/s and CPU; errors and dropped requests are summed.\n"
              % (rows[0]["started"], rows[0]["load_start"], min(loads), max(loads), rounds,
