@@ -277,10 +277,7 @@ func (d *decoder) object(depth int) (any, error) {
 		return d.slab.dict(nil, nil), nil
 	}
 	base := len(d.pairs)
-	var index map[string]int // built once the dict outgrows a linear scan
-	// Below that, each key's print (keyPrint) spares most string
-	// comparisons.
-	var prints [indexThreshold]uint32
+	var keys keyFinder
 	for {
 		if i >= len(data) || data[i] != '"' {
 			return nil, d.syntaxError("Expecting property name enclosed in double quotes", i)
@@ -299,38 +296,11 @@ func (d *decoder) object(depth int) (any, error) {
 			return nil, err
 		}
 
-		pending := d.pairs[base:]
-		dup := -1
-		var print uint32
-		if index != nil {
-			if j, ok := index[key]; ok {
-				dup = j
-			}
-		} else {
-			print = keyPrint(key)
-			for j, p := range prints[:len(pending)] {
-				if p == print && pending[j].key == key {
-					dup = j
-					break
-				}
-			}
-		}
-		if dup >= 0 {
-			pending[dup].val = v
+		if dup, print := keys.find(d.pairs[base:], key); dup >= 0 {
+			d.pairs[base+dup].val = v
 		} else {
 			d.pairs = append(d.pairs, entry{key, v})
-			n := len(d.pairs) - base
-			if n <= indexThreshold {
-				prints[n-1] = print
-			}
-			if index != nil {
-				index[key] = n - 1
-			} else if n > indexThreshold {
-				index = make(map[string]int, 2*n)
-				for j, e := range d.pairs[base:] {
-					index[e.key] = j
-				}
-			}
+			keys.added(d.pairs[base:], print)
 		}
 
 		i = skipSpace(data, d.pos)
@@ -342,7 +312,7 @@ func (d *decoder) object(depth int) (any, error) {
 		}
 		i = skipSpace(data, i+1)
 	}
-	dict := d.slab.dict(d.pairs[base:], index)
+	dict := d.slab.dict(d.pairs[base:], keys.index)
 	clear(d.pairs[base:])
 	d.pairs = d.pairs[:base]
 	d.pos = i + 1
@@ -494,6 +464,50 @@ func (d *decoder) integer(start, end int, neg bool) (any, error) {
 		return nil, d.syntaxError("Expecting value", start) // unreachable
 	}
 	return b, nil
+}
+
+// A keyFinder finds a repeated key among the entries of a dict being
+// decoded: a scan of the keys' prints (keyPrint spares most string
+// comparisons) while the dict is small, a map once it outgrows that. A
+// repeated key keeps its first place and takes the last value, as in
+// Python's json.
+type keyFinder struct {
+	index  map[string]int // built once the dict outgrows a linear scan
+	prints [indexThreshold]uint32
+}
+
+// find returns the position of key among entries (the dict's entries so
+// far), or -1 and the print that added takes.
+func (kf *keyFinder) find(entries []entry, key string) (int, uint32) {
+	if kf.index != nil {
+		if j, ok := kf.index[key]; ok {
+			return j, 0
+		}
+		return -1, 0
+	}
+	print := keyPrint(key)
+	for j, p := range kf.prints[:len(entries)] {
+		if p == print && entries[j].key == key {
+			return j, print
+		}
+	}
+	return -1, print
+}
+
+// added records entries' last entry, a new key whose print find returned.
+func (kf *keyFinder) added(entries []entry, print uint32) {
+	n := len(entries)
+	if n <= indexThreshold {
+		kf.prints[n-1] = print
+	}
+	if kf.index != nil {
+		kf.index[entries[n-1].key] = n - 1
+	} else if n > indexThreshold {
+		kf.index = make(map[string]int, 2*n)
+		for j, e := range entries {
+			kf.index[e.key] = j
+		}
+	}
 }
 
 // keyPrint is a cheap fingerprint of a dict key, its length and three of

@@ -53,8 +53,7 @@ func (d *decoder) plannedObject(depth int) (any, error) {
 	entries := d.slab.reservePairs(n)
 	data := d.data
 	i := d.pos + 1
-	var index map[string]int // built once the dict outgrows a linear scan
-	var prints [indexThreshold]uint32
+	var keys keyFinder
 	m := 0 // entries filled
 	for range n {
 		i = skipSpace(data, i)
@@ -70,37 +69,12 @@ func (d *decoder) plannedObject(depth int) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		dup := -1
-		var print uint32
-		if index != nil {
-			if j, ok := index[key]; ok {
-				dup = j
-			}
-		} else {
-			print = keyPrint(key)
-			for j, p := range prints[:m] {
-				if p == print && entries[j].key == key {
-					dup = j
-					break
-				}
-			}
-		}
-		if dup >= 0 {
+		if dup, print := keys.find(entries[:m], key); dup >= 0 {
 			entries[dup].val = v
 		} else {
 			entries[m] = entry{key, v}
 			m++
-			if m <= indexThreshold {
-				prints[m-1] = print
-			}
-			if index != nil {
-				index[key] = m - 1
-			} else if m > indexThreshold {
-				index = make(map[string]int, 2*n)
-				for j, e := range entries[:m] {
-					index[e.key] = j
-				}
-			}
+			keys.added(entries[:m], print)
 		}
 		i = skipSpace(data, d.pos) + 1 // past ',' or the closing '}'
 	}
@@ -108,5 +82,5 @@ func (d *decoder) plannedObject(depth int) (any, error) {
 		return nil, d.syntaxError("Expecting ',' delimiter", i-1)
 	}
 	d.pos = i
-	return d.slab.newDict(entries[:m:m], index), nil
+	return d.slab.newDict(entries[:m:m], keys.index), nil
 }
