@@ -71,26 +71,16 @@ func init() {
 	}
 	distTemplate[30], distTemplate[31] = entBad, entBad
 
-	var lens [288]uint8
-	for i := range lens {
-		switch {
-		case i < 144:
-			lens[i] = 8
-		case i < 256:
-			lens[i] = 9
-		case i < 280:
-			lens[i] = 7
-		default:
-			lens[i] = 8
-		}
-	}
-	if buildTable(fixedLit[:], lens[:], litTemplate[:], litRootBits, false) != "" {
+	// The fixed block's lengths are the deflater's (tinydeflate.go); its
+	// distance code has 32 codes of 5 bits, of which 30 and 31 are invalid.
+	if buildTable(fixedLit[:], fixedLitLens[:], litTemplate[:], litRootBits, false) != "" {
 		panic("signing: fixed literal/length code")
 	}
-	for i := range 32 {
-		lens[i] = 5
+	var distLens [32]uint8
+	for i := range distLens {
+		distLens[i] = 5
 	}
-	if buildTable(fixedDist[:], lens[:32], distTemplate[:], distRootBits, false) != "" {
+	if buildTable(fixedDist[:], distLens[:], distTemplate[:], distRootBits, false) != "" {
 		panic("signing: fixed distance code")
 	}
 }
@@ -392,9 +382,6 @@ func (f *inflater) stored() error {
 	return nil
 }
 
-// clenOrder is the order of the code length code's lengths in the header.
-var clenOrder = [19]uint8{16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15}
-
 // dynamic reads a dynamic block's header and builds f.lit and f.dist.
 func (f *inflater) dynamic() error {
 	nlit := int(f.take(5)) + 257
@@ -405,7 +392,7 @@ func (f *inflater) dynamic() error {
 	}
 	var cl [19]uint8
 	for i := range nclen {
-		cl[clenOrder[i]] = uint8(f.take(3))
+		cl[codeLenOrder[i]] = uint8(f.take(3))
 	}
 	var clTmpl [19]uint32
 	for i := range clTmpl {

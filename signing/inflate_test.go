@@ -150,7 +150,7 @@ func hlit(b byte) hsym { return hsym{lit: int(b), dist: -1} }
 func dynamicHeader(clens [19]uint8, lens []uint8, nlit int) *handBits {
 	w := new(handBits).bits(1, 1).bits(2, 2)
 	w.bits(uint64(nlit-257), 5).bits(uint64(len(lens)-nlit-1), 5).bits(19-4, 4)
-	for _, s := range clenOrder {
+	for _, s := range codeLenOrder {
 		w.bits(uint64(clens[s]), 3)
 	}
 	codes := canonical(clens[:])
@@ -224,7 +224,7 @@ func inflateCases() []inflateCase {
 	repHeader := func(nlit, ndist int) *handBits {
 		w := new(handBits).bits(1, 1).bits(2, 2)
 		w.bits(uint64(nlit-257), 5).bits(uint64(ndist-1), 5).bits(19-4, 4)
-		for _, s := range clenOrder {
+		for _, s := range codeLenOrder {
 			w.bits(uint64(repClens[s]), 3)
 		}
 		return w
@@ -295,7 +295,7 @@ func inflateCases() []inflateCase {
 		var cl [19]uint8
 		set(&cl)
 		w := new(handBits).bits(1, 1).bits(2, 2).bits(0, 5).bits(0, 5).bits(19-4, 4)
-		for _, s := range clenOrder {
+		for _, s := range codeLenOrder {
 			w.bits(uint64(cl[s]), 3)
 		}
 		w.bits(0, 64).bits(0, 64).bits(0, 64).bits(0, 64).bits(0, 64)

@@ -44,7 +44,8 @@ const (
 )
 
 // The fixed block's code lengths (RFC 1951, 3.2.6), and the order in which a
-// dynamic block sends the code length code's lengths.
+// dynamic block sends the code length code's lengths: written once, for the
+// deflater here and the inflater (inflate.go).
 var (
 	fixedLitLens  = fixedLengths()
 	codeLenOrder  = [19]uint8{16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15}
