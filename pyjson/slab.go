@@ -164,14 +164,7 @@ func (s *slab) list(items []any) any {
 }
 
 // reserveItems hands out n items (n > 0) for a list's caller to fill.
-func (s *slab) reserveItems(n int) []any {
-	if cap(s.items)-len(s.items) < n {
-		s.items = make([]any, 0, s.chunk(kItems, n))
-	}
-	start := len(s.items)
-	s.items = s.items[:start+n]
-	return s.items[start : start+n : start+n]
-}
+func (s *slab) reserveItems(n int) []any { return reserve(s, &s.items, kItems, n) }
 
 // boxList boxes the list l.
 func (s *slab) boxList(l []any) any {
@@ -193,13 +186,18 @@ func (s *slab) dict(pairs []entry, index map[string]int) *Dict {
 }
 
 // reservePairs hands out n entries (n > 0) for a dict's caller to fill.
-func (s *slab) reservePairs(n int) []entry {
-	if cap(s.pairs)-len(s.pairs) < n {
-		s.pairs = make([]entry, 0, s.chunk(kPairs, n))
+func (s *slab) reservePairs(n int) []entry { return reserve(s, &s.pairs, kPairs, n) }
+
+// reserve hands out n elements (n > 0) of the chunk of kind k, taking a
+// new chunk when this one has no room; the slice's capacity ends with it,
+// so an append by its user never runs into a neighbour.
+func reserve[T any](s *slab, chunk *[]T, k, n int) []T {
+	if cap(*chunk)-len(*chunk) < n {
+		*chunk = make([]T, 0, s.chunk(k, n))
 	}
-	start := len(s.pairs)
-	s.pairs = s.pairs[:start+n]
-	return s.pairs[start : start+n : start+n]
+	start := len(*chunk)
+	*chunk = (*chunk)[:start+n]
+	return (*chunk)[start : start+n : start+n]
 }
 
 // newDict makes a Dict of entries, which the slab handed out.

@@ -24,6 +24,9 @@ func (f *inflater) huffman(lt *[litTableSize]uint32, dt *[distTableSize]uint32) 
 // whole bytes, every write has room. It returns done at the end of the
 // block, and neither done nor an error when the careful path must take
 // over. The state lives in locals (registers) and is written back on exit.
+// A refill leaves at least 56 bits and a literal's code takes at most 15,
+// so up to three literals are decoded per refill: that step is written out
+// three times on purpose, the loop's hot path.
 func (f *inflater) fast(lt *[litTableSize]uint32, dt *[distTableSize]uint32) (done bool, err error) {
 	in, pos, bb, bl := f.in, f.pos, f.bb, f.bl
 	buf, op, base := f.buf, f.op, f.base

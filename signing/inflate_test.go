@@ -9,7 +9,6 @@ import (
 	"hash/adler32"
 	"io"
 	"math/rand/v2"
-	"os"
 	"os/exec"
 	"runtime"
 	"strconv"
@@ -335,13 +334,7 @@ func TestInflateCases(t *testing.T) {
 // compress/zlib would not (logged: it takes a preset dictionary whose id is
 // the empty dictionary's), with the same messages.
 func TestInflateCasesCPython(t *testing.T) {
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("python3 not found: CI must compare with CPython's zlib")
-		}
-		t.Skip("python3 not found: skipping the comparison with CPython's zlib")
-	}
+	py := cpython(t)
 	cases := inflateCases()
 	var in strings.Builder
 	for _, c := range cases {
