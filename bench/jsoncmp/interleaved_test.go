@@ -1,8 +1,6 @@
 package jsoncmp
 
 import (
-	"encoding/json"
-	"os"
 	"slices"
 	"testing"
 	"time"
@@ -19,20 +17,9 @@ import (
 // next, BenchmarkJSON's separate runs can differ by 2x; blocks this short
 // see the same load, so the two figures compare.
 func BenchmarkInterleaved(b *testing.B) {
-	raw, err := os.ReadFile("../payloads.json")
-	if err != nil {
-		b.Fatal(err)
-	}
-	var all map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &all); err != nil {
-		b.Fatal(err)
-	}
+	payloads := djangoJSON(b)
 	for _, name := range payloadNames {
-		v, err := pyjson.Unmarshal(all[name])
-		if err != nil {
-			b.Fatal(err)
-		}
-		data, _ := pyjson.Marshal(readAll(v))
+		data := payloads[name]
 		fns := [2]func(){
 			func() { v, _ := pyjson.Unmarshal(data); readAll(v) },
 			func() { var m map[string]any; _ = gojson.Unmarshal(data, &m) },

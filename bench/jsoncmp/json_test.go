@@ -20,21 +20,14 @@ var payloadNames = []string{"user", "cart1K", "nest8K"}
 // []any, int64, float64, string), and map[string]any for the other two;
 // and encodes that tree back.
 func BenchmarkJSON(b *testing.B) {
-	raw, err := os.ReadFile("../payloads.json")
-	if err != nil {
-		b.Fatal(err)
-	}
-	var all map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &all); err != nil {
-		b.Fatal(err)
-	}
+	payloads := djangoJSON(b)
 	for _, name := range payloadNames {
-		pv, err := pyjson.Unmarshal(all[name])
+		data := payloads[name]
+		pv, err := pyjson.Unmarshal(data)
 		if err != nil {
 			b.Fatal(err)
 		}
 		pv = readAll(pv).(*pyjson.Dict).Clone() // a tree built in Go, nothing lazy
-		data, _ := pyjson.Marshal(pv)           // Django's separators
 		var mv map[string]any
 		json.Unmarshal(data, &mv)
 		run := func(op string, fn func() error) {
@@ -59,6 +52,30 @@ func BenchmarkJSON(b *testing.B) {
 		run("encoding_json_marshal", func() error { _, err := json.Marshal(mv); return err })
 		run("go_json_marshal", func() error { _, err := gojson.Marshal(mv); return err })
 	}
+}
+
+// djangoJSON returns each payload of bench/payloads.json as Django's
+// json.dumps writes it (its separators, \u escapes).
+func djangoJSON(b *testing.B) map[string][]byte {
+	raw, err := os.ReadFile("../payloads.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &all); err != nil {
+		b.Fatal(err)
+	}
+	out := make(map[string][]byte, len(payloadNames))
+	for _, name := range payloadNames {
+		v, err := pyjson.Unmarshal(all[name])
+		if err != nil {
+			b.Fatal(err)
+		}
+		if out[name], err = pyjson.Marshal(readAll(v)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return out
 }
 
 // readAll reads every value of a top-level dict, which decodes it.
