@@ -70,7 +70,7 @@ func main() {
 	flag.StringVar(&c.keyPrefix, "key-prefix", "djsbenchhttp", "the cache's KEY_PREFIX (scs: its key prefix starts with it)")
 	listen := flag.String("listen", "127.0.0.1:8001", "address to serve on")
 	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this address too (off by default)")
-	noCancel := flag.Bool("no-cancel", false, "serve every request under context.WithoutCancel(r.Context()): an experiment, to measure what the per-call cancellation costs (a goroutine per store or user call in the library's bounded runner, and lib/pq's watchCancel goroutine per query)")
+	noCancel := flag.Bool("no-cancel", false, "serve every request under context.WithoutCancel(r.Context()): an experiment, to measure what the per-call cancellation costs (a goroutine per store or user call in the library's bounded runner, and the driver's per-query context watcher: pgx's ctxwatch, lib/pq's watchCancel)")
 	setup := flag.String("setup", "", "db: create the database and scs's table; sessions: log the bench user in -n times and write the cookies to -cookies")
 	n := flag.Int("n", 128, "-setup sessions: how many sessions")
 	cookies := flag.String("cookies", "", "-setup sessions: where to write the Cookie header values, one a line")
